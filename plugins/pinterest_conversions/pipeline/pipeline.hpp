@@ -1,0 +1,2 @@
+// Umbrella header of the event pipeline.
+#pragma once
