@@ -1,2 +1,55 @@
-// Umbrella header of the event pipeline.
+// The event pipeline: records in, request payloads and per-record rejections out.
+// mapping -> normalization -> hashing -> serialization -> batching (<= max events and bytes per
+// payload). Pure: no sockets, no clocks, no threads.
 #pragma once
+
+#include "pipeline/event_builder.hpp"
+#include "pipeline/mapping.hpp"
+#include "pipeline/payload.hpp"
+
+#include <syncplugin/syncplugin.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace pcapi {
+
+// What the pipeline decided for each record of a batch.
+struct EncodedBatch {
+    struct Record {
+        bool rejected = false;
+        Field field = Field::count_;  // for rejections about one field
+        uint32_t id_begin = 0, id_len = 0;  // event id in `ids`
+        uint32_t message = 0;               // index into `messages` when rejected
+    };
+    std::vector<Payload> payloads;  // events to send, each payload <= the limits
+    std::vector<Record> records;    // one per input record, in order
+    std::string ids;                // all event ids, concatenated
+    std::vector<std::string> messages;
+
+    std::string_view event_id(uint32_t r) const {
+        return std::string_view(ids).substr(records[r].id_begin, records[r].id_len);
+    }
+    void clear();
+};
+
+class Pipeline {
+public:
+    Pipeline(Mapping mapping, PipelineOptions options, size_t max_events, size_t max_bytes);
+
+    // Encodes every record of `batch`. Throws sp::failure(SP_ERR_CONFIG) when the batch's columns
+    // do not fit the mapping (then no record is encoded).
+    void encode(const sp_batch &batch, int64_t now_s, EncodedBatch &out);
+
+private:
+    void add_event(EncodedBatch &out, uint32_t record);
+
+    Mapping mapping_;
+    EventBuilder builder_;
+    size_t max_events_, max_bytes_;
+    std::string event_, event_id_;
+    RowError err_;
+};
+
+}  // namespace pcapi

@@ -1,0 +1,15 @@
+// synchost commands. Each takes the arguments after its name and returns an exit code
+// (exit_codes.hpp); errors are thrown as CliError.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace synchost {
+
+using Argv = std::vector<std::string>;
+
+int cmd_plugins(const Argv &args);
+int cmd_describe(const Argv &args);
+
+}  // namespace synchost

@@ -1,0 +1,48 @@
+// synchost: the reference sync host. Loads destination plugins through the syncplugin C ABI and
+// drives syncs from model queries. See README.md for every command.
+#include "cli/commands.hpp"
+#include "exit_codes.hpp"
+
+#include <cstring>
+#include <iostream>
+#include <map>
+
+namespace {
+
+const char *kUsage =
+    "usage: synchost COMMAND [ARGS]\n"
+    "\n"
+    "commands:\n"
+    "  plugins                 list discovered plugins and their capabilities\n"
+    "  describe PLUGIN         everything a plugin declares (--json for machines)\n"
+    "\n"
+    "Run `synchost COMMAND --help` for a command's options. Exit codes: 0 ok, 1 rows rejected,\n"
+    "2 configuration, 3 auth/permission, 4 transient, 5 internal, 130 interrupted.\n";
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    using namespace synchost;
+    const std::map<std::string, int (*)(const Argv &)> commands{
+        {"plugins", cmd_plugins},
+        {"describe", cmd_describe},
+    };
+    if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "help") == 0) {
+        std::cout << kUsage;
+        return argc < 2 ? kExitConfig : kExitOk;
+    }
+    auto it = commands.find(argv[1]);
+    if (it == commands.end()) {
+        std::cerr << "synchost: unknown command \"" << argv[1] << "\"\n" << kUsage;
+        return kExitConfig;
+    }
+    try {
+        return it->second(Argv(argv + 2, argv + argc));
+    } catch (const CliError &e) {
+        std::cerr << "synchost " << argv[1] << ": " << e.what() << "\n";
+        return e.code();
+    } catch (const std::exception &e) {
+        std::cerr << "synchost " << argv[1] << ": " << e.what() << "\n";
+        return kExitInternal;
+    }
+}

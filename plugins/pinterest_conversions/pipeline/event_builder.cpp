@@ -1,0 +1,318 @@
+#include "pipeline/event_builder.hpp"
+
+#include "normalize/normalize.hpp"
+#include "normalize/values.hpp"
+#include "pipeline/json_out.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace pcapi {
+
+namespace {
+
+using json_out::key;
+
+// Sentinel returned from list callbacks when the callback already recorded the error.
+constexpr Reason kAlreadyReported = "(reported)";
+
+Reason normalize(Normalizer n, std::string_view in, std::string_view cc, std::string &out) {
+    switch (n) {
+    case Normalizer::email: return normalize_email(in, out);
+    case Normalizer::phone: return normalize_phone(in, cc, out);
+    case Normalizer::name: return normalize_name(in, out);
+    case Normalizer::gender: return normalize_gender(in, out);
+    case Normalizer::date_of_birth: return normalize_date_of_birth(in, out);
+    case Normalizer::city: return normalize_city(in, out);
+    case Normalizer::state: return normalize_state(in, out);
+    case Normalizer::zip: return normalize_zip(in, out);
+    case Normalizer::country: return normalize_country(in, out);
+    case Normalizer::external_id: return normalize_external_id(in, out);
+    case Normalizer::maid: return normalize_maid(in, out);
+    case Normalizer::none: break;
+    }
+    return normalize_prehashed(in, out);
+}
+
+// user_data keys whose values are SHA-256 hashes: the raw field and its pre-hashed twin.
+struct HashedKey {
+    Field raw, prehashed;
+    std::string_view api_key;
+};
+constexpr HashedKey kHashedKeys[] = {
+    {Field::email, Field::hashed_email, "em"},
+    {Field::phone, Field::hashed_phone, "ph"},
+    {Field::first_name, Field::hashed_first_name, "fn"},
+    {Field::last_name, Field::hashed_last_name, "ln"},
+    {Field::gender, Field::hashed_gender, "ge"},
+    {Field::date_of_birth, Field::hashed_date_of_birth, "db"},
+    {Field::city, Field::hashed_city, "ct"},
+    {Field::state, Field::hashed_state, "st"},
+    {Field::zip, Field::hashed_zip, "zp"},
+    {Field::country, Field::hashed_country, "country"},
+    {Field::external_id, Field::hashed_external_id, "external_id"},
+    {Field::maids, Field::hashed_maids, "hashed_maids"},
+};
+
+constexpr Field kEventStrings[] = {Field::event_source_url, Field::partner_name, Field::app_id, Field::app_name,
+                                   Field::app_version, Field::device_brand, Field::device_carrier,
+                                   Field::device_model, Field::device_type, Field::os_version};
+constexpr Field kUserStrings[] = {Field::client_ip_address, Field::client_user_agent, Field::click_id,
+                                  Field::partner_id};
+constexpr Field kCustomStrings[] = {Field::order_id, Field::content_name, Field::content_category,
+                                    Field::content_brand, Field::search_string, Field::opt_out_type};
+
+bool is_null(const sp_value &v) { return v.type == SP_VALUE_NULL; }
+
+}  // namespace
+
+void derive_event_id(Sha256 &sha, std::string_view sync_id, std::string_view record_key, char out[kEventIdLength]) {
+    std::string material;
+    material.reserve(sync_id.size() + record_key.size() + 16);
+    material.append("pcapi-event/1\n").append(sync_id).push_back('\n');
+    material.append(record_key);
+    char hex[64];
+    sha.hex(material, hex);
+    // 8-4-4-4-12, like a UUID, from the first 32 hex digits.
+    size_t o = 0, h = 0;
+    for (size_t group : {8u, 4u, 4u, 4u, 12u}) {
+        if (o != 0) out[o++] = '-';
+        std::memcpy(out + o, hex + h, group);
+        o += group;
+        h += group;
+    }
+}
+
+bool EventBuilder::fail(RowError &err, Field f, std::string_view reason, int index) {
+    err.field = f;
+    err.message.clear();
+    if (f != Field::count_) {
+        err.message.append(field_info(f).name);
+        if (index >= 0) err.message.append(" (value ").append(std::to_string(index + 1)).append(")");
+        err.message.append(": ");
+    }
+    err.message.append(reason);
+    return false;
+}
+
+bool EventBuilder::build(const Mapping &m, const sp_batch &b, uint32_t r, int64_t now_s, std::string &out,
+                         std::string &event_id, RowError &err) {
+    const size_t mark = out.size();
+    auto reject = [&] {
+        out.resize(mark);
+        return false;
+    };
+    bool empty = false;
+    Reason why = nullptr;
+
+    // event_id first, so that even a rejection can say which event it was.
+    event_id.clear();
+    if (m.mapped(Field::event_id)) {
+        why = shape_string(m.value(b, r, Field::event_id), event_id, empty);
+        if (why) return fail(err, Field::event_id, why);
+        if (empty) return fail(err, Field::event_id, "is empty");
+    } else {
+        const char *rk = b.record_keys ? b.record_keys[r] : nullptr;
+        if (rk == nullptr || rk[0] == '\0')
+            return fail(err, Field::event_id, "no event id: map event_id, or give the sync a primary key");
+        event_id.resize(kEventIdLength);
+        derive_event_id(sha_, opt_.sync_id, rk, event_id.data());
+    }
+
+    out.push_back('{');
+    bool first = true;
+
+    const sp_value &name = m.value(b, r, Field::event_name);
+    if (is_null(name)) return reject(), fail(err, Field::event_name, "is empty");
+    if ((why = shape_event_name(name, text_))) return reject(), fail(err, Field::event_name, why);
+    key(out, "event_name", first);
+    json_out::string(out, text_);
+
+    const sp_value &source = m.value(b, r, Field::action_source);
+    if (is_null(source)) {
+        text_.assign("web");  // Pinterest's default for this destination; documented
+    } else if ((why = shape_action_source(source, text_))) {
+        return reject(), fail(err, Field::action_source, why);
+    }
+    key(out, "action_source", first);
+    json_out::string(out, text_);
+
+    int64_t t = now_s;
+    if (m.mapped(Field::event_time)) {
+        const sp_value &tv = m.value(b, r, Field::event_time);
+        if (is_null(tv)) return reject(), fail(err, Field::event_time, "is empty");
+        if ((why = parse_event_time(tv, t))) return reject(), fail(err, Field::event_time, why);
+        if ((why = check_event_time_window(t, now_s, opt_.max_age_seconds, opt_.max_future_seconds)))
+            return reject(), fail(err, Field::event_time, why);
+    }
+    key(out, "event_time", first);
+    json_out::integer(out, t);
+    key(out, "event_id", first);
+    json_out::string(out, event_id);
+
+    for (Field f : kEventStrings) {
+        if (!m.mapped(f)) continue;
+        if ((why = shape_string(m.value(b, r, f), text_, empty))) return reject(), fail(err, f, why);
+        if (empty) continue;
+        key(out, field_info(f).api_key, first);
+        json_out::string(out, text_);
+    }
+    for (Field f : {Field::opt_out, Field::wifi}) {
+        if (!m.mapped(f) || is_null(m.value(b, r, f))) continue;
+        bool flag = false;
+        if ((why = shape_bool(m.value(b, r, f), flag))) return reject(), fail(err, f, why);
+        key(out, field_info(f).api_key, first);
+        out.append(flag ? "true" : "false");
+    }
+    if (m.mapped(Field::language) && !is_null(m.value(b, r, Field::language))) {
+        if ((why = shape_language(m.value(b, r, Field::language), text_)))
+            return reject(), fail(err, Field::language, why);
+        key(out, "language", first);
+        json_out::string(out, text_);
+    }
+
+    key(out, "user_data", first);
+    if (!user_data(m, b, r, out, err)) return reject();
+    if (!custom_data(m, b, r, out, err)) return reject();
+    out.push_back('}');
+    return true;
+}
+
+bool EventBuilder::user_data(const Mapping &m, const sp_batch &b, uint32_t r, std::string &out, RowError &err) {
+    out.push_back('{');
+    bool first = true;
+    bool has_em = false, has_maids = false;
+    Reason why = nullptr;
+    bool empty = false;
+
+    for (const HashedKey &hk : kHashedKeys) {
+        hashes_.clear();
+        for (Field f : {hk.raw, hk.prehashed}) {
+            if (!m.mapped(f)) continue;
+            const FieldInfo &info = field_info(f);
+            const bool raw = info.kind == FieldKind::hashed;
+            int index = -1;
+            auto add = [&](std::string_view item) -> bool {
+                if (raw && !valid_utf8_text(item.data(), item.size()))
+                    return fail(err, f, "is not valid UTF-8 text", index);
+                if (Reason bad = normalize(info.normalizer, item, opt_.default_phone_country_code, norm_))
+                    return fail(err, f, bad, index);
+                std::array<char, 64> h;
+                if (raw) sha_.hex(norm_, h.data());
+                else std::memcpy(h.data(), norm_.data(), 64);
+                if (std::find(hashes_.begin(), hashes_.end(), h) == hashes_.end()) hashes_.push_back(h);
+                return true;
+            };
+            const sp_value &v = m.value(b, r, f);
+            if (info.multi) {
+                index = 0;
+                why = for_each_list_item(v, opt_.list_delimiter, list_scratch_, [&](std::string_view item) -> Reason {
+                    bool ok = add(item);
+                    ++index;
+                    return ok ? nullptr : kAlreadyReported;
+                });
+                if (why == kAlreadyReported) return false;
+                if (why) return fail(err, f, why);
+            } else {
+                if ((why = shape_string(v, text_, empty))) return fail(err, f, why);
+                if (!empty && !add(text_)) return false;
+            }
+        }
+        if (hashes_.empty()) continue;
+        has_em = has_em || hk.raw == Field::email;
+        has_maids = has_maids || hk.raw == Field::maids;
+        key(out, hk.api_key, first);
+        out.push_back('[');
+        for (size_t i = 0; i < hashes_.size(); ++i) {
+            if (i) out.push_back(',');
+            out.push_back('"');
+            out.append(hashes_[i].data(), 64);
+            out.push_back('"');
+        }
+        out.push_back(']');
+    }
+
+    bool has_ip = false, has_ua = false;
+    for (Field f : kUserStrings) {
+        if (!m.mapped(f)) continue;
+        if ((why = shape_string(m.value(b, r, f), text_, empty))) return fail(err, f, why);
+        if (empty) continue;
+        has_ip = has_ip || f == Field::client_ip_address;
+        has_ua = has_ua || f == Field::client_user_agent;
+        key(out, field_info(f).api_key, first);
+        json_out::string(out, text_);
+    }
+    if (!has_em && !has_maids && !(has_ip && has_ua))
+        return fail(err, Field::count_,
+                    "no usable identifier: Pinterest needs an email (email or hashed_email), a mobile ad id "
+                    "(maids or hashed_maids), or both client_ip_address and client_user_agent; phone and the "
+                    "other fields alone are not enough");
+    out.push_back('}');
+    return true;
+}
+
+bool EventBuilder::custom_data(const Mapping &m, const sp_batch &b, uint32_t r, std::string &out, RowError &err) {
+    const size_t mark = out.size();
+    out.append(",\"custom_data\":{");
+    const size_t body_start = out.size();
+    bool first = true;
+    Reason why = nullptr;
+    bool empty = false;
+    auto present = [&](Field f) { return m.mapped(f) && !is_null(m.value(b, r, f)); };
+
+    for (Field f : {Field::value, Field::predicted_ltv}) {
+        if (!present(f)) continue;
+        if ((why = shape_decimal(m.value(b, r, f), text_))) return fail(err, f, why);
+        key(out, field_info(f).api_key, first);
+        json_out::string(out, text_);
+    }
+    if (present(Field::currency)) {
+        if ((why = shape_currency(m.value(b, r, Field::currency), text_))) return fail(err, Field::currency, why);
+        key(out, "currency", first);
+        json_out::string(out, text_);
+    }
+    for (Field f : kCustomStrings) {
+        if (!m.mapped(f)) continue;
+        if ((why = shape_string(m.value(b, r, f), text_, empty))) return fail(err, f, why);
+        if (empty) continue;
+        key(out, field_info(f).api_key, first);
+        json_out::string(out, text_);
+    }
+    if (present(Field::num_items)) {
+        int64_t n = 0;
+        if ((why = shape_integer(m.value(b, r, Field::num_items), n))) return fail(err, Field::num_items, why);
+        key(out, "num_items", first);
+        json_out::integer(out, n);
+    }
+    if (present(Field::content_ids)) {
+        const sp_value &v = m.value(b, r, Field::content_ids);
+        if (v.type == SP_VALUE_TEXT && !valid_utf8_text(v.as.text, v.len))
+            return fail(err, Field::content_ids, "is not valid UTF-8 text");
+        const size_t key_mark = out.size();
+        const bool first_before = first;
+        key(out, "content_ids", first);
+        out.push_back('[');
+        size_t count = 0;
+        why = for_each_list_item(v, opt_.list_delimiter, list_scratch_, [&](std::string_view item) -> Reason {
+            if (count++) out.push_back(',');
+            json_out::string(out, item);
+            return nullptr;
+        });
+        if (why) return fail(err, Field::content_ids, why);
+        out.push_back(']');
+        if (count == 0) {  // an empty list is omitted, not sent as []
+            out.resize(key_mark);
+            first = first_before;
+        }
+    }
+    if (present(Field::contents)) {
+        if ((why = shape_contents(m.value(b, r, Field::contents), text_))) return fail(err, Field::contents, why);
+        key(out, "contents", first);
+        out.append(text_);
+    }
+    if (out.size() == body_start) out.resize(mark);  // nothing: omit custom_data entirely
+    else out.push_back('}');
+    return true;
+}
+
+}  // namespace pcapi

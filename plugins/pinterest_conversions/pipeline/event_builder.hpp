@@ -1,0 +1,61 @@
+// Turns one mapped record into one Pinterest v5 event object (JSON text), or explains precisely
+// why it cannot: the heart of the pipeline. Pure: no I/O, no clock (the caller passes "now").
+#pragma once
+
+#include "normalize/sha256.hpp"
+#include "pipeline/fields.hpp"
+#include "pipeline/mapping.hpp"
+
+#include <syncplugin/syncplugin.h>
+
+#include <cstdint>
+#include <string>
+#include <array>
+#include <string_view>
+#include <vector>
+
+namespace pcapi {
+
+struct PipelineOptions {
+    std::string default_phone_country_code;  // digits or empty
+    char list_delimiter = ',';
+    int64_t max_age_seconds = 7 * 86400;
+    int64_t max_future_seconds = 300;
+    std::string sync_id;  // seeds derived event ids
+};
+
+// Why a record was rejected. `message` names the field and the rule, never the value.
+struct RowError {
+    Field field = Field::count_;  // count_: not about one field
+    std::string message;
+};
+
+inline constexpr size_t kEventIdLength = 36;
+
+// Derived event id: UUID-formatted SHA-256 of (sync_id, record key), the same across runs and
+// processes, so a re-sent row is recognized by Pinterest as the same event.
+void derive_event_id(Sha256 &sha, std::string_view sync_id, std::string_view record_key,
+                     char out[kEventIdLength]);
+
+class EventBuilder {
+public:
+    explicit EventBuilder(PipelineOptions options) : opt_(std::move(options)) {}
+
+    // Appends the event JSON for record r to `out` and returns true; on rejection returns false
+    // with `err` set and `out` unchanged. `event_id` receives the event's id (empty when the
+    // rejection happened before the id was known).
+    bool build(const Mapping &mapping, const sp_batch &batch, uint32_t r, int64_t now_s, std::string &out,
+               std::string &event_id, RowError &err);
+
+private:
+    bool user_data(const Mapping &m, const sp_batch &b, uint32_t r, std::string &out, RowError &err);
+    bool custom_data(const Mapping &m, const sp_batch &b, uint32_t r, std::string &out, RowError &err);
+    bool fail(RowError &err, Field f, std::string_view reason, int index = -1);
+
+    PipelineOptions opt_;
+    Sha256 sha_;
+    std::string scratch_, norm_, list_scratch_, text_;
+    std::vector<std::array<char, 64>> hashes_;  // hashes collected for one user_data key
+};
+
+}  // namespace pcapi

@@ -1,0 +1,29 @@
+// One request's worth of serialized events: the body plus where each event sits in it, so the
+// transport can resend any subset (e.g. to isolate a bad event after a 400) without knowing
+// anything about fields. The body is always `prefix item,item,... suffix`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pcapi {
+
+struct Payload {
+    struct Item {
+        uint32_t begin, end;  // byte range of the item in `body`
+        uint32_t record;      // index of the record in the host's batch
+    };
+    std::string body;
+    std::vector<Item> items;
+    static constexpr std::string_view prefix = "{\"data\":[";
+    static constexpr std::string_view suffix = "]}";
+
+    size_t size() const noexcept { return items.size(); }
+
+    // A new payload with only the items [first, last) of this one (record indices kept).
+    Payload slice(size_t first, size_t last) const;
+};
+
+}  // namespace pcapi

@@ -1,0 +1,137 @@
+#include "plugin/config.hpp"
+
+#include "plugin/manifest.hpp"
+
+#include <syncplugin/syncplugin.hpp>
+
+#include <charconv>
+#include <map>
+#include <regex>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace pcapi {
+
+namespace {
+
+bool parse_int(const std::string &s, int64_t &out) {
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return ec == std::errc() && p == s.data() + s.size() && !s.empty();
+}
+
+// Checks one value against its spec; appends a problem description (no value) on failure.
+void validate(const spmanifest::ConfigField &spec, const std::string &value, std::vector<std::string> &problems) {
+    const std::string &k = spec.key;
+    switch (spec.type) {
+    case SP_CONFIG_INTEGER: {
+        int64_t n = 0;
+        if (!parse_int(value, n)) {
+            problems.push_back(k + " must be an integer");
+            return;
+        }
+        if ((spec.min_value != 0 || spec.max_value != 0) && (n < spec.min_value || n > spec.max_value))
+            problems.push_back(k + " must be between " + std::to_string(spec.min_value) + " and " +
+                               std::to_string(spec.max_value));
+        return;
+    }
+    case SP_CONFIG_BOOLEAN:
+        if (value != "true" && value != "false") problems.push_back(k + " must be true or false");
+        return;
+    case SP_CONFIG_ENUM: {
+        for (const auto &e : spec.enum_values)
+            if (e == value) return;
+        std::string all;
+        for (const auto &e : spec.enum_values) all += (all.empty() ? "" : ", ") + e;
+        problems.push_back(k + " must be one of: " + all);
+        return;
+    }
+    case SP_CONFIG_PATH: {
+        struct stat st {};
+        if (::stat(value.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+            problems.push_back(k + " names a file that does not exist");
+        else if (::access(value.c_str(), R_OK) != 0)
+            problems.push_back(k + " names a file that cannot be read");
+        return;
+    }
+    case SP_CONFIG_STRING:
+    case SP_CONFIG_SECRET:
+        if (!spec.pattern.empty() && !std::regex_search(value, std::regex(spec.pattern, std::regex::ECMAScript)))
+            problems.push_back(k + " is not valid: " + spec.description);
+        return;
+    }
+}
+
+}  // namespace
+
+PluginConfig parse_config(const sp_config *config) {
+    const spmanifest::Manifest &m = manifest();
+    if (config != nullptr && config->entry_count > 0 && config->entries == nullptr)
+        throw sp::failure(SP_ERR_CONFIG, "config has entries but no entry array");
+
+    PluginConfig out;
+    std::map<std::string, std::string> values;  // effective values, defaults applied
+    std::vector<std::string> problems;
+    const uint32_t n = config ? config->entry_count : 0;
+    for (uint32_t i = 0; i < n; ++i) {
+        const sp_config_entry *e = config->entries[i];
+        if (e == nullptr || e->key == nullptr) {
+            problems.push_back("config entry " + std::to_string(i) + " has no key");
+            continue;
+        }
+        if (m.config_field(e->key) == nullptr) {
+            out.unknown_keys.emplace_back(e->key);
+            continue;
+        }
+        if (e->value == nullptr) {
+            problems.push_back(std::string(e->key) + " has no value");
+            continue;
+        }
+        if (!values.emplace(e->key, e->value).second) problems.push_back(std::string(e->key) + " is given twice");
+    }
+    for (const auto &spec : m.config) {
+        auto it = values.find(spec.key);
+        if (it == values.end() || it->second.empty()) {
+            if (spec.required) problems.push_back(spec.key + " is required (" + spec.label + ")");
+            else if (spec.has_default) values[spec.key] = spec.default_value;
+            else values.erase(spec.key);
+            continue;
+        }
+        validate(spec, it->second, problems);
+    }
+    if (!problems.empty()) {
+        std::string msg = "invalid plugin config: ";
+        for (size_t i = 0; i < problems.size(); ++i) msg += (i ? "; " : "") + problems[i];
+        throw sp::failure(SP_ERR_CONFIG, msg);
+    }
+
+    auto str = [&](const char *k) {
+        auto it = values.find(k);
+        return it == values.end() ? std::string() : it->second;
+    };
+    auto num = [&](const char *k, int64_t &dst) {
+        int64_t v = 0;
+        if (parse_int(str(k), v)) dst = v;
+    };
+    out.ad_account_id = str("ad_account_id");
+    out.conversion_tag_id = str("conversion_tag_id");
+    out.test_events = str("test_events") == "true";
+    out.default_phone_country_code = str("default_phone_country_code");
+    if (const std::string d = str("list_delimiter"); !d.empty()) out.list_delimiter = d[0];
+    num("event_time_max_age_days", out.event_time_max_age_days);
+    num("event_time_max_future_seconds", out.event_time_max_future_seconds);
+    out.api_base_url = str("api_base_url");
+    out.ca_file = str("ca_file");
+    num("max_in_flight", out.max_in_flight);
+    num("calls_per_minute", out.calls_per_minute);
+    num("retry_max_elapsed_seconds", out.retry_max_elapsed_seconds);
+    num("retry_initial_backoff_ms", out.retry_initial_backoff_ms);
+    num("retry_max_backoff_ms", out.retry_max_backoff_ms);
+    num("request_timeout_seconds", out.request_timeout_seconds);
+    num("max_request_bytes", out.max_request_bytes);
+    if (out.retry_max_backoff_ms < out.retry_initial_backoff_ms)
+        throw sp::failure(SP_ERR_CONFIG,
+                          "invalid plugin config: retry_max_backoff_ms must be at least retry_initial_backoff_ms");
+    return out;
+}
+
+}  // namespace pcapi

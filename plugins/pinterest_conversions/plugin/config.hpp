@@ -1,0 +1,39 @@
+// The plugin's validated configuration. Every key is declared in the manifest; this file turns
+// the host's textual key/value pairs into typed settings, reporting every problem at once.
+#pragma once
+
+#include <syncplugin/syncplugin.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace pcapi {
+
+struct PluginConfig {
+    std::string ad_account_id;
+    std::string conversion_tag_id;   // empty when not configured
+    bool test_events = false;
+    std::string default_phone_country_code;  // digits, may be empty
+    char list_delimiter = ',';
+    int64_t event_time_max_age_days = 7;
+    int64_t event_time_max_future_seconds = 300;
+    std::string api_base_url;  // https://host[:port], no trailing slash
+    std::string ca_file;       // empty: system store only
+    int64_t max_in_flight = 8;
+    int64_t calls_per_minute = 5000;
+    int64_t retry_max_elapsed_seconds = 600;
+    int64_t retry_initial_backoff_ms = 1000;
+    int64_t retry_max_backoff_ms = 30000;
+    int64_t request_timeout_seconds = 30;
+    int64_t max_request_bytes = 4194304;
+
+    // Keys the manifest does not declare: tolerated (a newer host may send them), reported.
+    std::vector<std::string> unknown_keys;
+};
+
+// Validates `config` against the manifest. Throws sp::failure(SP_ERR_CONFIG) whose message lists
+// every problem, each naming its key; values are never echoed (some are secrets or identifiers).
+PluginConfig parse_config(const sp_config *config);
+
+}  // namespace pcapi

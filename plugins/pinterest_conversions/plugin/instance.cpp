@@ -1,0 +1,192 @@
+#include "plugin/instance.hpp"
+
+#include "plugin/manifest.hpp"
+
+#include <syncplugin/syncplugin.hpp>
+
+#include <support/suggest.hpp>
+
+#include <chrono>
+
+#ifdef PCAPI_HAVE_TRANSPORT
+#include "transport/https_delivery.hpp"
+#endif
+
+namespace pcapi {
+
+namespace {
+
+// Refuses a target the manifest does not declare, in the words a user will search for.
+void check_target(const sp_open_params &p, const spmanifest::Manifest &m) {
+    auto single_bit = [](uint32_t v) { return v != 0 && (v & (v - 1)) == 0; };
+    if (p.target_kind == SP_TARGET_SYNC) {
+        if (!single_bit(p.sync_mode) || (p.sync_mode & m.sync_modes) == 0)
+            throw sp::failure(SP_ERR_UNSUPPORTED, m.id + " supports sync mode " +
+                                                      support::join(spmanifest::sync_mode_names(m.sync_modes)) + " only");
+    } else if (p.target_kind == SP_TARGET_AUDIENCE) {
+        if (!single_bit(p.audience_mode) || (p.audience_mode & m.audience_modes) == 0)
+            throw sp::failure(SP_ERR_UNSUPPORTED, m.id + " supports audience sync mode " +
+                                                      support::join(spmanifest::audience_mode_names(m.audience_modes)) + " only");
+    } else {
+        throw sp::failure(SP_ERR_UNSUPPORTED, "unknown target kind " + std::to_string(p.target_kind));
+    }
+}
+
+}  // namespace
+
+Instance::Instance(const sp_open_params &params, const sp_host *host) : host_(host) {
+    const spmanifest::Manifest &m = manifest();
+    check_target(params, m);
+    config_ = parse_config(params.config);
+    for (const auto &k : config_.unknown_keys) log(SP_LOG_WARN, "ignoring unknown config key \"" + k + "\"");
+
+    std::vector<RequiredRule> rules;
+    for (const auto &r : m.required) rules.push_back({r.any_of});
+    Mapping mapping = Mapping::compile(params.mapping, rules);
+
+    PipelineOptions opt;
+    opt.default_phone_country_code = config_.default_phone_country_code;
+    opt.list_delimiter = config_.list_delimiter;
+    opt.max_age_seconds = config_.event_time_max_age_days * 86400;
+    opt.max_future_seconds = config_.event_time_max_future_seconds;
+    opt.sync_id = params.sync_id ? params.sync_id : "";
+    pipeline_ = std::make_unique<Pipeline>(std::move(mapping), std::move(opt), m.max_batch_records,
+                                           static_cast<size_t>(config_.max_request_bytes));
+
+    const bool test_events = config_.test_events || (params.flags & SP_OPEN_TEST_EVENTS) != 0;
+    if (params.flags & SP_OPEN_DRY_RUN) {
+        auto rec = std::make_unique<RecordingDelivery>(true);
+        recorder_ = rec.get();
+        delivery_ = std::move(rec);
+        return;
+    }
+#ifdef PCAPI_HAVE_TRANSPORT
+    delivery_ = make_https_delivery(config_, test_events, host_);
+#else
+    (void)test_events;
+    throw sp::failure(SP_ERR_UNSUPPORTED, "this build has no HTTPS transport; open with SP_OPEN_DRY_RUN");
+#endif
+}
+
+Instance::~Instance() { close(); }
+
+void Instance::log(sp_log_level level, const std::string &message) const {
+    if (host_ && SP_HAS_FIELD(host_, sp_host, log) && host_->log) host_->log(host_->ctx, level, message.c_str());
+}
+
+int64_t Instance::now_unix_seconds() const {
+    if (host_ && SP_HAS_FIELD(host_, sp_host, now_unix_ms) && host_->now_unix_ms)
+        return host_->now_unix_ms(host_->ctx) / 1000;
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+void Instance::fill_all_retry(uint32_t n, sp_write_result &out, sp_error_category category,
+                              const std::string &message) {
+    results_.assign(n, sp_record_result{});
+    messages_.assign(1, message);
+    ids_.clear();
+    for (auto &r : results_) {
+        r.struct_size = sizeof r;
+        r.status = SP_RECORD_RETRY;
+        r.category = category;
+        r.message = messages_[0].c_str();
+    }
+    publish(out);
+}
+
+void Instance::publish(sp_write_result &out) {
+    uint32_t counts[3] = {0, 0, 0};
+    for (const auto &r : results_) ++counts[r.status];
+    out.record_count = static_cast<uint32_t>(results_.size());
+    out.result_stride = sizeof(sp_record_result);
+    out.results = results_.data();
+    if (SP_HAS_FIELD(&out, sp_write_result, retry_count)) {
+        out.ok_count = counts[SP_RECORD_OK];
+        out.rejected_count = counts[SP_RECORD_REJECTED];
+        out.retry_count = counts[SP_RECORD_RETRY];
+    }
+    if (SP_HAS_FIELD(&out, sp_write_result, retry_after_ms)) out.retry_after_ms = report_.retry_after_ms;
+}
+
+sp_status Instance::write_batch(const sp_batch &batch, sp_write_result &out, sp_error **err) {
+    report_.reset({});
+    if (closed_) {
+        fill_all_retry(batch.record_count, out, SP_ERR_INTERNAL, "instance is closed");
+        return sp::fail(err, SP_ERR_INTERNAL, "write_batch after close");
+    }
+    try {
+        pipeline_->encode(batch, now_unix_seconds(), encoded_);
+    } catch (const sp::failure &f) {
+        fill_all_retry(batch.record_count, out, f.category(), f.what());
+        return sp::fail(err, f.category(), f.what(), f.code());
+    }
+    delivery_->deliver(encoded_.payloads, report_);
+
+    // Which delivery outcome belongs to which record.
+    const uint32_t n = batch.record_count;
+    std::vector<const EventOutcome *> outcome(n, nullptr);
+    for (size_t p = 0; p < encoded_.payloads.size(); ++p)
+        for (size_t i = 0; i < encoded_.payloads[p].items.size(); ++i)
+            outcome[encoded_.payloads[p].items[i].record] = &report_.outcomes[p][i];
+
+    results_.assign(n, sp_record_result{});
+    messages_.clear();
+    std::vector<std::pair<uint32_t, uint32_t>> message_of;  // (record, index in messages_)
+    ids_.clear();
+    std::vector<uint32_t> id_offsets(n);
+    for (uint32_t r = 0; r < n; ++r) {
+        id_offsets[r] = static_cast<uint32_t>(ids_.size());
+        ids_.append(encoded_.event_id(r));
+        ids_.push_back('\0');
+        sp_record_result &res = results_[r];
+        res.struct_size = sizeof res;
+        const auto &rec = encoded_.records[r];
+        if (rec.rejected) {
+            res.status = SP_RECORD_REJECTED;
+            res.category = SP_ERR_DATA;
+            res.field = rec.field == Field::count_ ? nullptr : field_info(rec.field).name.data();
+            message_of.emplace_back(r, static_cast<uint32_t>(messages_.size()));
+            messages_.push_back(encoded_.messages[rec.message]);
+            continue;
+        }
+        const EventOutcome *o = outcome[r];
+        res.status = o ? o->status : SP_RECORD_RETRY;
+        res.category = o ? o->category : SP_ERR_INTERNAL;
+        res.code = o ? o->code : 0;
+        if (o == nullptr || !o->message.empty()) {
+            message_of.emplace_back(r, static_cast<uint32_t>(messages_.size()));
+            messages_.push_back(o ? o->message : "no delivery outcome");
+        }
+    }
+    for (auto [r, m] : message_of) results_[r].message = messages_[m].c_str();
+    for (uint32_t r = 0; r < n; ++r)
+        if (encoded_.records[r].id_len) results_[r].event_id = ids_.data() + id_offsets[r];
+    publish(out);
+
+    if (report_.fatal_category != SP_ERR_NONE)
+        return sp::fail(err, report_.fatal_category, report_.fatal_message, report_.fatal_code);
+    return SP_OK;
+}
+
+sp_status Instance::flush(sp_error **err) {
+    if (closed_) return sp::fail(err, SP_ERR_INTERNAL, "flush after close");
+    // write_batch returns only once every event has a final outcome, so nothing is pending here.
+    return SP_OK;
+}
+
+void Instance::close() {
+    if (closed_) return;
+    closed_ = true;
+    if (delivery_) delivery_->close();
+}
+
+const char *const *Instance::dry_run_requests(uint32_t *count) {
+    dry_run_ptrs_.clear();
+    if (recorder_)
+        for (const auto &b : recorder_->bodies()) dry_run_ptrs_.push_back(b.c_str());
+    if (count) *count = static_cast<uint32_t>(dry_run_ptrs_.size());
+    return dry_run_ptrs_.data();
+}
+
+}  // namespace pcapi

@@ -1,0 +1,25 @@
+#include "plugin/manifest.hpp"
+
+#include <syncplugin/syncplugin.hpp>
+
+extern const char pcapi_manifest_json[];
+extern const unsigned long pcapi_manifest_json_size;
+
+namespace pcapi {
+
+namespace {
+
+const spmanifest::DescriptorStorage &storage() {
+    static const spmanifest::DescriptorStorage s = [] {
+        std::string text(pcapi_manifest_json, pcapi_manifest_json_size);
+        return spmanifest::DescriptorStorage(spmanifest::parse(text), text);
+    }();
+    return s;
+}
+
+}  // namespace
+
+const spmanifest::Manifest &manifest() { return storage().manifest(); }
+const sp_descriptor *descriptor() { return storage().get(); }
+
+}  // namespace pcapi
