@@ -13,52 +13,68 @@ namespace pcapi {
 
 using Reason = const char *;  // nullptr = ok
 
-// Unix seconds from: INT (seconds; values > 1e11 are milliseconds, > 1e14 microseconds),
-// REAL (seconds), TEXT holding digits (same rules), ISO-8601 with Z or an offset (fractions
-// allowed), SQL datetime "YYYY-MM-DD HH:MM:SS[.fff]" (UTC), or a date "YYYY-MM-DD" (midnight UTC).
+// Unix seconds from: INT (seconds; values > 1e11 are milliseconds, > 1e14 microseconds, > 1e17
+// nanoseconds), REAL (same rules, fraction truncated), TEXT holding digits (same rules, an
+// optional fraction), ISO-8601 "YYYY-MM-DDTHH:MM[:SS[.fff]]" with Z or an offset (+HH:MM, +HHMM,
+// +HH), SQL datetime "YYYY-MM-DD HH:MM:SS[.fff]" (UTC, optionally " UTC" or an offset), or a
+// date "YYYY-MM-DD" (midnight UTC). Fractions are truncated. Ranges are validated (real calendar
+// date, hour < 24, minute < 60, second <= 60). Negative numbers, years before 1970, NULL, BOOL
+// and BLOB get a reason.
 Reason parse_event_time(const sp_value &v, int64_t &unix_seconds);
 
-// Window rule: rejects times more than max_future_s after now, or older than max_age_s.
+// Window rule: rejects times more than max_future_s after now, or older than max_age_s. Both
+// edges are accepted (t == now - max_age_s, t == now + max_future_s).
 Reason check_event_time_window(int64_t t, int64_t now_s, int64_t max_age_s, int64_t max_future_s);
 
 // A decimal string for value / item_price / predicted_ltv: INT -> "12", REAL -> shortest exact
-// fixed notation ("12.5"; NaN/inf rejected), TEXT trimmed and matching [+-]?digits[.digits].
+// fixed notation ("12.5", 1e20 -> "100000000000000000000"; NaN/inf rejected), TEXT trimmed and
+// matching [+-]?digits[.digits] (".5" -> "0.5", "5." -> "5", a leading '+' dropped; separators,
+// currency symbols and exponents rejected with their own reasons). `out` is empty on failure.
 Reason shape_decimal(const sp_value &v, std::string &out);
 
-// Integer (num_items, quantity): INT, integral REAL, or TEXT of digits.
+// Integer (num_items, quantity): INT, integral REAL, or TEXT of [+-]digits (".0" allowed).
 Reason shape_integer(const sp_value &v, int64_t &out);
 
 // Boolean (opt_out, wifi): BOOL, INT 0/1, TEXT true/false/yes/no/1/0/t/f/y/n (any case).
 Reason shape_bool(const sp_value &v, bool &out);
 
 // Plain string: TEXT trimmed; INT/REAL rendered as text (order_id 123 -> "123"); must be valid
-// UTF-8 without NUL bytes; empty after trimming is reported as `empty` = true (field omitted).
+// UTF-8 without NUL bytes; empty after trimming, or NULL, is reported as `empty` = true (field
+// omitted). REAL uses the shortest round-trip text; BOOL gives "true"/"false"; BLOB a reason.
 Reason shape_string(const sp_value &v, std::string &out, bool &empty);
 
 // ISO-4217 code, upper-cased, from the table of active codes.
 Reason shape_currency(const sp_value &v, std::string &out);
 
-// Standard event names (any case, lowercased) or a custom name: letters, digits, _ and -,
-// 1..100 characters (kept as given).
+// Standard event names (any case, with ' ', '-', '_' or nothing between words: "Add To Cart" ->
+// add_to_cart) or a custom name: letters, digits, _ and -, 1..100 characters, at least one
+// letter or digit (kept as given).
 Reason shape_event_name(const sp_value &v, std::string &out);
 
 // web, app_android, app_ios or offline (any case, lowercased).
 Reason shape_action_source(const sp_value &v, std::string &out);
 
-// ISO-639-1 two-letter code, lowercased.
+// ISO-639-1 two-letter code, lowercased; a locale ("en-US", "pt_BR") gives its language.
 Reason shape_language(const sp_value &v, std::string &out);
 
 // Calls `each(std::string_view item)` for each element of a list value: a JSON array in TEXT
-// (strings and numbers; numbers rendered as text), else TEXT split on `delimiter`, else one INT/REAL
-// rendered as text. Items are trimmed; empty items are skipped. Returns a reason for malformed JSON.
-// `scratch` is a reusable buffer. `each` returns a Reason; the first non-null one stops the walk
-// and is returned.
+// (first non-blank character '['; strings and numbers; numbers rendered as text, integers without
+// ".0"; an integer beyond 2^53 that is not a JSON string is refused, as the parser may have
+// rounded it), else TEXT split on `delimiter` ('\0': no splitting), else one INT/REAL rendered as
+// text. NULL gives no items. Items are trimmed; empty items are skipped. Returns a reason for
+// malformed JSON, other element kinds, invalid UTF-8/NUL, BOOL or BLOB. `scratch` is a reusable
+// buffer; an item may point into it (or into `v`) and is valid only during the call. `each`
+// returns a Reason; the first non-null one stops the walk and is returned.
 template <class F>
 Reason for_each_list_item(const sp_value &v, char delimiter, std::string &scratch, F &&each);
 
-// `contents`: TEXT holding a JSON array of objects with keys id, item_price, quantity, item_name,
-// item_category, item_brand (others rejected, naming the key); item_price becomes a decimal
-// string, quantity an integer. Writes the compact JSON array to `out`.
+// `contents`: TEXT holding a JSON array of objects (or one object) with keys id, item_price,
+// quantity, item_name, item_category, item_brand; item_price becomes a decimal string, quantity a
+// non-negative integer, id a string (numbers converted), names/category/brand trimmed strings;
+// null members are dropped. Writes the compact JSON array to `out`. NULL, blank text or "[]"
+// leave `out` empty with no reason (omit the field). Any other key is rejected; then `out` holds
+// that key's name (printable ASCII, at most 40 characters) for the caller's message, never a
+// value.
 Reason shape_contents(const sp_value &v, std::string &out);
 
 // True when [p, p+n) is valid UTF-8 (no overlongs, no surrogates) and contains no NUL byte.
