@@ -1,0 +1,131 @@
+// The capability descriptor: well-formed, stable, equal to the manifest, extensions by id.
+#include "harness.hpp"
+
+#include <manifest/manifest.hpp>
+
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace harness {
+namespace {
+
+bool looks_secret(const std::string &key) {
+    for (const char *w : {"secret", "password", "token", "api_key", "apikey", "private_key"})
+        if (key.find(w) != std::string::npos) return true;
+    return false;
+}
+
+Register valid("descriptor.valid", "descriptor is well-formed: enums, unique keys, typed defaults, rules",
+               [](const Options &o) {
+    Fixture f(o);
+    spmanifest::Manifest m;
+    try {
+        m = spmanifest::from_descriptor(f.desc);
+    } catch (const std::exception &e) {
+        fail(e.what());
+    }
+    expect(!m.id.empty() && !m.name.empty() && !m.version.empty(), "id, name and version must be set");
+    expect(std::regex_match(m.version, std::regex(R"(\d+\.\d+\.\d+.*)")), "version is not semver: " + m.version);
+    expect((m.sync_modes & ~0xFu) == 0 && (m.audience_modes & ~0xFu) == 0, "mode bits outside the defined set");
+    expect(m.sync_modes != 0 || m.audience_modes != 0, "declares no sync mode and no audience mode");
+    expect((m.features & ~0x3u) == 0, "feature bits outside the defined set");
+    expect(m.max_batch_records > 0, "max_batch_records must be > 0");
+    std::set<std::string> keys;
+    for (const auto &c : m.config) {
+        expect(!c.key.empty(), "a config field has no key");
+        expect(keys.insert(c.key).second, "config key \"" + c.key + "\" is declared twice");
+        expect(!c.description.empty(), "config key \"" + c.key + "\" has no description");
+        if (looks_secret(c.key))
+            expect(c.type == SP_CONFIG_SECRET, "config key \"" + c.key + "\" looks secret but is not typed secret");
+        if (!c.has_default) continue;
+        const std::string &v = c.default_value;
+        if (c.type == SP_CONFIG_INTEGER) {
+            long long n = 0;
+            auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+            expect(ec == std::errc() && p == v.data() + v.size(), "default of \"" + c.key + "\" is not an integer");
+            if (c.min_value || c.max_value)
+                expect(n >= c.min_value && n <= c.max_value, "default of \"" + c.key + "\" is outside its range");
+        }
+        if (c.type == SP_CONFIG_BOOLEAN)
+            expect(v == "true" || v == "false", "default of \"" + c.key + "\" is not true/false");
+        if (!c.pattern.empty())
+            expect(std::regex_search(v, std::regex(c.pattern)), "default of \"" + c.key + "\" fails its own pattern");
+        expect(!c.required, "config key \"" + c.key + "\" is required and has a default");
+    }
+    std::set<std::string> names;
+    for (const auto &d : m.fields) {
+        expect(names.insert(d.name).second, "destination field \"" + d.name + "\" is declared twice");
+        expect(!((d.flags & SP_FIELD_HASHED) && (d.flags & SP_FIELD_PREHASHED)),
+               "field \"" + d.name + "\" is both hashed and pre-hashed");
+    }
+    for (const auto &r : m.required) {
+        expect(!r.any_of.empty(), "a required rule lists no field");
+        for (const auto &n : r.any_of) expect(names.count(n) == 1, "required rule names undeclared field \"" + n + "\"");
+    }
+    if (m.auth.kinds & SP_AUTH_OAUTH2) {
+        expect(m.auth.authorize_url.rfind("https://", 0) == 0 && m.auth.token_url.rfind("https://", 0) == 0,
+               "OAuth URLs must be https");
+        expect(!m.auth.scopes.empty(), "OAuth declared without scopes");
+    }
+});
+
+Register stable("descriptor.stable", "describe() answers the same pointer and content on every call",
+                [](const Options &o) {
+                    Fixture f(o);
+                    const sp_descriptor *a = f.entry.describe();
+                    const sp_descriptor *b = f.entry.describe();
+                    expect(a == b, "describe() returned a different pointer on the second call");
+                    auto m1 = spmanifest::from_descriptor(*a);
+                    for (int i = 0; i < 5; ++i)
+                        expect(spmanifest::from_descriptor(*f.entry.describe()) == m1, "descriptor content changed");
+                });
+
+Register matches("descriptor.matches_manifest", "descriptor equals the manifest file (and its embedded copy)",
+                 [](const Options &o) {
+    Fixture f(o);
+    const auto declared = spmanifest::from_descriptor(f.desc);
+    std::string file = o.manifest;
+    if (file.empty()) {
+        std::string lib = o.library, dir = lib.substr(0, lib.find_last_of('/') + 1);
+        file = dir + declared.id + ".json";
+        if (!std::ifstream(file)) skip("no manifest given (--manifest FILE) and none beside the library");
+    }
+    std::ifstream in(file);
+    expect(bool(in), "cannot read manifest " + file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    spmanifest::Manifest m;
+    try {
+        m = spmanifest::parse(ss.str());
+    } catch (const std::exception &e) {
+        fail(file + ": " + e.what());
+    }
+    if (!(m == declared))
+        fail("descriptor differs from " + file + "\n  manifest:   " + spmanifest::to_json_text(m).substr(0, 300) +
+             "\n  descriptor: " + spmanifest::to_json_text(declared).substr(0, 300));
+    if (f.desc.manifest_json) {
+        auto embedded = spmanifest::parse(f.desc.manifest_json);
+        expect(embedded == declared, "descriptor differs from its own embedded manifest_json");
+    }
+});
+
+Register extensions("descriptor.unknown_extension", "unknown extension ids (and trailing garbage) give NULL",
+                    [](const Options &o) {
+                        Fixture f(o);
+                        if (!f.entry.get_extension) skip("no get_extension slot");
+                        expect(f.entry.get_extension("sp.harness-nonexistent/1") == nullptr, "unknown id gave non-NULL");
+                        expect(f.entry.get_extension("") == nullptr, "empty id gave non-NULL");
+                        expect(f.entry.get_extension(nullptr) == nullptr, "NULL id gave non-NULL");
+                        if (f.entry.get_extension(SP_EXT_DRY_RUN) != nullptr) {
+                            expect(f.entry.get_extension(SP_EXT_DRY_RUN "x") == nullptr,
+                                   "id with trailing garbage gave non-NULL");
+                            expect(f.entry.get_extension("sp.dry_run/") == nullptr, "truncated id gave non-NULL");
+                        }
+                    });
+
+}  // namespace
+}  // namespace harness
