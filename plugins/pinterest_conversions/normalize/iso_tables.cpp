@@ -7,8 +7,8 @@ namespace pcapi::tables {
 namespace {
 
 struct KeyCode {
-    const char *key;
-    const char *code;
+    std::string_view key;  // a view, so that comparisons need no strlen
+    std::string_view code;
 };
 
 #include "normalize/iso_tables_data.inc"
@@ -40,7 +40,7 @@ static constexpr KeyCode kStates[] = {
 template <class T, size_t N>
 constexpr bool sorted_keys(const T (&a)[N]) {
     for (size_t i = 1; i < N; ++i)
-        if (!(std::string_view(a[i - 1].key) < std::string_view(a[i].key))) return false;
+        if (!(a[i - 1].key < a[i].key)) return false;
     return true;
 }
 static_assert(sorted_keys(kStates), "kStates must be sorted and unique");
