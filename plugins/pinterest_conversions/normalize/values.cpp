@@ -43,11 +43,9 @@ void append_uint(uint64_t u, std::string &out) {
 void append_fixed(double d, std::string &out) {
     if (d == 0) d = 0;  // -0.0 -> 0.0
     // The longest shortest-fixed double (a subnormal) needs ~330 characters.
-    const size_t start = out.size();
-    out.resize(start + 400);
-    const auto r =
-        std::to_chars(out.data() + start, out.data() + out.size(), d, std::chars_format::fixed);
-    out.resize(static_cast<size_t>(r.ptr - out.data()));
+    char buf[400];
+    const auto r = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed);
+    out.append(buf, r.ptr);
 }
 
 // Appends the shortest text for `d` (finite): fixed or scientific, whichever is shorter.

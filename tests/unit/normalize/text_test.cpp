@@ -98,6 +98,24 @@ TEST(AppendLower, MatchesUnicodeDefaultsForCoveredScripts) {
     }
 }
 
+TEST(AppendLower, AsciiFastPathCoversEveryByteAndLength) {
+    std::string all;
+    for (int c = 1; c < 128; ++c) all.push_back(static_cast<char>(c));
+    for (size_t off = 0; off < 9; ++off) {
+        for (size_t len = 0; off + len <= all.size(); len += 7) {
+            const std::string_view in = std::string_view(all).substr(off, len);
+            std::string want;
+            for (char c : in) want.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c);
+            std::string out;
+            text::append_lower(in, out);
+            EXPECT_EQ(out, want) << off << "/" << len;
+        }
+    }
+    std::string mixed;
+    text::append_lower("ABCDEFGHIJ\u00C9KLMNOPQRSTUVWXYZ\u03A3", mixed);  // ends in a final sigma
+    EXPECT_EQ(mixed, "abcdefghij\u00E9klmnopqrstuvwxyz\u03C2");
+}
+
 TEST(FoldKey, PlaceNames) {
     char buf[64];
     auto key = [&](std::string_view s) {
