@@ -191,31 +191,38 @@ bool EventBuilder::user_data(const Mapping &m, const sp_batch &b, uint32_t r, st
             if (!m.mapped(f)) continue;
             const FieldInfo &info = field_info(f);
             const bool raw = info.kind == FieldKind::hashed;
-            int index = -1;
-            auto add = [&](std::string_view item) -> bool {
-                if (raw && !valid_utf8_text(item.data(), item.size()))
-                    return fail(err, f, "is not valid UTF-8 text", index);
-                if (Reason bad = normalize(info.normalizer, item, opt_.default_phone_country_code, norm_))
-                    return fail(err, f, bad, index);
+            // Normalizes and hashes one value; returns a reason on failure.
+            auto add = [&](std::string_view item) -> Reason {
+                if (raw && !valid_utf8_text(item.data(), item.size())) return "is not valid UTF-8 text";
+                if (Reason bad = normalize(info.normalizer, item, opt_.default_phone_country_code, norm_)) return bad;
                 std::array<char, 64> h;
                 if (raw) sha_.hex(norm_, h.data());
                 else std::memcpy(h.data(), norm_.data(), 64);
                 if (std::find(hashes_.begin(), hashes_.end(), h) == hashes_.end()) hashes_.push_back(h);
-                return true;
+                return nullptr;
             };
             const sp_value &v = m.value(b, r, f);
             if (info.multi) {
-                index = 0;
+                int index = 0, bad_index = -1;
+                Reason bad = nullptr;
                 why = for_each_list_item(v, opt_.list_delimiter, list_scratch_, [&](std::string_view item) -> Reason {
-                    bool ok = add(item);
-                    ++index;
-                    return ok ? nullptr : kAlreadyReported;
+                    bad = add(item);
+                    bad_index = index++;
+                    return bad ? kAlreadyReported : nullptr;
                 });
-                if (why == kAlreadyReported) return false;
+                if (why == kAlreadyReported) {
+                    // Name the position only when the cell held several values.
+                    int items = 0;
+                    for_each_list_item(v, opt_.list_delimiter, list_scratch_, [&](std::string_view) -> Reason {
+                        ++items;
+                        return nullptr;
+                    });
+                    return fail(err, f, bad, items > 1 ? bad_index : -1);
+                }
                 if (why) return fail(err, f, why);
             } else {
                 if ((why = shape_string(v, text_, empty))) return fail(err, f, why);
-                if (!empty && !add(text_)) return false;
+                if (!empty && (why = add(text_))) return fail(err, f, why);
             }
         }
         if (hashes_.empty()) continue;

@@ -1,0 +1,97 @@
+// Builds an sp_batch (the ABI's row-major matrix of typed cells) from rows appended one cell at a
+// time. All text lives in one arena string, so a batch of thousands of rows costs a handful of
+// allocations, reused across batches via clear(). Header-only; used by the host, the harness and
+// tests.
+#pragma once
+
+#include <syncplugin/syncplugin.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace support {
+
+class BatchBuilder {
+public:
+    explicit BatchBuilder(std::vector<std::string> columns = {}) { set_columns(std::move(columns)); }
+
+    void set_columns(std::vector<std::string> columns) {
+        columns_ = std::move(columns);
+        names_.clear();
+        for (const auto &c : columns_) names_.push_back(c.c_str());
+        clear();
+    }
+    const std::vector<std::string> &columns() const { return columns_; }
+
+    // Starts a row with its record key (the primary key as text). Cells follow, one per column.
+    void begin_row(std::string_view key) {
+        key_offsets_.push_back(arena_.size());
+        arena_.append(key);
+        arena_.push_back('\0');
+        ++rows_;
+    }
+    void add_null() { push(SP_VALUE_NULL); }
+    void add_int(int64_t v) { push(SP_VALUE_INT).as.i = v; }
+    void add_bool(bool v) { push(SP_VALUE_BOOL).as.i = v ? 1 : 0; }
+    void add_real(double v) { push(SP_VALUE_REAL).as.r = v; }
+    void add_text(std::string_view s) { add_bytes(SP_VALUE_TEXT, s); }
+    void add_blob(std::string_view s) { add_bytes(SP_VALUE_BLOB, s); }
+    // Appends a copy of a cell (TEXT/BLOB bytes are copied into the arena).
+    void add_value(const sp_value &v) {
+        if (v.type == SP_VALUE_TEXT || v.type == SP_VALUE_BLOB)
+            add_bytes(static_cast<sp_value_type>(v.type), std::string_view(v.len ? v.as.text : "", v.len));
+        else
+            values_.push_back(v);
+    }
+
+    size_t rows() const { return rows_; }
+    size_t arena_bytes() const { return arena_.size(); }
+
+    // The batch; valid until the next call that changes this builder.
+    const sp_batch *finish() {
+        // While building, text cells hold arena offsets (the arena may move); resolve them now.
+        for (const auto &[cell, offset] : text_cells_) values_[cell].as.text = arena_.data() + offset;
+        keys_.clear();
+        for (size_t off : key_offsets_) keys_.push_back(arena_.data() + off);
+        batch_ = {sizeof(sp_batch), static_cast<uint32_t>(columns_.size()), names_.data(),
+                  static_cast<uint32_t>(rows_), values_.data(), keys_.data()};
+        return &batch_;
+    }
+
+    void clear() {
+        values_.clear();
+        text_cells_.clear();
+        key_offsets_.clear();
+        arena_.clear();
+        rows_ = 0;
+    }
+
+private:
+    sp_value &push(sp_value_type t) {
+        sp_value v{};
+        v.type = t;
+        values_.push_back(v);
+        return values_.back();
+    }
+    void add_bytes(sp_value_type t, std::string_view s) {
+        push(t).len = static_cast<uint32_t>(s.size());
+        text_cells_.emplace_back(values_.size() - 1, arena_.size());
+        arena_.append(s);
+        arena_.push_back('\0');
+    }
+
+    std::vector<std::string> columns_;
+    std::vector<const char *> names_;
+    std::vector<sp_value> values_;
+    std::vector<std::pair<size_t, size_t>> text_cells_;  // (cell index, arena offset)
+    std::vector<size_t> key_offsets_;
+    std::vector<const char *> keys_;
+    std::string arena_;
+    size_t rows_ = 0;
+    sp_batch batch_{};
+};
+
+}  // namespace support

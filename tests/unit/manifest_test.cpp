@@ -1,0 +1,105 @@
+// The manifest is the single source of truth: the plugin's field table and config handling must
+// agree with it, and the descriptor built from it must round-trip.
+#include "pipeline/fields.hpp"
+#include "plugin/config.hpp"
+#include "plugin/manifest.hpp"
+
+#include <syncplugin/syncplugin.hpp>
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+using namespace pcapi;
+
+TEST(Manifest, FieldTableMatchesTheManifestExactly) {
+    const auto &m = manifest();
+    std::set<std::string> in_manifest, in_table;
+    for (const auto &f : m.fields) in_manifest.insert(f.name);
+    for (size_t i = 0; i < kFieldCount; ++i) in_table.insert(std::string(field_info(static_cast<Field>(i)).name));
+    EXPECT_EQ(in_manifest, in_table);
+    for (const auto &f : m.fields) {
+        Field id{};
+        ASSERT_TRUE(field_by_name(f.name, id)) << f.name;
+        const FieldInfo &info = field_info(id);
+        EXPECT_EQ((f.flags & SP_FIELD_HASHED) != 0, info.kind == FieldKind::hashed) << f.name;
+        EXPECT_EQ((f.flags & SP_FIELD_PREHASHED) != 0, info.kind == FieldKind::prehashed) << f.name;
+        EXPECT_EQ((f.flags & SP_FIELD_MULTI) != 0, info.multi) << f.name;
+    }
+}
+
+TEST(Manifest, DescriptorRoundTripsToTheSameModel) {
+    EXPECT_EQ(spmanifest::from_descriptor(*descriptor()), manifest());
+    EXPECT_EQ(spmanifest::parse(spmanifest::to_json_text(manifest())), manifest());
+    EXPECT_EQ(descriptor(), descriptor());
+}
+
+TEST(Manifest, DeclaresExactlyWhatTheProductOffers) {
+    const auto &m = manifest();
+    EXPECT_EQ(m.sync_modes, SP_SYNC_INSERT);
+    EXPECT_EQ(m.audience_modes, SP_AUDIENCE_ADD);
+    EXPECT_EQ(m.features, SP_FEATURE_FIELD_MAPPING);
+    EXPECT_EQ(m.auth.kinds, SP_AUTH_OAUTH2 | SP_AUTH_STATIC_TOKEN);
+    EXPECT_EQ(m.auth.authorize_url, "https://www.pinterest.com/oauth/");
+    EXPECT_EQ(m.auth.token_url, "https://api.pinterest.com/v5/oauth/token");
+    for (const char *f : {"event_name", "event_time", "email", "hashed_email", "phone", "hashed_phone", "value",
+                          "currency", "order_id", "content_ids"}) {
+        ASSERT_NE(m.field(f), nullptr) << f;
+        EXPECT_TRUE(m.field(f)->flags & SP_FIELD_DEFAULT) << f;
+    }
+    ASSERT_NE(m.config_field("api_base_url"), nullptr);
+    EXPECT_EQ(m.config_field("api_base_url")->default_value, "https://api.pinterest.com");
+}
+
+namespace {
+
+struct Cfg {
+    std::vector<std::pair<std::string, std::string>> kv;
+    std::vector<sp_config_entry> e;
+    std::vector<const sp_config_entry *> p;
+    sp_config c{};
+    explicit Cfg(std::vector<std::pair<std::string, std::string>> in) : kv(std::move(in)) {
+        for (auto &[k, v] : kv) e.push_back({sizeof(sp_config_entry), k.c_str(), v.c_str()});
+        for (auto &x : e) p.push_back(&x);
+        c = {sizeof c, static_cast<uint32_t>(p.size()), p.data()};
+    }
+};
+
+std::string config_error(std::vector<std::pair<std::string, std::string>> kv) {
+    Cfg c(std::move(kv));
+    try {
+        parse_config(&c.c);
+    } catch (const sp::failure &f) {
+        EXPECT_EQ(f.category(), SP_ERR_CONFIG);
+        return f.what();
+    }
+    return "";
+}
+
+}  // namespace
+
+TEST(Config, DefaultsAndTypedValues) {
+    Cfg c({{"ad_account_id", "549755885175"}, {"max_in_flight", "3"}, {"test_events", "true"}, {"future_key", "x"}});
+    PluginConfig p = parse_config(&c.c);
+    EXPECT_EQ(p.ad_account_id, "549755885175");
+    EXPECT_EQ(p.max_in_flight, 3);
+    EXPECT_TRUE(p.test_events);
+    EXPECT_EQ(p.api_base_url, "https://api.pinterest.com");
+    EXPECT_EQ(p.calls_per_minute, 5000);
+    EXPECT_EQ(p.list_delimiter, ',');
+    EXPECT_EQ(p.unknown_keys, std::vector<std::string>{"future_key"});
+}
+
+TEST(Config, EveryProblemIsReportedByKeyWithoutItsValue) {
+    const std::string msg = config_error({{"ad_account_id", "act_12ab"}, {"max_in_flight", "999"},
+                                          {"api_base_url", "http://insecure.example"}, {"ca_file", "/no/such/ca.pem"}});
+    EXPECT_NE(msg.find("ad_account_id is not valid"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("numeric"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("max_in_flight must be between 1 and 64"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("api_base_url is not valid"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("ca_file names a file that does not exist"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find("act_12ab"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find("insecure.example"), std::string::npos) << msg;
+    EXPECT_NE(config_error({}).find("ad_account_id is required"), std::string::npos);
+    EXPECT_NE(config_error({{"ad_account_id", "1234567890123456789"}}).find("ad_account_id"), std::string::npos);
+}

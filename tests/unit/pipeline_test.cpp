@@ -1,0 +1,362 @@
+// The event pipeline end to end (mapping -> normalization -> hashing -> JSON -> payloads): golden
+// bodies, per-row rejections, splitting, deterministic event ids, and a randomized property test.
+#include "pipeline/pipeline.hpp"
+#include "test_support.hpp"
+
+#include <support/batch_builder.hpp>
+#include <syncplugin/syncplugin.hpp>
+
+#include <boost/json.hpp>
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <set>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace pcapi;
+using testing_support::OwnedMapping;
+using testing_support::sha256_hex;
+
+namespace {
+
+constexpr int64_t kNow = 1795000000;  // 2026-11-18T09:46:40Z
+
+Pipeline make_pipeline(const OwnedMapping &m, PipelineOptions opt = {}, size_t max_events = 1000,
+                       size_t max_bytes = 4 << 20) {
+    if (opt.sync_id.empty()) opt.sync_id = "test-sync";
+    return Pipeline(Mapping::compile(m.get(), testing_support::pinterest_rules()), opt, max_events, max_bytes);
+}
+
+std::string event_id_for(const std::string &sync, const std::string &key) {
+    Sha256 sha;
+    char id[kEventIdLength];
+    derive_event_id(sha, sync, key, id);
+    return std::string(id, kEventIdLength);
+}
+
+}  // namespace
+
+TEST(Pipeline, GoldenBodyForTypicalRows) {
+    OwnedMapping m({{"event_name", "type"}, {"event_time", "at"}, {"email", "email"}, {"phone", "phone"},
+                    {"value", "total"}, {"currency", "cur"}, {"order_id", "order"}, {"content_ids", "skus"},
+                    {"action_source", "=offline"}});
+    PipelineOptions opt;
+    opt.default_phone_country_code = "1";
+    Pipeline p = make_pipeline(m, opt);
+    support::BatchBuilder b({"type", "at", "email", "phone", "total", "cur", "order", "skus"});
+    b.begin_row("1001");
+    b.add_text("checkout");
+    b.add_int(kNow - 60);
+    b.add_text("  Ada.Lovelace@Example.COM ");
+    b.add_text("(415) 555-0100");
+    b.add_real(129.9);
+    b.add_text("usd");
+    b.add_int(1001);
+    b.add_text("[\"sku-1\", 42]");
+    b.begin_row("1002");
+    b.add_text("Add_To_Cart");
+    b.add_text("2026-11-18T09:00:00Z");
+    b.add_text("grace@example.org,GRACE@example.org");
+    b.add_null();
+    b.add_text("12");
+    b.add_null();
+    b.add_text("A-2");
+    b.add_null();
+
+    EncodedBatch out;
+    p.encode(*b.finish(), kNow, out);
+    ASSERT_EQ(out.payloads.size(), 1u);
+    ASSERT_FALSE(out.records[0].rejected) << out.messages[0];
+    ASSERT_FALSE(out.records[1].rejected);
+    const std::string expected =
+        "{\"data\":["
+        "{\"event_name\":\"checkout\",\"action_source\":\"offline\",\"event_time\":" + std::to_string(kNow - 60) +
+        ",\"event_id\":\"" + event_id_for("test-sync", "1001") + "\","
+        "\"user_data\":{\"em\":[\"" + sha256_hex("ada.lovelace@example.com") + "\"],\"ph\":[\"" +
+        sha256_hex("14155550100") + "\"]},"
+        "\"custom_data\":{\"value\":\"129.9\",\"currency\":\"USD\",\"order_id\":\"1001\",\"content_ids\":[\"sku-1\",\"42\"]}},"
+        "{\"event_name\":\"add_to_cart\",\"action_source\":\"offline\",\"event_time\":1794992400,\"event_id\":\"" +
+        event_id_for("test-sync", "1002") + "\","
+        "\"user_data\":{\"em\":[\"" + sha256_hex("grace@example.org") + "\"]},"
+        "\"custom_data\":{\"value\":\"12\",\"order_id\":\"A-2\"}}"
+        "]}";
+    EXPECT_EQ(out.payloads[0].body, expected);
+}
+
+TEST(Pipeline, DefaultsActionSourceToWebAndEventTimeToNow) {
+    OwnedMapping m({{"event_name", "=lead"}, {"hashed_email", "h"}});
+    Pipeline p = make_pipeline(m);
+    support::BatchBuilder b({"h"});
+    b.begin_row("k");
+    b.add_text(std::string(64, 'A'));  // uppercase hex is lowercased, not re-hashed
+    EncodedBatch out;
+    p.encode(*b.finish(), kNow, out);
+    ASSERT_EQ(out.payloads.size(), 1u);
+    EXPECT_EQ(out.payloads[0].body, "{\"data\":[{\"event_name\":\"lead\",\"action_source\":\"web\",\"event_time\":" +
+                                        std::to_string(kNow) + ",\"event_id\":\"" + event_id_for("test-sync", "k") +
+                                        "\",\"user_data\":{\"em\":[\"" + std::string(64, 'a') + "\"]}}]}");
+}
+
+TEST(Pipeline, RejectsRowsWithPreciseReasonsAndKeepsTheRest) {
+    OwnedMapping m({{"event_name", "type"}, {"event_time", "at"}, {"email", "email"}, {"hashed_phone", "hp"},
+                    {"currency", "cur"}});
+    Pipeline p = make_pipeline(m);
+    support::BatchBuilder b({"type", "at", "email", "hp", "cur"});
+    auto row = [&](const char *key, const char *type, int64_t at, const char *email, const char *hp, const char *cur) {
+        b.begin_row(key);
+        type ? b.add_text(type) : b.add_null();
+        b.add_int(at);
+        email ? b.add_text(email) : b.add_null();
+        hp ? b.add_text(hp) : b.add_null();
+        cur ? b.add_text(cur) : b.add_null();
+    };
+    row("ok", "checkout", kNow, "a@b.co", nullptr, "EUR");
+    row("no-name", nullptr, kNow, "a@b.co", nullptr, nullptr);
+    row("old", "checkout", kNow - 8 * 86400, "a@b.co", nullptr, nullptr);
+    row("future", "checkout", kNow + 3600, "a@b.co", nullptr, nullptr);
+    row("bad-hash", "checkout", kNow, "a@b.co", "not-a-hash", nullptr);
+    row("md5", "checkout", kNow, "a@b.co", "0123456789abcdef0123456789abcdef", nullptr);
+    row("phone-only", "checkout", kNow, nullptr, std::string(64, 'b').c_str(), nullptr);
+    row("bad-email", "checkout", kNow, "secret-person.example.com", nullptr, nullptr);
+    row("bad-currency", "checkout", kNow, "a@b.co", nullptr, "EURO");
+    row("bad-event", "check out!", kNow, "a@b.co", nullptr, nullptr);
+    row("ok2", "custom_event-1", kNow, "a@b.co", nullptr, nullptr);
+
+    EncodedBatch out;
+    p.encode(*b.finish(), kNow, out);
+    ASSERT_EQ(out.records.size(), 11u);
+    auto reason = [&](size_t r) {
+        return out.records[r].rejected ? out.messages[out.records[r].message] : std::string("(accepted)");
+    };
+    EXPECT_EQ(reason(0), "(accepted)");
+    EXPECT_EQ(reason(1), "event_name: is empty");
+    EXPECT_NE(reason(2).find("event_time: "), std::string::npos);
+    EXPECT_NE(reason(3).find("event_time: "), std::string::npos);
+    EXPECT_EQ(reason(4).rfind("hashed_phone: ", 0), 0u) << reason(4);
+    EXPECT_EQ(reason(5).rfind("hashed_phone: ", 0), 0u) << reason(5);
+    EXPECT_NE(reason(6).find("no usable identifier"), std::string::npos);
+    EXPECT_NE(reason(6).find("phone and the other fields alone are not enough"), std::string::npos);
+    EXPECT_EQ(reason(7).rfind("email: ", 0), 0u) << reason(7);
+    EXPECT_EQ(reason(8).rfind("currency: ", 0), 0u) << reason(8);
+    EXPECT_EQ(reason(9).rfind("event_name: ", 0), 0u) << reason(9);
+    EXPECT_EQ(reason(10), "(accepted)");
+    for (const auto &msg : out.messages) EXPECT_EQ(msg.find("secret-person"), std::string::npos) << "PII in: " << msg;
+    ASSERT_EQ(out.payloads.size(), 1u);
+    ASSERT_EQ(out.payloads[0].items.size(), 2u);
+    EXPECT_EQ(out.payloads[0].items[0].record, 0u);
+    EXPECT_EQ(out.payloads[0].items[1].record, 10u);
+    EXPECT_EQ(out.records[1].field, Field::event_name);
+    EXPECT_EQ(out.records[6].field, Field::count_);
+}
+
+TEST(Pipeline, SplitsAtTheEventAndByteLimits) {
+    OwnedMapping m({{"event_name", "=checkout"}, {"email", "e"}});
+    Pipeline p = make_pipeline(m, {}, 1000, 64 * 1024);
+    support::BatchBuilder b({"e"});
+    for (int i = 0; i < 2500; ++i) {
+        b.begin_row(std::to_string(i));
+        b.add_text("user" + std::to_string(i) + "@example.com");
+    }
+    EncodedBatch out;
+    p.encode(*b.finish(), kNow, out);
+    size_t events = 0;
+    uint32_t next = 0;
+    for (const auto &pl : out.payloads) {
+        EXPECT_LE(pl.items.size(), 1000u);
+        EXPECT_LE(pl.body.size(), 64u * 1024);
+        for (const auto &it : pl.items) EXPECT_EQ(it.record, next++);  // order kept across payloads
+        events += pl.items.size();
+        auto v = boost::json::parse(pl.body);
+        EXPECT_EQ(v.at("data").as_array().size(), pl.items.size());
+    }
+    EXPECT_EQ(events, 2500u);
+    EXPECT_GT(out.payloads.size(), 3u);  // the byte cap, not the event cap, decided here
+
+    Pipeline q = make_pipeline(m, {}, 1000, 8 << 20);
+    q.encode(*b.finish(), kNow, out);
+    ASSERT_EQ(out.payloads.size(), 3u);
+    EXPECT_EQ(out.payloads[0].items.size(), 1000u);
+    EXPECT_EQ(out.payloads[2].items.size(), 500u);
+}
+
+TEST(Pipeline, SliceRebuildsAValidSubsetBody) {
+    OwnedMapping m({{"event_name", "=lead"}, {"email", "e"}});
+    Pipeline p = make_pipeline(m);
+    support::BatchBuilder b({"e"});
+    for (int i = 0; i < 5; ++i) {
+        b.begin_row(std::to_string(i));
+        b.add_text("u" + std::to_string(i) + "@x.io");
+    }
+    EncodedBatch out;
+    p.encode(*b.finish(), kNow, out);
+    Payload s = out.payloads[0].slice(1, 3);
+    ASSERT_EQ(s.items.size(), 2u);
+    EXPECT_EQ(s.items[0].record, 1u);
+    auto v = boost::json::parse(s.body);
+    EXPECT_EQ(v.at("data").as_array().size(), 2u);
+    EXPECT_EQ(std::string(s.body.substr(s.items[1].begin, s.items[1].end - s.items[1].begin)),
+              out.payloads[0].body.substr(out.payloads[0].items[2].begin,
+                                          out.payloads[0].items[2].end - out.payloads[0].items[2].begin));
+}
+
+TEST(Pipeline, OversizedRowIsRejectedAndTheOthersAreSent) {
+    OwnedMapping m({{"event_name", "=lead"}, {"email", "e"}, {"content_name", "big"}});
+    Pipeline p = make_pipeline(m, {}, 1000, 1 << 20);
+    support::BatchBuilder b({"e", "big"});
+    b.begin_row("small");
+    b.add_text("a@b.co");
+    b.add_text("fine");
+    b.begin_row("huge");
+    b.add_text("a@b.co");
+    b.add_text(std::string(10 << 20, 'x'));  // a 10 MB value
+    EncodedBatch out;
+    p.encode(*b.finish(), kNow, out);
+    EXPECT_FALSE(out.records[0].rejected);
+    ASSERT_TRUE(out.records[1].rejected);
+    EXPECT_NE(out.messages[out.records[1].message].find("max_request_bytes"), std::string::npos);
+    ASSERT_EQ(out.payloads.size(), 1u);
+    EXPECT_EQ(out.payloads[0].items.size(), 1u);
+}
+
+TEST(Pipeline, InvalidUtf8AndNulAreRowErrors) {
+    OwnedMapping m({{"event_name", "=lead"}, {"email", "e"}, {"content_name", "n"}});
+    Pipeline p = make_pipeline(m);
+    support::BatchBuilder b({"e", "n"});
+    b.begin_row("utf8");
+    b.add_text("a@b.co");
+    b.add_text("caf\xC3");  // truncated sequence
+    b.begin_row("nul");
+    b.add_text("a@b.co");
+    b.add_text(std::string("a\0b", 3));
+    b.begin_row("email-utf8");
+    b.add_text("\xFF@b.co");
+    b.add_text("ok");
+    EncodedBatch out;
+    p.encode(*b.finish(), kNow, out);
+    for (int r = 0; r < 3; ++r) EXPECT_TRUE(out.records[r].rejected) << r;
+    EXPECT_TRUE(out.payloads.empty());
+}
+
+TEST(Pipeline, MissingColumnIsAConfigErrorNamingIt) {
+    OwnedMapping m({{"event_name", "type"}, {"email", "emial_address"}});
+    Pipeline p = make_pipeline(m);
+    support::BatchBuilder b({"type", "email_address"});
+    b.begin_row("1");
+    b.add_text("lead");
+    b.add_text("a@b.co");
+    EncodedBatch out;
+    try {
+        p.encode(*b.finish(), kNow, out);
+        FAIL() << "missing column accepted";
+    } catch (const sp::failure &f) {
+        EXPECT_EQ(f.category(), SP_ERR_CONFIG);
+        const std::string msg = f.what();
+        EXPECT_NE(msg.find("column \"emial_address\" (for email) is not in the result"), std::string::npos) << msg;
+        EXPECT_NE(msg.find("did you mean \"email_address\""), std::string::npos) << msg;
+    }
+}
+
+TEST(EventId, DeterministicAcrossRunsAndProcesses) {
+    const std::string a = event_id_for("shop-checkouts", "order-42");
+    EXPECT_EQ(a, event_id_for("shop-checkouts", "order-42"));
+    EXPECT_NE(a, event_id_for("shop-checkouts", "order-43"));
+    EXPECT_NE(a, event_id_for("other-sync", "order-42"));
+    EXPECT_EQ(a.size(), 36u);
+    EXPECT_EQ(a[8], '-');
+    // Pinned: the id must never change between releases, or re-sent rows would be double counted.
+    EXPECT_EQ(a, sha256_hex("pcapi-event/1\nshop-checkouts\norder-42").substr(0, 8) + "-" +
+                     sha256_hex("pcapi-event/1\nshop-checkouts\norder-42").substr(8, 4) + "-" +
+                     sha256_hex("pcapi-event/1\nshop-checkouts\norder-42").substr(12, 4) + "-" +
+                     sha256_hex("pcapi-event/1\nshop-checkouts\norder-42").substr(16, 4) + "-" +
+                     sha256_hex("pcapi-event/1\nshop-checkouts\norder-42").substr(20, 12));
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        std::string id = event_id_for("shop-checkouts", "order-42");
+        (void)!write(fds[1], id.data(), id.size());
+        _exit(0);
+    }
+    close(fds[1]);
+    char buf[64] = {};
+    ASSERT_EQ(read(fds[0], buf, sizeof buf), 36);
+    waitpid(pid, nullptr, 0);
+    EXPECT_EQ(std::string(buf, 36), a);
+}
+
+TEST(Pipeline, PropertyRandomRowsGiveValidBodiesWithOnlyDefinedKeys) {
+    const std::set<std::string> event_keys{"event_name", "action_source", "event_time", "event_id", "event_source_url",
+                                           "opt_out", "partner_name", "app_id", "app_name", "app_version",
+                                           "device_brand", "device_carrier", "device_model", "device_type",
+                                           "os_version", "wifi", "language", "user_data", "custom_data"};
+    const std::set<std::string> user_keys{"em", "ph", "ge", "db", "ln", "fn", "ct", "st", "zp", "country",
+                                          "external_id", "hashed_maids", "client_ip_address", "client_user_agent",
+                                          "click_id", "partner_id"};
+    const std::set<std::string> custom_keys{"currency", "value", "content_ids", "content_name", "content_category",
+                                            "content_brand", "contents", "num_items", "order_id", "search_string",
+                                            "opt_out_type", "predicted_ltv"};
+    std::vector<std::pair<std::string, std::string>> kv;
+    std::vector<std::string> cols;
+    for (size_t i = 0; i < kFieldCount; ++i) {
+        std::string name(field_info(static_cast<Field>(i)).name);
+        if (name == "event_id") continue;
+        kv.emplace_back(name, "c_" + name);
+        cols.push_back("c_" + name);
+    }
+    OwnedMapping m(kv);
+    Pipeline p = make_pipeline(m, {}, 1000, 256 * 1024);
+    std::mt19937 rng(7);
+    const std::vector<std::string> pool{"", " ", "checkout", "a@b.co", "A@B.CO , c@d.io", "+1 415 555 0100", "web",
+                                        "offline", "12.50", "-3", "USD", "f", "Female", "1990-02-28", "02/30/1990",
+                                        "CA", "California", "SW1A 1AA", "United Kingdom", "[\"x\",1]", "[1,",
+                                        std::string(64, 'c'), std::string(64, 'G'), "\xC3\x28", "caf\xC3\xA9",
+                                        "2026-11-18T09:00:00+01:00", "1794999000", "true", "0", "en", "ss-test",
+                                        "[{\"id\":\"a\",\"item_price\":\"1.5\",\"quantity\":2}]", "[{\"bogus\":1}]",
+                                        "quote\" and \\ and \n"};
+    support::BatchBuilder b(cols);
+    for (int round = 0; round < 40; ++round) {
+        b.clear();
+        const int n = 1 + static_cast<int>(rng() % 300);
+        for (int r = 0; r < n; ++r) {
+            b.begin_row("k" + std::to_string(round) + "-" + std::to_string(r));
+            for (size_t c = 0; c < cols.size(); ++c) {
+                switch (rng() % 6) {
+                case 0: b.add_null(); break;
+                case 1: b.add_int(static_cast<int64_t>(rng() % 2000000000)); break;
+                case 2: b.add_real(static_cast<double>(rng() % 100000) / 100.0); break;
+                default: b.add_text(pool[rng() % pool.size()]);
+                }
+            }
+        }
+        EncodedBatch out;
+        p.encode(*b.finish(), kNow, out);
+        ASSERT_EQ(out.records.size(), static_cast<size_t>(n));
+        std::vector<int> seen(n, 0);
+        for (const auto &pl : out.payloads) {
+            ASSERT_LE(pl.items.size(), 1000u);
+            ASSERT_LE(pl.body.size(), 256u * 1024);
+            boost::json::error_code ec;
+            auto v = boost::json::parse(pl.body, ec);  // Boost.JSON validates UTF-8 too
+            ASSERT_FALSE(ec) << ec.message();
+            const auto &data = v.at("data").as_array();
+            ASSERT_EQ(data.size(), pl.items.size());
+            for (const auto &it : pl.items) ++seen[it.record];
+            for (const auto &ev : data) {
+                for (const auto &kvp : ev.as_object()) EXPECT_TRUE(event_keys.count(kvp.key())) << kvp.key();
+                for (const auto &kvp : ev.at("user_data").as_object()) EXPECT_TRUE(user_keys.count(kvp.key())) << kvp.key();
+                if (ev.as_object().contains("custom_data")) {
+                    for (const auto &kvp : ev.at("custom_data").as_object()) {
+                        EXPECT_TRUE(custom_keys.count(kvp.key())) << kvp.key();
+                    }
+                }
+                for (const char *k : {"em", "ph", "ge", "db", "ct", "country"}) {
+                    if (!ev.at("user_data").as_object().contains(k)) continue;
+                    for (const auto &h : ev.at("user_data").at(k).as_array()) EXPECT_EQ(h.as_string().size(), 64u);
+                }
+            }
+        }
+        for (int r = 0; r < n; ++r) EXPECT_EQ(seen[r] + (out.records[r].rejected ? 1 : 0), 1) << "record " << r;
+    }
+}
