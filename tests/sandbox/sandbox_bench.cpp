@@ -66,6 +66,7 @@ public:
             beast::get_lowest_layer(self->stream_).socket().set_option(tcp::no_delay(true));
             self->stream_.async_handshake(ssl::stream_base::client, [self](beast::error_code ec2) {
                 if (ec2) return self->fail("handshake", ec2);
+                self->buf_.reserve(64 * 1024);  // else Beast reads 512 bytes at a time
                 self->next();
             });
         });

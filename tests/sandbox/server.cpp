@@ -31,6 +31,41 @@ constexpr auto kShutdownTimeout = 5s;
 constexpr std::size_t kHeaderLimit = 64 * 1024;
 constexpr std::size_t kChunk = 64 * 1024;  // huge_body write size
 
+// Request body: like http::string_body, but the reader appends, where string_body resizes
+// (zero-filling) and then copies; at 400 KB per request the memset alone was 4% of the CPU.
+struct AppendStringBody {
+    using value_type = std::string;
+
+    static std::uint64_t size(const value_type& v) { return v.size(); }
+
+    class reader {
+    public:
+        template <bool isRequest, class Fields>
+        reader(http::header<isRequest, Fields>&, value_type& body) : body_(body) {}
+
+        void init(const boost::optional<std::uint64_t>& length, beast::error_code& ec) {
+            if (length) body_.reserve(static_cast<std::size_t>(*length));  // body_limit already checked it
+            ec = {};
+        }
+
+        template <class ConstBufferSequence>
+        std::size_t put(const ConstBufferSequence& buffers, beast::error_code& ec) {
+            std::size_t n = 0;
+            for (auto b : beast::buffers_range_ref(buffers)) {
+                body_.append(static_cast<const char*>(b.data()), b.size());
+                n += b.size();
+            }
+            ec = {};
+            return n;
+        }
+
+        void finish(beast::error_code& ec) { ec = {}; }
+
+    private:
+        value_type& body_;
+    };
+};
+
 struct Shared {
     const Options& opts;
     Api& api;
@@ -68,6 +103,11 @@ public:
 private:
     void on_handshake(beast::error_code ec) {
         if (ec) return log_error("handshake", ec);
+        // Beast sizes each read by the buffer's free capacity (at least 512 bytes). The parser
+        // drains the buffer into the body as it goes, so an unreserved buffer stays tiny and a
+        // 400 KB body arrives in 800 reads of 512 bytes, 30 handlers per TLS record. 64 KiB
+        // lets one read take a whole TLS record: several times the throughput.
+        buffer_.reserve(64 * 1024);
         do_read();
     }
 
@@ -294,7 +334,7 @@ private:
     net::steady_timer timer_;
     Shared& sh_;
     beast::flat_buffer buffer_;
-    std::optional<http::request_parser<http::string_body>> parser_;
+    std::optional<http::request_parser<AppendStringBody>> parser_;
     http::response<http::string_body> res_;
     State::InFlight in_flight_;
     Transport transport_ = Transport::normal;

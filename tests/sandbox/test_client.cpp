@@ -69,6 +69,7 @@ error_code Client::connect() {
         ec = m.run([&](auto h) { m.stream->async_handshake(ssl::stream_base::client, std::move(h)); });
     }
     if (ec) close();
+    m.buffer.reserve(64 * 1024);  // else Beast reads a large body 512 bytes at a time
     return ec;
 }
 
