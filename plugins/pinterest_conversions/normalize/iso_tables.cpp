@@ -57,22 +57,27 @@ std::string_view find_code(const KeyCode (&table)[N], std::string_view key) noex
 template <size_t N, size_t L>
 bool find_fixed(const char (&table)[N][L], std::string_view code) noexcept {
     if (code.size() != L - 1) return false;
-    auto it = std::lower_bound(
-        std::begin(table), std::end(table), code,
-        [](const char(&e)[L], std::string_view k) { return std::string_view(e, L - 1) < k; });
+    auto it = std::lower_bound(std::begin(table), std::end(table), code,
+                               [](const char(&e)[L], std::string_view k) { return std::string_view(e, L - 1) < k; });
     return it != std::end(table) && std::string_view(*it, L - 1) == code;
 }
 
 }  // namespace
 
-bool is_active_currency(std::string_view code) noexcept { return find_fixed(kCurrencies, code); }
+bool is_active_currency(std::string_view code) noexcept {
+    return find_fixed(kCurrencies, code);
+}
 
-bool is_language(std::string_view code) noexcept { return find_fixed(kLanguages, code); }
+bool is_language(std::string_view code) noexcept {
+    return find_fixed(kLanguages, code);
+}
 
 std::string_view country_alpha2(std::string_view key) noexcept {
     return find_code(kCountries, key);
 }
 
-std::string_view state_code(std::string_view key) noexcept { return find_code(kStates, key); }
+std::string_view state_code(std::string_view key) noexcept {
+    return find_code(kStates, key);
+}
 
 }  // namespace pcapi::tables

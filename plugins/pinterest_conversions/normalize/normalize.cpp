@@ -15,13 +15,17 @@ using text::is_ascii_space;
 using text::is_digit;
 using text::trim;
 
-bool valid(std::string_view s) noexcept { return valid_utf8_text(s.data(), s.size()); }
+bool valid(std::string_view s) noexcept {
+    return valid_utf8_text(s.data(), s.size());
+}
 
 constexpr bool is_hex(unsigned char c) noexcept {
     return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-constexpr bool is_leap(int y) noexcept { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+constexpr bool is_leap(int y) noexcept {
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 constexpr int days_in_month(int y, int m) noexcept {
     constexpr int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -67,15 +71,13 @@ Reason normalize_email(std::string_view in, std::string &out) {
     const std::string_view domain = s.substr(at + 1);
     if (domain.empty()) return "email has no domain after the '@'";
     if (domain.find('.') == std::string_view::npos) return "email domain has no '.'";
-    if (domain.front() == '.' || domain.back() == '.' ||
-        domain.find("..") != std::string_view::npos)
+    if (domain.front() == '.' || domain.back() == '.' || domain.find("..") != std::string_view::npos)
         return "email domain has an empty label (leading, trailing or double '.')";
     text::append_lower(s, out);
     return nullptr;
 }
 
-Reason normalize_phone(std::string_view in, std::string_view default_country_code,
-                       std::string &out) {
+Reason normalize_phone(std::string_view in, std::string_view default_country_code, std::string &out) {
     out.clear();
     std::string_view s = trim(in);
     if (text::istarts_with(s, "tel:")) s = trim(s.substr(4));
@@ -95,8 +97,7 @@ Reason normalize_phone(std::string_view in, std::string_view default_country_cod
             i += 2;
             continue;
         }
-        if (c == ' ' || c == '\t' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/')
-            continue;
+        if (c == ' ' || c == '\t' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/') continue;
         if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xA0) {
             ++i;
             continue;
@@ -107,8 +108,7 @@ Reason normalize_phone(std::string_view in, std::string_view default_country_cod
             continue;
         }
         // An extension or dialling pause ends the number: "x12", "ext. 12", "#12", ";ext=12".
-        if (c == 'x' || c == 'X' || c == '#' || c == ';' || c == ',' ||
-            text::istarts_with(s.substr(i), "ext")) {
+        if (c == 'x' || c == 'X' || c == '#' || c == ';' || c == ',' || text::istarts_with(s.substr(i), "ext")) {
             if (!any_digit) return "phone has no digits before the extension";
             break;
         }
@@ -129,14 +129,12 @@ Reason normalize_phone(std::string_view in, std::string_view default_country_cod
             trunk = true;
             out.erase(0, zeros);
         }
-        if (!default_country_code.empty() && default_country_code.front() == '+')
-            default_country_code.remove_prefix(1);
+        if (!default_country_code.empty() && default_country_code.front() == '+') default_country_code.remove_prefix(1);
         if (!default_country_code.empty()) {
             for (char c : default_country_code)
-                if (!is_digit(static_cast<unsigned char>(c)))
-                    return "default country code is not all digits";
-            const bool has_cc = out.size() >= 11 && out.compare(0, default_country_code.size(),
-                                                                default_country_code) == 0;
+                if (!is_digit(static_cast<unsigned char>(c))) return "default country code is not all digits";
+            const bool has_cc =
+                out.size() >= 11 && out.compare(0, default_country_code.size(), default_country_code) == 0;
             if (trunk || !has_cc) out.insert(0, default_country_code);
         }
     }
@@ -155,8 +153,7 @@ Reason normalize_name(std::string_view in, std::string &out) {
     while (i < s.size()) {
         size_t j = i;
         while (j < s.size() && !is_ascii_space(static_cast<unsigned char>(s[j])) &&
-               !(static_cast<unsigned char>(s[j]) == 0xC2 &&
-                 static_cast<unsigned char>(s[j + 1]) == 0xA0))
+               !(static_cast<unsigned char>(s[j]) == 0xC2 && static_cast<unsigned char>(s[j + 1]) == 0xA0))
             ++j;
         text::append_lower(s.substr(i, j - i), out);
         if (j == s.size()) break;
@@ -194,8 +191,8 @@ Reason normalize_gender(std::string_view in, std::string &out) {
         g = 'f';
     } else if (k == "m" || k == "male" || k == "man") {
         g = 'm';
-    } else if (k == "n" || k == "nb" || k == "nonbinary" || k == "x" || k == "other" ||
-               k == "enby" || k == "genderqueer") {
+    } else if (k == "n" || k == "nb" || k == "nonbinary" || k == "x" || k == "other" || k == "enby" ||
+               k == "genderqueer") {
         g = 'n';
     }
     if (g == 0) return "gender is not a recognized value (f, m or n)";
@@ -230,8 +227,8 @@ Reason normalize_date_of_birth(std::string_view in, std::string &out) {
         if (nd == 0) return kFormat;
         if (end != s.size()) {
             // An ISO or SQL date-time: keep the date part.
-            if (sep != '-' || (s[end] != 'T' && s[end] != 't' && s[end] != ' ') ||
-                end + 1 >= s.size() || !is_digit(static_cast<unsigned char>(s[end + 1])))
+            if (sep != '-' || (s[end] != 'T' && s[end] != 't' && s[end] != ' ') || end + 1 >= s.size() ||
+                !is_digit(static_cast<unsigned char>(s[end + 1])))
                 return kFormat;
         }
     } else if (na == 1 || na == 2) {  // M/D/Y, D/M/Y (first part > 12), D.M.Y, M-D-Y
@@ -243,8 +240,7 @@ Reason normalize_date_of_birth(std::string_view in, std::string &out) {
         if (nb == 0 || na + 1 + nb >= s.size() || s[na + 1 + nb] != sep) return kFormat;
         const size_t ny = read_digits(s, na + 2 + nb, 4, y);
         if (ny != 4) {
-            return ny == 2 && na + 2 + nb + ny == s.size() ? "date of birth needs a four-digit year"
-                                                           : kFormat;
+            return ny == 2 && na + 2 + nb + ny == s.size() ? "date of birth needs a four-digit year" : kFormat;
         }
         if (na + 2 + nb + ny != s.size()) return kFormat;
         if (sep == '.' || a > 12) {
@@ -258,8 +254,7 @@ Reason normalize_date_of_birth(std::string_view in, std::string &out) {
         return kFormat;
     }
     if (y < 1900) return "date of birth is before 1900";
-    if (m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
-        return "date of birth is not a real calendar date";
+    if (m < 1 || m > 12 || d < 1 || d > days_in_month(y, m)) return "date of birth is not a real calendar date";
     char buf[8];
     for (int i = 3, v = y; i >= 0; --i, v /= 10) buf[i] = static_cast<char>('0' + v % 10);
     out.append(buf, 4);
@@ -283,14 +278,13 @@ Reason normalize_city(std::string_view in, std::string &out) {
         uint32_t cp = 0;
         const size_t len = text::decode(s, i, cp);
         i += len;
-        const bool separator =
-            (cp >= 0x80 && cp <= 0xBF) ||      // Latin-1 spaces, symbols and punctuation
-            cp == 0xD7 || cp == 0xF7 ||        // × ÷
-            (cp >= 0x2000 && cp <= 0x206F) ||  // General Punctuation: spaces, dashes, quotes
-            cp == 0x2212 ||                    // minus sign
-            (cp >= 0x3000 && cp <= 0x3003) ||  // ideographic space, comma, full stop
-            cp == 0xFEFF ||                    // zero-width no-break space
-            (cp >= 0xFF01 && cp <= 0xFF0F);    // full-width punctuation
+        const bool separator = (cp >= 0x80 && cp <= 0xBF) ||      // Latin-1 spaces, symbols and punctuation
+                               cp == 0xD7 || cp == 0xF7 ||        // × ÷
+                               (cp >= 0x2000 && cp <= 0x206F) ||  // General Punctuation: spaces, dashes, quotes
+                               cp == 0x2212 ||                    // minus sign
+                               (cp >= 0x3000 && cp <= 0x3003) ||  // ideographic space, comma, full stop
+                               cp == 0xFEFF ||                    // zero-width no-break space
+                               (cp >= 0xFF01 && cp <= 0xFF0F);    // full-width punctuation
         if (separator) continue;
         if (cp == 0x130) {
             out.append("i\xCC\x87");
@@ -310,11 +304,10 @@ Reason normalize_state(std::string_view in, std::string &out) {
     if (s.empty()) return "state is empty";
     if (!valid(s)) return "state contains invalid UTF-8 or a NUL byte";
     // ISO 3166-2 form "US-CA": keep the subdivision part.
-    if (s.size() == 5 && is_alpha(static_cast<unsigned char>(s[0])) &&
-        is_alpha(static_cast<unsigned char>(s[1])) && s[2] == '-')
+    if (s.size() == 5 && is_alpha(static_cast<unsigned char>(s[0])) && is_alpha(static_cast<unsigned char>(s[1])) &&
+        s[2] == '-')
         s.remove_prefix(3);
-    if (s.size() == 2 && is_alnum(static_cast<unsigned char>(s[0])) &&
-        is_alnum(static_cast<unsigned char>(s[1]))) {
+    if (s.size() == 2 && is_alnum(static_cast<unsigned char>(s[0])) && is_alnum(static_cast<unsigned char>(s[1]))) {
         out.push_back(text::to_lower(s[0]));
         out.push_back(text::to_lower(s[1]));
         return nullptr;
@@ -326,8 +319,7 @@ Reason normalize_state(std::string_view in, std::string &out) {
         return nullptr;
     }
     const std::string_view code = tables::state_code(std::string_view(key, n));
-    if (n == 0 || code.empty())
-        return "state is not a two-letter code or a known US state or Canadian province name";
+    if (n == 0 || code.empty()) return "state is not a two-letter code or a known US state or Canadian province name";
     out.assign(code);
     return nullptr;
 }
@@ -339,8 +331,7 @@ Reason normalize_zip(std::string_view in, std::string &out) {
     // US ZIP+4 ("12345-6789", "12345 6789", "123456789") -> the 5-digit ZIP.
     size_t digits = 0;
     for (char c : s) digits += is_digit(static_cast<unsigned char>(c));
-    if ((s.size() == 10 && digits == 9 && (s[5] == '-' || s[5] == ' ')) ||
-        (s.size() == 9 && digits == 9)) {
+    if ((s.size() == 10 && digits == 9 && (s[5] == '-' || s[5] == ' ')) || (s.size() == 9 && digits == 9)) {
         bool ok = true;
         for (size_t i = 0; i < 5; ++i) ok &= is_digit(static_cast<unsigned char>(s[i]));
         if (ok) {
@@ -376,8 +367,7 @@ Reason normalize_country(std::string_view in, std::string &out) {
     char key[64];
     const size_t n = text::fold_key(s, key, sizeof key);
     const std::string_view code = n == 0 ? std::string_view{} : tables::country_alpha2({key, n});
-    if (code.empty())
-        return "country is not an ISO-3166 alpha-2 or alpha-3 code or a known country name";
+    if (code.empty()) return "country is not an ISO-3166 alpha-2 or alpha-3 code or a known country name";
     out.assign(code);
     return nullptr;
 }
@@ -398,8 +388,7 @@ Reason normalize_maid(std::string_view in, std::string &out) {
     if (!valid(s)) return "advertising id contains invalid UTF-8 or a NUL byte";
     bool all_zero = true;
     for (char c : s) {
-        if (is_ascii_space(static_cast<unsigned char>(c)))
-            return "advertising id contains whitespace";
+        if (is_ascii_space(static_cast<unsigned char>(c))) return "advertising id contains whitespace";
         all_zero &= (c == '0' || c == '-');
     }
     if (all_zero) return "advertising id is all zeros (the device limits ad tracking)";
@@ -412,8 +401,7 @@ Reason normalize_prehashed(std::string_view in, std::string &out) {
     const std::string_view s = trim(in);
     if (s.size() != 64) return "hashed value must be 64 hex characters (SHA-256)";
     for (char c : s)
-        if (!is_hex(static_cast<unsigned char>(c)))
-            return "hashed value contains characters that are not hex digits";
+        if (!is_hex(static_cast<unsigned char>(c))) return "hashed value contains characters that are not hex digits";
     for (char c : s) out.push_back(text::to_lower(c));
     return nullptr;
 }

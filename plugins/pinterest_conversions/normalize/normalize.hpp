@@ -29,8 +29,7 @@ Reason normalize_email(std::string_view in, std::string &out);
 // optional "tel:" prefix is dropped; an extension (x, ext, #, ;, ,) and what follows is dropped.
 // Separators allowed: space, U+00A0, - . ( ) /. Letters (e.g. "1-800-FLOWERS") are rejected rather
 // than guessed. Result must be 7..15 digits.
-Reason normalize_phone(std::string_view in, std::string_view default_country_code,
-                       std::string &out);
+Reason normalize_phone(std::string_view in, std::string_view default_country_code, std::string &out);
 
 // First/last name: trimmed, lowercased (ASCII, Latin-1, Latin Extended-A, Greek incl. final
 // sigma, Cyrillic; other scripts unchanged), inner whitespace runs collapsed to one space.

@@ -51,14 +51,16 @@ Sha256::Sha256() : impl_(new Impl) {
     }
 }
 
-Sha256::~Sha256() { delete impl_; }
+Sha256::~Sha256() {
+    delete impl_;
+}
 
 void Sha256::hex(std::string_view in, char out[64]) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     if (EVP_DigestInit_ex2(impl_->ctx, impl_->md, nullptr) != 1 ||
-        EVP_DigestUpdate(impl_->ctx, in.data(), in.size()) != 1 ||
-        EVP_DigestFinal_ex(impl_->ctx, digest, &len) != 1 || len != 32) {
+        EVP_DigestUpdate(impl_->ctx, in.data(), in.size()) != 1 || EVP_DigestFinal_ex(impl_->ctx, digest, &len) != 1 ||
+        len != 32) {
         // Not reachable with a fetched SHA-256 short of memory exhaustion inside OpenSSL.
         throw std::runtime_error("OpenSSL SHA-256 failed");
     }

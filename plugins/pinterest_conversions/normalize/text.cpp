@@ -8,18 +8,15 @@ void append_utf8(uint32_t cp, std::string &out) {
     if (cp < 0x80) {
         out.push_back(static_cast<char>(cp));
     } else if (cp < 0x800) {
-        const char b[2] = {static_cast<char>(0xC0 | (cp >> 6)),
-                           static_cast<char>(0x80 | (cp & 0x3F))};
+        const char b[2] = {static_cast<char>(0xC0 | (cp >> 6)), static_cast<char>(0x80 | (cp & 0x3F))};
         out.append(b, 2);
     } else if (cp < 0x10000) {
-        const char b[3] = {static_cast<char>(0xE0 | (cp >> 12)),
-                           static_cast<char>(0x80 | ((cp >> 6) & 0x3F)),
+        const char b[3] = {static_cast<char>(0xE0 | (cp >> 12)), static_cast<char>(0x80 | ((cp >> 6) & 0x3F)),
                            static_cast<char>(0x80 | (cp & 0x3F))};
         out.append(b, 3);
     } else {
-        const char b[4] = {
-            static_cast<char>(0xF0 | (cp >> 18)), static_cast<char>(0x80 | ((cp >> 12) & 0x3F)),
-            static_cast<char>(0x80 | ((cp >> 6) & 0x3F)), static_cast<char>(0x80 | (cp & 0x3F))};
+        const char b[4] = {static_cast<char>(0xF0 | (cp >> 18)), static_cast<char>(0x80 | ((cp >> 12) & 0x3F)),
+                           static_cast<char>(0x80 | ((cp >> 6) & 0x3F)), static_cast<char>(0x80 | (cp & 0x3F))};
         out.append(b, 4);
     }
 }
@@ -41,14 +38,19 @@ uint32_t lower_cp(uint32_t cp) noexcept {
     if (cp < 0x400) {  // Greek
         if (cp >= 0x391 && cp <= 0x3AB) return cp == 0x3A2 ? cp : cp + 0x20;
         switch (cp) {
-            case 0x386: return 0x3AC;
+            case 0x386:
+                return 0x3AC;
             case 0x388:
             case 0x389:
-            case 0x38A: return cp + 0x25;
-            case 0x38C: return 0x3CC;
+            case 0x38A:
+                return cp + 0x25;
+            case 0x38C:
+                return 0x3CC;
             case 0x38E:
-            case 0x38F: return cp + 0x3F;
-            default: return cp;
+            case 0x38F:
+                return cp + 0x3F;
+            default:
+                return cp;
         }
     }
     if (cp < 0x530) {  // Cyrillic
@@ -101,8 +103,7 @@ void append_lower(std::string_view s, std::string &out) {
             continue;
         }
         if (c >= 0xC3 && c <= 0xD4) {  // U+00C0..U+053F: the 2-byte range with mappings
-            const uint32_t cp = (static_cast<uint32_t>(c & 0x1F) << 6) |
-                                (static_cast<unsigned char>(p[i + 1]) & 0x3F);
+            const uint32_t cp = (static_cast<uint32_t>(c & 0x1F) << 6) | (static_cast<unsigned char>(p[i + 1]) & 0x3F);
             if (cp == 0x130) {  // İ -> i + combining dot above
                 out.replace(start + i, 2, "i\xCC\x87");
                 n += 1;
@@ -160,8 +161,8 @@ size_t fold_key(std::string_view s, char *buf, size_t cap) noexcept {
                 add = {one, 1};
             } else if (c == '&') {
                 add = "and";
-            } else if (is_ascii_space(c) || c == '.' || c == ',' || c == '-' || c == '\'' ||
-                       c == '(' || c == ')' || c == '/' || c == '_') {
+            } else if (is_ascii_space(c) || c == '.' || c == ',' || c == '-' || c == '\'' || c == '(' || c == ')' ||
+                       c == '/' || c == '_') {
                 continue;
             } else {
                 return 0;

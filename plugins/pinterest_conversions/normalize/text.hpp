@@ -13,11 +13,21 @@ namespace pcapi::text {
 constexpr bool is_ascii_space(unsigned char c) noexcept {
     return c == ' ' || (c >= '\t' && c <= '\r');
 }
-constexpr bool is_digit(unsigned char c) noexcept { return c >= '0' && c <= '9'; }
-constexpr bool is_upper(unsigned char c) noexcept { return c >= 'A' && c <= 'Z'; }
-constexpr bool is_lower(unsigned char c) noexcept { return c >= 'a' && c <= 'z'; }
-constexpr bool is_alpha(unsigned char c) noexcept { return is_upper(c) || is_lower(c); }
-constexpr bool is_alnum(unsigned char c) noexcept { return is_alpha(c) || is_digit(c); }
+constexpr bool is_digit(unsigned char c) noexcept {
+    return c >= '0' && c <= '9';
+}
+constexpr bool is_upper(unsigned char c) noexcept {
+    return c >= 'A' && c <= 'Z';
+}
+constexpr bool is_lower(unsigned char c) noexcept {
+    return c >= 'a' && c <= 'z';
+}
+constexpr bool is_alpha(unsigned char c) noexcept {
+    return is_upper(c) || is_lower(c);
+}
+constexpr bool is_alnum(unsigned char c) noexcept {
+    return is_alpha(c) || is_digit(c);
+}
 constexpr char to_lower(char c) noexcept {
     return is_upper(static_cast<unsigned char>(c)) ? static_cast<char>(c + 32) : c;
 }
@@ -67,9 +77,7 @@ constexpr bool istarts_with(std::string_view s, std::string_view lower) noexcept
 // Decodes the code point starting at s[i] of VALID UTF-8 and returns its byte length (1..4).
 inline size_t decode(std::string_view s, size_t i, uint32_t &cp) noexcept {
     const auto c = static_cast<unsigned char>(s[i]);
-    auto cont = [&](size_t k) {
-        return static_cast<uint32_t>(static_cast<unsigned char>(s[i + k]) & 0x3F);
-    };
+    auto cont = [&](size_t k) { return static_cast<uint32_t>(static_cast<unsigned char>(s[i + k]) & 0x3F); };
     if (c < 0x80) {
         cp = c;
         return 1;

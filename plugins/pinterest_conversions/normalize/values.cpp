@@ -24,7 +24,9 @@ constexpr Reason kBadUtf8 = "text contains invalid UTF-8 or a NUL byte";
 // 2^53: beyond it not every integer has an exact double.
 constexpr double kExactIntLimit = 9007199254740992.0;
 
-std::string_view text_of(const sp_value &v) noexcept { return {v.as.text, v.len}; }
+std::string_view text_of(const sp_value &v) noexcept {
+    return {v.as.text, v.len};
+}
 
 void append_int(int64_t i, std::string &out) {
     char buf[24];
@@ -141,7 +143,9 @@ constexpr int64_t days_from_civil(int64_t y, unsigned m, unsigned d) noexcept {
 static_assert(days_from_civil(1970, 1, 1) == 0);
 static_assert(days_from_civil(2000, 3, 1) == 11017);
 
-constexpr bool is_leap(int y) noexcept { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+constexpr bool is_leap(int y) noexcept {
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 constexpr int days_in_month(int y, int m) noexcept {
     constexpr int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -174,19 +178,17 @@ bool fixed_digits(std::string_view s, size_t i, size_t n, int &v) noexcept {
 
 Reason parse_iso_time(std::string_view s, int64_t &t) {
     int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-    if (!fixed_digits(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !fixed_digits(s, 5, 2, mo) ||
-        s[7] != '-' || !fixed_digits(s, 8, 2, d))
+    if (!fixed_digits(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !fixed_digits(s, 5, 2, mo) || s[7] != '-' ||
+        !fixed_digits(s, 8, 2, d))
         return kTimeFormat;
-    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
-        return "event time is not a real calendar date";
+    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo)) return "event time is not a real calendar date";
     if (y < 1970) return "event time is before 1970";
     size_t i = 10;
     int64_t offset = 0;
     if (i < s.size()) {
         if (s[i] != 'T' && s[i] != 't' && s[i] != ' ') return kTimeFormat;
         ++i;
-        if (!fixed_digits(s, i, 2, h) || i + 2 >= s.size() || s[i + 2] != ':' ||
-            !fixed_digits(s, i + 3, 2, mi))
+        if (!fixed_digits(s, i, 2, h) || i + 2 >= s.size() || s[i + 2] != ':' || !fixed_digits(s, i + 3, 2, mi))
             return kTimeFormat;
         i += 5;
         if (i < s.size() && s[i] == ':') {
@@ -198,14 +200,13 @@ Reason parse_iso_time(std::string_view s, int64_t &t) {
                 if (i == f) return kTimeFormat;
             }
         }
-        if (h > 23 || mi > 59 || sec > 60)
-            return "event time has an out-of-range hour, minute or second";
+        if (h > 23 || mi > 59 || sec > 60) return "event time has an out-of-range hour, minute or second";
         // Zone: none (UTC), Z, [ ]UTC, or +HH[:MM] / +HHMM / -...
         if (i < s.size() && s[i] == ' ') ++i;
         if (i < s.size()) {
             const std::string_view z = s.substr(i);
             if (z == "Z" || z == "z" || z == "UTC" || z == "GMT") {
-                i = s.size();
+                // UTC
             } else if (z[0] == '+' || z[0] == '-') {
                 int oh = 0, om = 0;
                 if (!fixed_digits(s, i + 1, 2, oh)) return kTimeFormat;
@@ -216,14 +217,13 @@ Reason parse_iso_time(std::string_view s, int64_t &t) {
                 }
                 if (oh > 23 || om > 59) return "event time has an invalid UTC offset";
                 offset = (z[0] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
-                i = s.size();
             } else {
                 return kTimeFormat;
             }
         }
     }
-    t = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 +
-        mi * 60 + sec - offset;
+    t = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 + mi * 60 + sec -
+        offset;
     return nullptr;
 }
 
@@ -248,8 +248,12 @@ Reason event_time_from_double(double d, int64_t &t) {
 // refused because the parser may already have rounded it.
 Reason append_json_number(const boost::json::value &jv, std::string &out) {
     switch (jv.kind()) {
-        case boost::json::kind::int64: append_int(jv.get_int64(), out); return nullptr;
-        case boost::json::kind::uint64: append_uint(jv.get_uint64(), out); return nullptr;
+        case boost::json::kind::int64:
+            append_int(jv.get_int64(), out);
+            return nullptr;
+        case boost::json::kind::uint64:
+            append_uint(jv.get_uint64(), out);
+            return nullptr;
         case boost::json::kind::double_: {
             const double d = jv.get_double();
             if (std::trunc(d) == d) {
@@ -261,7 +265,8 @@ Reason append_json_number(const boost::json::value &jv, std::string &out) {
             }
             return nullptr;
         }
-        default: return "not a number";
+        default:
+            return "not a number";
     }
 }
 
@@ -302,9 +307,7 @@ bool valid_utf8_text(const char *p, size_t n) noexcept {
             continue;
         }
         if (c < 0xF5) {
-            if (e - s < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
-                (s[3] & 0xC0) != 0x80)
-                return false;
+            if (e - s < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80) return false;
             if (c == 0xF0 && s[1] < 0x90) return false;   // overlong
             if (c == 0xF4 && s[1] >= 0x90) return false;  // > U+10FFFF
             s += 4;
@@ -321,7 +324,8 @@ Reason parse_event_time(const sp_value &v, int64_t &unix_seconds) {
             if (v.as.i < 0) return "event time is negative";
             unix_seconds = scale_epoch(v.as.i);
             return nullptr;
-        case SP_VALUE_REAL: return event_time_from_double(v.as.r, unix_seconds);
+        case SP_VALUE_REAL:
+            return event_time_from_double(v.as.r, unix_seconds);
         case SP_VALUE_TEXT: {
             const std::string_view s = trim(text_of(v));
             if (s.empty()) return "event time is empty";
@@ -342,10 +346,14 @@ Reason parse_event_time(const sp_value &v, int64_t &unix_seconds) {
             }
             return parse_iso_time(s, unix_seconds);
         }
-        case SP_VALUE_NULL: return "event time is missing";
-        case SP_VALUE_BOOL: return "event time must be a number or text, not a boolean";
-        case SP_VALUE_BLOB: return kBlobNumber;
-        default: return "event time has an unsupported value type";
+        case SP_VALUE_NULL:
+            return "event time is missing";
+        case SP_VALUE_BOOL:
+            return "event time must be a number or text, not a boolean";
+        case SP_VALUE_BLOB:
+            return kBlobNumber;
+        default:
+            return "event time has an unsupported value type";
     }
 }
 
@@ -358,7 +366,9 @@ Reason check_event_time_window(int64_t t, int64_t now_s, int64_t max_age_s, int6
 Reason shape_decimal(const sp_value &v, std::string &out) {
     out.clear();
     switch (v.type) {
-        case SP_VALUE_INT: append_int(v.as.i, out); return nullptr;
+        case SP_VALUE_INT:
+            append_int(v.as.i, out);
+            return nullptr;
         case SP_VALUE_REAL:
             if (!std::isfinite(v.as.r)) return "number is not finite (NaN or infinity)";
             append_fixed(v.as.r, out);
@@ -371,29 +381,43 @@ Reason shape_decimal(const sp_value &v, std::string &out) {
             }
             return nullptr;
         }
-        case SP_VALUE_NULL: return kMissing;
-        case SP_VALUE_BOOL: return "boolean where a number is expected";
-        case SP_VALUE_BLOB: return kBlobNumber;
-        default: return "unsupported value type";
+        case SP_VALUE_NULL:
+            return kMissing;
+        case SP_VALUE_BOOL:
+            return "boolean where a number is expected";
+        case SP_VALUE_BLOB:
+            return kBlobNumber;
+        default:
+            return "unsupported value type";
     }
 }
 
 Reason shape_integer(const sp_value &v, int64_t &out) {
     switch (v.type) {
-        case SP_VALUE_INT: out = v.as.i; return nullptr;
-        case SP_VALUE_REAL: return integer_from_double(v.as.r, out);
-        case SP_VALUE_TEXT: return integer_from_text(trim(text_of(v)), out);
-        case SP_VALUE_NULL: return kMissing;
-        case SP_VALUE_BOOL: return "boolean where an integer is expected";
-        case SP_VALUE_BLOB: return kBlobNumber;
-        default: return "unsupported value type";
+        case SP_VALUE_INT:
+            out = v.as.i;
+            return nullptr;
+        case SP_VALUE_REAL:
+            return integer_from_double(v.as.r, out);
+        case SP_VALUE_TEXT:
+            return integer_from_text(trim(text_of(v)), out);
+        case SP_VALUE_NULL:
+            return kMissing;
+        case SP_VALUE_BOOL:
+            return "boolean where an integer is expected";
+        case SP_VALUE_BLOB:
+            return kBlobNumber;
+        default:
+            return "unsupported value type";
     }
 }
 
 Reason shape_bool(const sp_value &v, bool &out) {
     constexpr Reason kBool = "boolean must be true/false, yes/no, 1/0, t/f or y/n";
     switch (v.type) {
-        case SP_VALUE_BOOL: out = v.as.i != 0; return nullptr;
+        case SP_VALUE_BOOL:
+            out = v.as.i != 0;
+            return nullptr;
         case SP_VALUE_INT:
             if (v.as.i != 0 && v.as.i != 1) return kBool;
             out = v.as.i == 1;
@@ -405,21 +429,22 @@ Reason shape_bool(const sp_value &v, bool &out) {
         case SP_VALUE_TEXT: {
             const std::string_view s = trim(text_of(v));
             using text::iequals;
-            if (iequals(s, "true") || iequals(s, "yes") || s == "1" || iequals(s, "t") ||
-                iequals(s, "y")) {
+            if (iequals(s, "true") || iequals(s, "yes") || s == "1" || iequals(s, "t") || iequals(s, "y")) {
                 out = true;
                 return nullptr;
             }
-            if (iequals(s, "false") || iequals(s, "no") || s == "0" || iequals(s, "f") ||
-                iequals(s, "n")) {
+            if (iequals(s, "false") || iequals(s, "no") || s == "0" || iequals(s, "f") || iequals(s, "n")) {
                 out = false;
                 return nullptr;
             }
             return kBool;
         }
-        case SP_VALUE_NULL: return kMissing;
-        case SP_VALUE_BLOB: return "binary value where a boolean is expected";
-        default: return "unsupported value type";
+        case SP_VALUE_NULL:
+            return kMissing;
+        case SP_VALUE_BLOB:
+            return "binary value where a boolean is expected";
+        default:
+            return "unsupported value type";
     }
 }
 
@@ -435,15 +460,23 @@ Reason shape_string(const sp_value &v, std::string &out, bool &empty) {
             out.assign(s);
             return nullptr;
         }
-        case SP_VALUE_INT: append_int(v.as.i, out); return nullptr;
+        case SP_VALUE_INT:
+            append_int(v.as.i, out);
+            return nullptr;
         case SP_VALUE_REAL:
             if (!std::isfinite(v.as.r)) return "number is not finite (NaN or infinity)";
             append_shortest(v.as.r, out);
             return nullptr;
-        case SP_VALUE_BOOL: out.assign(v.as.i != 0 ? "true" : "false"); return nullptr;
-        case SP_VALUE_NULL: empty = true; return nullptr;
-        case SP_VALUE_BLOB: return kBlobText;
-        default: return "unsupported value type";
+        case SP_VALUE_BOOL:
+            out.assign(v.as.i != 0 ? "true" : "false");
+            return nullptr;
+        case SP_VALUE_NULL:
+            empty = true;
+            return nullptr;
+        case SP_VALUE_BLOB:
+            return kBlobText;
+        default:
+            return "unsupported value type";
     }
 }
 
@@ -454,8 +487,7 @@ Reason shape_currency(const sp_value &v, std::string &out) {
     if (v.type != SP_VALUE_TEXT) return "currency must be text (a three-letter ISO-4217 code)";
     const std::string_view s = trim(text_of(v));
     if (s.size() != 3 || !text::is_alpha(static_cast<unsigned char>(s[0])) ||
-        !text::is_alpha(static_cast<unsigned char>(s[1])) ||
-        !text::is_alpha(static_cast<unsigned char>(s[2])))
+        !text::is_alpha(static_cast<unsigned char>(s[1])) || !text::is_alpha(static_cast<unsigned char>(s[2])))
         return "currency must be a three-letter ISO-4217 code";
     char code[3] = {text::to_upper(s[0]), text::to_upper(s[1]), text::to_upper(s[2])};
     if (!tables::is_active_currency({code, 3})) return "currency is not an active ISO-4217 code";
@@ -567,10 +599,10 @@ Reason shape_language(const sp_value &v, std::string &out) {
 
 namespace detail {
 
-Reason for_each_list_item_impl(const sp_value &v, char delimiter, std::string &scratch,
-                               ListItemFn fn, void *ctx) {
+Reason for_each_list_item_impl(const sp_value &v, char delimiter, std::string &scratch, ListItemFn fn, void *ctx) {
     switch (v.type) {
-        case SP_VALUE_NULL: return nullptr;
+        case SP_VALUE_NULL:
+            return nullptr;
         case SP_VALUE_INT:
             scratch.clear();
             append_int(v.as.i, scratch);
@@ -586,10 +618,14 @@ Reason for_each_list_item_impl(const sp_value &v, char delimiter, std::string &s
             }
             return fn(ctx, scratch);
         }
-        case SP_VALUE_TEXT: break;
-        case SP_VALUE_BOOL: return "boolean where a list of values is expected";
-        case SP_VALUE_BLOB: return kBlobText;
-        default: return "unsupported value type";
+        case SP_VALUE_TEXT:
+            break;
+        case SP_VALUE_BOOL:
+            return "boolean where a list of values is expected";
+        case SP_VALUE_BLOB:
+            return kBlobText;
+        default:
+            return "unsupported value type";
     }
 
     const std::string_view raw = text_of(v);
@@ -601,8 +637,7 @@ Reason for_each_list_item_impl(const sp_value &v, char delimiter, std::string &s
         size_t pos = 0;
         for (;;) {
             const size_t end = delimiter == '\0' ? std::string_view::npos : s.find(delimiter, pos);
-            const std::string_view item =
-                trim(s.substr(pos, end == std::string_view::npos ? end : end - pos));
+            const std::string_view item = trim(s.substr(pos, end == std::string_view::npos ? end : end - pos));
             if (!item.empty())
                 if (Reason r = fn(ctx, item)) return r;
             if (end == std::string_view::npos) return nullptr;
@@ -674,8 +709,7 @@ Reason shape_contents_json(std::string_view s, std::string &out) {
     boost::json::monotonic_resource mr(buf);
     const boost::json::storage_ptr sp(&mr);
     boost::json::error_code ec;
-    boost::json::value jv =
-        boost::json::parse(boost::json::string_view(s.data(), s.size()), ec, sp);
+    boost::json::value jv = boost::json::parse(boost::json::string_view(s.data(), s.size()), ec, sp);
     if (ec) return "contents is not valid JSON";
     boost::json::array single(sp);
     const boost::json::array *items = jv.if_array();
@@ -724,8 +758,7 @@ Reason shape_contents_json(std::string_view s, std::string &out) {
                 case ContentKey::item_price:
                     if (val.is_string()) {
                         const auto &str = val.get_string();
-                        if (decimal_from_text(trim(std::string_view(str.data(), str.size())),
-                                              tmp) != nullptr)
+                        if (decimal_from_text(trim(std::string_view(str.data(), str.size())), tmp) != nullptr)
                             return "contents item_price is not a plain decimal number";
                     } else if (val.is_int64()) {
                         append_int(val.get_int64(), tmp);
@@ -762,10 +795,9 @@ Reason shape_contents_json(std::string_view s, std::string &out) {
                 case ContentKey::item_category:
                 case ContentKey::item_brand: {
                     if (!val.is_string()) {
-                        return ck == ContentKey::item_name ? "contents item_name must be a string"
-                               : ck == ContentKey::item_category
-                                   ? "contents item_category must be a string"
-                                   : "contents item_brand must be a string";
+                        return ck == ContentKey::item_name       ? "contents item_name must be a string"
+                               : ck == ContentKey::item_category ? "contents item_category must be a string"
+                                                                 : "contents item_brand must be a string";
                     }
                     const auto &str = val.get_string();
                     const std::string_view t = trim(std::string_view(str.data(), str.size()));
@@ -774,7 +806,8 @@ Reason shape_contents_json(std::string_view s, std::string &out) {
                     o.emplace(jkey, boost::json::string_view(t.data(), t.size()));
                     break;
                 }
-                case ContentKey::unknown: break;
+                case ContentKey::unknown:
+                    break;
             }
         }
         result.emplace_back(std::move(o));
@@ -788,10 +821,14 @@ Reason shape_contents_json(std::string_view s, std::string &out) {
 Reason shape_contents(const sp_value &v, std::string &out) {
     out.clear();
     switch (v.type) {
-        case SP_VALUE_TEXT: break;
-        case SP_VALUE_NULL: return nullptr;
-        case SP_VALUE_BLOB: return kBlobText;
-        default: return "contents must be a JSON array of objects";
+        case SP_VALUE_TEXT:
+            break;
+        case SP_VALUE_NULL:
+            return nullptr;
+        case SP_VALUE_BLOB:
+            return kBlobText;
+        default:
+            return "contents must be a JSON array of objects";
     }
     const std::string_view raw = text_of(v);
     if (!valid_utf8_text(raw.data(), raw.size())) return kBadUtf8;

@@ -15,8 +15,7 @@ using ListItemFn = Reason (*)(void *ctx, std::string_view item);
 
 // See for_each_list_item. `fn(ctx, item)` is called for each item; `item` may point into
 // `scratch`, which is overwritten by the next item.
-Reason for_each_list_item_impl(const sp_value &v, char delimiter, std::string &scratch,
-                               ListItemFn fn, void *ctx);
+Reason for_each_list_item_impl(const sp_value &v, char delimiter, std::string &scratch, ListItemFn fn, void *ctx);
 
 }  // namespace detail
 
@@ -25,12 +24,9 @@ Reason for_each_list_item(const sp_value &v, char delimiter, std::string &scratc
     using Fn = std::remove_reference_t<F>;
     static_assert(std::is_convertible_v<std::invoke_result_t<Fn &, std::string_view>, Reason>,
                   "each(std::string_view) must return a Reason");
-    auto thunk = [](void *ctx, std::string_view item) -> Reason {
-        return (*static_cast<Fn *>(ctx))(item);
-    };
-    return detail::for_each_list_item_impl(
-        v, delimiter, scratch, thunk,
-        const_cast<void *>(static_cast<const void *>(std::addressof(each))));
+    auto thunk = [](void *ctx, std::string_view item) -> Reason { return (*static_cast<Fn *>(ctx))(item); };
+    return detail::for_each_list_item_impl(v, delimiter, scratch, thunk,
+                                           const_cast<void *>(static_cast<const void *>(std::addressof(each))));
 }
 
 }  // namespace pcapi

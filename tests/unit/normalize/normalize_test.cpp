@@ -40,30 +40,29 @@ void run(Fn fn, const std::vector<Case> &cases) {
 }
 
 TEST(NormalizeEmail, Rules) {
-    run(normalize_email,
-        {
-            {" User@Example.COM ", "user@example.com"},
-            {"\t\nuser@example.com\r\n", "user@example.com"},
-            {"\xEF\xBB\xBFuser@example.com\xC2\xA0", "user@example.com"},  // BOM, no-break space
-            {"mailto:Bob.Smith+tag@Mail.Example.org", "bob.smith+tag@mail.example.org"},
-            {"JÖRG@Example.de", "jörg@example.de"},
-            {"a@b.co", "a@b.co"},
-            {"userexample.com", "", "has no '@'"},
-            {"a@b@example.com", "", "more than one '@'"},
-            {"@example.com", "", "nothing before"},
-            {"user@", "", "no domain"},
-            {"user@localhost", "", "no '.'"},
-            {"user@.example.com", "", "empty label"},
-            {"user@example..com", "", "empty label"},
-            {"user@example.com.", "", "empty label"},
-            {"us er@example.com", "", "whitespace"},
-            {"user\xC2\xA0name@example.com", "", "whitespace"},
-            {"user@exam\x01ple.com", "", "control"},
-            {"", "", "empty"},
-            {"   \xC2\xA0 ", "", "empty"},
-            {"user@exa\0mple.com"s, "", "NUL"},
-            {"us\xC3\x28r@example.com", "", "UTF-8"},
-        });
+    run(normalize_email, {
+                             {" User@Example.COM ", "user@example.com"},
+                             {"\t\nuser@example.com\r\n", "user@example.com"},
+                             {"\xEF\xBB\xBFuser@example.com\xC2\xA0", "user@example.com"},  // BOM, no-break space
+                             {"mailto:Bob.Smith+tag@Mail.Example.org", "bob.smith+tag@mail.example.org"},
+                             {"JÖRG@Example.de", "jörg@example.de"},
+                             {"a@b.co", "a@b.co"},
+                             {"userexample.com", "", "has no '@'"},
+                             {"a@b@example.com", "", "more than one '@'"},
+                             {"@example.com", "", "nothing before"},
+                             {"user@", "", "no domain"},
+                             {"user@localhost", "", "no '.'"},
+                             {"user@.example.com", "", "empty label"},
+                             {"user@example..com", "", "empty label"},
+                             {"user@example.com.", "", "empty label"},
+                             {"us er@example.com", "", "whitespace"},
+                             {"user\xC2\xA0name@example.com", "", "whitespace"},
+                             {"user@exam\x01ple.com", "", "control"},
+                             {"", "", "empty"},
+                             {"   \xC2\xA0 ", "", "empty"},
+                             {"user@exa\0mple.com"s, "", "NUL"},
+                             {"us\xC3\x28r@example.com", "", "UTF-8"},
+                         });
 }
 
 TEST(NormalizePhone, WithoutDefaultCountryCode) {
@@ -193,68 +192,66 @@ TEST(NormalizeGender, Spellings) {
 }
 
 TEST(NormalizeDateOfBirth, Formats) {
-    run(normalize_date_of_birth,
-        {
-            {"1990-01-05", "19900105"},
-            {" 1990-1-5 ", "19900105"},
-            {"1990/01/05", "19900105"},
-            {"1990.01.05", "19900105"},
-            {"19900105", "19900105"},
-            {"01/05/1990", "19900105"},  // MM/DD/YYYY
-            {"1/5/1990", "19900105"},
-            {"13/05/1990", "19900513"},  // DD/MM/YYYY when the first part > 12
-            {"31/12/1990", "19901231"},
-            {"12-31-1990", "19901231"},
-            {"05.01.1990", "19900105"},  // DD.MM.YYYY
-            {"5.1.1990", "19900105"},
-            {"1990-01-05T10:20:30Z", "19900105"},  // ISO date-time
-            {"1990-01-05T23:59:59.999+05:30", "19900105"},
-            {"1990-01-05 10:20:30", "19900105"},  // SQL date-time
-            {"2000-02-29", "20000229"},           // divisible by 400: leap
-            {"2024-02-29", "20240229"},
-            {"1900-01-01", "19000101"},
-            {"1900-02-29", "", "not a real calendar date"},  // divisible by 100: not leap
-            {"2023-02-29", "", "not a real calendar date"},
-            {"02/29/2023", "", "not a real calendar date"},
-            {"1990-04-31", "", "not a real calendar date"},
-            {"1990-13-01", "", "not a real calendar date"},
-            {"1990-00-10", "", "not a real calendar date"},
-            {"1990-01-00", "", "not a real calendar date"},
-            {"19900132", "", "not a real calendar date"},
-            {"13/13/1990", "", "not a real calendar date"},
-            {"1899-12-31", "", "before 1900"},
-            {"01/05/90", "", "four-digit year"},
-            {"1990-01-05X", "", "recognized format"},
-            {"1990-01-05T", "", "recognized format"},
-            {"1990/01-05", "", "recognized format"},
-            {"May 5, 1990", "", "recognized format"},
-            {"199001051", "", "recognized format"},
-            {"1990", "", "recognized format"},
-            {"", "", "empty"},
-        });
+    run(normalize_date_of_birth, {
+                                     {"1990-01-05", "19900105"},
+                                     {" 1990-1-5 ", "19900105"},
+                                     {"1990/01/05", "19900105"},
+                                     {"1990.01.05", "19900105"},
+                                     {"19900105", "19900105"},
+                                     {"01/05/1990", "19900105"},  // MM/DD/YYYY
+                                     {"1/5/1990", "19900105"},
+                                     {"13/05/1990", "19900513"},  // DD/MM/YYYY when the first part > 12
+                                     {"31/12/1990", "19901231"},
+                                     {"12-31-1990", "19901231"},
+                                     {"05.01.1990", "19900105"},  // DD.MM.YYYY
+                                     {"5.1.1990", "19900105"},
+                                     {"1990-01-05T10:20:30Z", "19900105"},  // ISO date-time
+                                     {"1990-01-05T23:59:59.999+05:30", "19900105"},
+                                     {"1990-01-05 10:20:30", "19900105"},  // SQL date-time
+                                     {"2000-02-29", "20000229"},           // divisible by 400: leap
+                                     {"2024-02-29", "20240229"},
+                                     {"1900-01-01", "19000101"},
+                                     {"1900-02-29", "", "not a real calendar date"},  // divisible by 100: not leap
+                                     {"2023-02-29", "", "not a real calendar date"},
+                                     {"02/29/2023", "", "not a real calendar date"},
+                                     {"1990-04-31", "", "not a real calendar date"},
+                                     {"1990-13-01", "", "not a real calendar date"},
+                                     {"1990-00-10", "", "not a real calendar date"},
+                                     {"1990-01-00", "", "not a real calendar date"},
+                                     {"19900132", "", "not a real calendar date"},
+                                     {"13/13/1990", "", "not a real calendar date"},
+                                     {"1899-12-31", "", "before 1900"},
+                                     {"01/05/90", "", "four-digit year"},
+                                     {"1990-01-05X", "", "recognized format"},
+                                     {"1990-01-05T", "", "recognized format"},
+                                     {"1990/01-05", "", "recognized format"},
+                                     {"May 5, 1990", "", "recognized format"},
+                                     {"199001051", "", "recognized format"},
+                                     {"1990", "", "recognized format"},
+                                     {"", "", "empty"},
+                                 });
 }
 
 TEST(NormalizeCity, Rules) {
-    run(normalize_city,
-        {
-            {"Menlo Park", "menlopark"},
-            {"  SAN FRANCISCO  ", "sanfrancisco"},
-            {"St. John's", "stjohns"},
-            {"Winston-Salem", "winstonsalem"},
-            {"Saint-Étienne", "saintétienne"},
-            {"MÜNCHEN", "münchen"},
-            {"Москва", "москва"},
-            {"ΑΘΗΝΑ", "αθηνα"},
-            {"New\xE2\x80\x94York", "newyork"},  // em dash
-            {"L\u2019Aquila", "laquila"},        // right single quotation mark
-            {"Frankfurt\u00A0am\xE2\x80\x89Main", "frankfurtammain"},  // no-break, thin space
-            {"東京\xE3\x80\x80都", "東京都"},                          // ideographic space
-            {"İZMİR", "i\xCC\x87zmi\xCC\x87r"},
-            {"Zürich 8001", "zürich8001"},
-            {"---", "", "no letters or digits"},
-            {"", "", "empty"},
-            {"K\xC3\xB6ln\xFF", "", "UTF-8"},
-        });
+    run(normalize_city, {
+                            {"Menlo Park", "menlopark"},
+                            {"  SAN FRANCISCO  ", "sanfrancisco"},
+                            {"St. John's", "stjohns"},
+                            {"Winston-Salem", "winstonsalem"},
+                            {"Saint-Étienne", "saintétienne"},
+                            {"MÜNCHEN", "münchen"},
+                            {"Москва", "москва"},
+                            {"ΑΘΗΝΑ", "αθηνα"},
+                            {"New\xE2\x80\x94York", "newyork"},                        // em dash
+                            {"L\u2019Aquila", "laquila"},                              // right single quotation mark
+                            {"Frankfurt\u00A0am\xE2\x80\x89Main", "frankfurtammain"},  // no-break, thin space
+                            {"東京\xE3\x80\x80都", "東京都"},                          // ideographic space
+                            {"İZMİR", "i\xCC\x87zmi\xCC\x87r"},
+                            {"Zürich 8001", "zürich8001"},
+                            {"---", "", "no letters or digits"},
+                            {"", "", "empty"},
+                            {"K\xC3\xB6ln\xFF", "", "UTF-8"},
+                        });
 }
 
 TEST(NormalizeState, CodesAndNames) {
@@ -312,48 +309,47 @@ TEST(NormalizeZip, UsAndInternational) {
 }
 
 TEST(NormalizeCountry, CodesAndNames) {
-    run(normalize_country,
-        {
-            {"US", "us"},
-            {" us ", "us"},
-            {"USA", "us"},
-            {"U.S.A.", "us"},
-            {"United States", "us"},
-            {"united states of america", "us"},
-            {"GBR", "gb"},
-            {"UK", "gb"},
-            {"United Kingdom", "gb"},
-            {"Great Britain", "gb"},
-            {"Germany", "de"},
-            {"DEU", "de"},
-            {"Deutschland", "de"},
-            {"The Netherlands", "nl"},
-            {"Netherlands", "nl"},
-            {"Côte d'Ivoire", "ci"},
-            {"Cote d’Ivoire", "ci"},
-            {"Türkiye", "tr"},
-            {"Turkey", "tr"},
-            {"South Korea", "kr"},
-            {"Korea, Republic of", "kr"},
-            {"Congo", "cg"},
-            {"Democratic Republic of the Congo", "cd"},
-            {"St Lucia", "lc"},
-            {"Saint Lucia", "lc"},
-            {"Trinidad & Tobago", "tt"},
-            {"Bosnia and Herzegovina", "ba"},
-            {"Åland Islands", "ax"},
-            {"España", "es"},
-            {"Russia", "ru"},
-            {"Czech Republic", "cz"},
-            {"Viet Nam", "vn"},
-            {"Vietnam", "vn"},
-            {"ZZ", "", "not an ISO-3166"},
-            {"XYZ", "", "not an ISO-3166"},
-            {"Narnia", "", "not an ISO-3166"},
-            {"Virgin Islands", "", "not an ISO-3166"},  // British or U.S.: not guessed
-            {"Россия", "", "not an ISO-3166"},
-            {"", "", "empty"},
-        });
+    run(normalize_country, {
+                               {"US", "us"},
+                               {" us ", "us"},
+                               {"USA", "us"},
+                               {"U.S.A.", "us"},
+                               {"United States", "us"},
+                               {"united states of america", "us"},
+                               {"GBR", "gb"},
+                               {"UK", "gb"},
+                               {"United Kingdom", "gb"},
+                               {"Great Britain", "gb"},
+                               {"Germany", "de"},
+                               {"DEU", "de"},
+                               {"Deutschland", "de"},
+                               {"The Netherlands", "nl"},
+                               {"Netherlands", "nl"},
+                               {"Côte d'Ivoire", "ci"},
+                               {"Cote d’Ivoire", "ci"},
+                               {"Türkiye", "tr"},
+                               {"Turkey", "tr"},
+                               {"South Korea", "kr"},
+                               {"Korea, Republic of", "kr"},
+                               {"Congo", "cg"},
+                               {"Democratic Republic of the Congo", "cd"},
+                               {"St Lucia", "lc"},
+                               {"Saint Lucia", "lc"},
+                               {"Trinidad & Tobago", "tt"},
+                               {"Bosnia and Herzegovina", "ba"},
+                               {"Åland Islands", "ax"},
+                               {"España", "es"},
+                               {"Russia", "ru"},
+                               {"Czech Republic", "cz"},
+                               {"Viet Nam", "vn"},
+                               {"Vietnam", "vn"},
+                               {"ZZ", "", "not an ISO-3166"},
+                               {"XYZ", "", "not an ISO-3166"},
+                               {"Narnia", "", "not an ISO-3166"},
+                               {"Virgin Islands", "", "not an ISO-3166"},  // British or U.S.: not guessed
+                               {"Россия", "", "not an ISO-3166"},
+                               {"", "", "empty"},
+                           });
 }
 
 TEST(NormalizeExternalId, TrimmedCaseKept) {
@@ -367,14 +363,13 @@ TEST(NormalizeExternalId, TrimmedCaseKept) {
 }
 
 TEST(NormalizeMaid, Rules) {
-    run(normalize_maid,
-        {
-            {" 6D92078A-8246-4BA4-AE5B-76104861E7DC ", "6d92078a-8246-4ba4-ae5b-76104861e7dc"},
-            {"38400000-8cf0-11bd-b23e-10b96e40000d", "38400000-8cf0-11bd-b23e-10b96e40000d"},
-            {"00000000-0000-0000-0000-000000000000", "", "all zeros"},
-            {"6D92078A 8246", "", "whitespace"},
-            {"", "", "empty"},
-        });
+    run(normalize_maid, {
+                            {" 6D92078A-8246-4BA4-AE5B-76104861E7DC ", "6d92078a-8246-4ba4-ae5b-76104861e7dc"},
+                            {"38400000-8cf0-11bd-b23e-10b96e40000d", "38400000-8cf0-11bd-b23e-10b96e40000d"},
+                            {"00000000-0000-0000-0000-000000000000", "", "all zeros"},
+                            {"6D92078A 8246", "", "whitespace"},
+                            {"", "", "empty"},
+                        });
 }
 
 TEST(NormalizePrehashed, Rules) {

@@ -46,8 +46,7 @@ TEST(Sha256, ContextIsReusedWithoutCarryOver) {
     const std::string a = hex_of(h, "abc");
     for (int i = 0; i < 100; ++i) {
         EXPECT_EQ(hex_of(h, "abc"), a);
-        EXPECT_EQ(hex_of(h, ""),
-                  "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        EXPECT_EQ(hex_of(h, ""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     }
     Sha256 other;
     EXPECT_EQ(hex_of(other, "abc"), a);
@@ -69,8 +68,7 @@ TEST(Sha256, HashOfNormalizedEmailEqualsHashOfCanonicalForm) {
     std::string norm;
     ASSERT_EQ(normalize_email(" User@Example.COM ", norm), nullptr);
     EXPECT_EQ(hex_of(h, norm), reference_sha256("user@example.com"));
-    EXPECT_EQ(reference_sha256("user@example.com"),
-              "b4c9a289323b21a01c3e940f150eb9b8c542587f1abfd8f0e1cc1ffc5e475514");
+    EXPECT_EQ(reference_sha256("user@example.com"), "b4c9a289323b21a01c3e940f150eb9b8c542587f1abfd8f0e1cc1ffc5e475514");
 }
 
 TEST(Sha256, IsSha256Hex) {

@@ -12,16 +12,16 @@ using namespace std::literals;
 namespace pcapi {
 namespace {
 
-bool valid(std::string_view s) { return valid_utf8_text(s.data(), s.size()); }
+bool valid(std::string_view s) {
+    return valid_utf8_text(s.data(), s.size());
+}
 
 TEST(ValidUtf8Text, AcceptsWellFormedText) {
     for (std::string_view s :
-         {""sv, "abc"sv, "\xC3\xA9"sv /* é */, "\xE2\x82\xAC"sv /* € */,
-          "\xF0\x9D\x84\x9E"sv /* U+1D11E */, "\xF4\x8F\xBF\xBF"sv /* U+10FFFF */,
-          "\xEF\xBB\xBF"sv /* BOM */, "\xED\x9F\xBF"sv /* U+D7FF */, "\xEE\x80\x80"sv /* U+E000 */,
-          "\xC2\x80"sv, "\xDF\xBF"sv, "\xE0\xA0\x80"sv, "\xF0\x90\x80\x80"sv,
-          "plain ascii text that is longer than eight bytes"sv,
-          "0123456789abcdef\xC3\xA9tail 0123456789"sv}) {
+         {""sv, "abc"sv, "\xC3\xA9"sv /* é */, "\xE2\x82\xAC"sv /* € */, "\xF0\x9D\x84\x9E"sv /* U+1D11E */,
+          "\xF4\x8F\xBF\xBF"sv /* U+10FFFF */, "\xEF\xBB\xBF"sv /* BOM */, "\xED\x9F\xBF"sv /* U+D7FF */,
+          "\xEE\x80\x80"sv /* U+E000 */, "\xC2\x80"sv, "\xDF\xBF"sv, "\xE0\xA0\x80"sv, "\xF0\x90\x80\x80"sv,
+          "plain ascii text that is longer than eight bytes"sv, "0123456789abcdef\xC3\xA9tail 0123456789"sv}) {
         EXPECT_TRUE(valid(s)) << s;
     }
 }
@@ -118,9 +118,7 @@ TEST(AppendLower, AsciiFastPathCoversEveryByteAndLength) {
 
 TEST(FoldKey, PlaceNames) {
     char buf[64];
-    auto key = [&](std::string_view s) {
-        return std::string(buf, text::fold_key(s, buf, sizeof buf));
-    };
+    auto key = [&](std::string_view s) { return std::string(buf, text::fold_key(s, buf, sizeof buf)); };
     EXPECT_EQ(key("United States"), "unitedstates");
     EXPECT_EQ(key("The Bahamas"), "bahamas");
     EXPECT_EQ(key("Thailand"), "thailand");

@@ -36,15 +36,13 @@ TEST(ParseEventTime, Numbers) {
         sp_value v;
         int64_t want;
     } ok[] = {
-        {int_v(1795867200), 1795867200},
-        {int_v(0), 0},
-        {int_v(99'999'999'999), 99'999'999'999},   // 1e11 - 1: still seconds
-        {int_v(1795867200123), 1795867200},        // milliseconds
-        {int_v(1795867200123456), 1795867200},     // microseconds
-        {int_v(1795867200123456789), 1795867200},  // nanoseconds
-        {real_v(1795867200.0), 1795867200},
-        {real_v(1795867200.9), 1795867200},     // fraction truncated
-        {real_v(1795867200123.0), 1795867200},  // milliseconds as REAL
+        {int_v(1795867200), 1795867200},          {int_v(0), 0},
+        {int_v(99'999'999'999), 99'999'999'999},                                       // 1e11 - 1: still seconds
+        {int_v(1795867200123), 1795867200},                                            // milliseconds
+        {int_v(1795867200123456), 1795867200},                                         // microseconds
+        {int_v(1795867200123456789), 1795867200},                                      // nanoseconds
+        {real_v(1795867200.0), 1795867200},       {real_v(1795867200.9), 1795867200},  // fraction truncated
+        {real_v(1795867200123.0), 1795867200},                                         // milliseconds as REAL
     };
     for (const auto &c : ok) {
         int64_t t = -1;
@@ -134,11 +132,9 @@ TEST(CheckEventTimeWindow, EdgesAreInclusive) {
     const int64_t now = 1'800'000'000, max_age = 7 * 86400, max_future = 300;
     EXPECT_EQ(check_event_time_window(now, now, max_age, max_future), nullptr);
     EXPECT_EQ(check_event_time_window(now - max_age, now, max_age, max_future), nullptr);
-    EXPECT_TRUE(
-        contains(check_event_time_window(now - max_age - 1, now, max_age, max_future), "older"));
+    EXPECT_TRUE(contains(check_event_time_window(now - max_age - 1, now, max_age, max_future), "older"));
     EXPECT_EQ(check_event_time_window(now + max_future, now, max_age, max_future), nullptr);
-    EXPECT_TRUE(contains(check_event_time_window(now + max_future + 1, now, max_age, max_future),
-                         "future"));
+    EXPECT_TRUE(contains(check_event_time_window(now + max_future + 1, now, max_age, max_future), "future"));
     EXPECT_TRUE(contains(check_event_time_window(now + 1, now, max_age, 0), "future"));
 }
 
@@ -245,20 +241,20 @@ TEST(ShapeInteger, Rules) {
 }
 
 TEST(ShapeBool, Spellings) {
-    for (sp_value v : {bool_v(true), int_v(1), real_v(1.0), text_v("true"), text_v(" TRUE "),
-                       text_v("Yes"), text_v("y"), text_v("T"), text_v("1")}) {
+    for (sp_value v : {bool_v(true), int_v(1), real_v(1.0), text_v("true"), text_v(" TRUE "), text_v("Yes"),
+                       text_v("y"), text_v("T"), text_v("1")}) {
         bool b = false;
         EXPECT_EQ(shape_bool(v, b), nullptr);
         EXPECT_TRUE(b);
     }
-    for (sp_value v : {bool_v(false), int_v(0), real_v(0.0), text_v("false"), text_v("FALSE"),
-                       text_v("no"), text_v("N"), text_v("f"), text_v("0")}) {
+    for (sp_value v : {bool_v(false), int_v(0), real_v(0.0), text_v("false"), text_v("FALSE"), text_v("no"),
+                       text_v("N"), text_v("f"), text_v("0")}) {
         bool b = true;
         EXPECT_EQ(shape_bool(v, b), nullptr);
         EXPECT_FALSE(b);
     }
-    for (sp_value v : {int_v(2), int_v(-1), real_v(0.5), text_v("maybe"), text_v(""), text_v("on"),
-                       null_v(), blob_v("1")}) {
+    for (sp_value v :
+         {int_v(2), int_v(-1), real_v(0.5), text_v("maybe"), text_v(""), text_v("on"), null_v(), blob_v("1")}) {
         bool b = false;
         EXPECT_NE(shape_bool(v, b), nullptr);
     }
@@ -404,11 +400,8 @@ TEST(ShapeActionSource, Values) {
 
 TEST(ShapeLanguage, Iso639_1) {
     std::string out;
-    for (auto [in, want] : {std::pair{"en"sv, "en"sv},
-                            {"EN"sv, "en"sv},
-                            {"en-US"sv, "en"sv},
-                            {"pt_BR"sv, "pt"sv},
-                            {" de "sv, "de"sv}}) {
+    for (auto [in, want] :
+         {std::pair{"en"sv, "en"sv}, {"EN"sv, "en"sv}, {"en-US"sv, "en"sv}, {"pt_BR"sv, "pt"sv}, {" de "sv, "de"sv}}) {
         EXPECT_EQ(shape_language(text_v(in), out), nullptr) << in;
         EXPECT_EQ(out, want);
     }
@@ -459,8 +452,7 @@ TEST(ForEachListItem, ScalarsAndDelimitedText) {
 }
 
 TEST(ForEachListItem, JsonArrays) {
-    EXPECT_EQ(items_of(text_v(R"( ["a", 12, 3.5, " b ", "", -7] )"), ','),
-              (Items{"a", "12", "3.5", "b", "-7"}));
+    EXPECT_EQ(items_of(text_v(R"( ["a", 12, 3.5, " b ", "", -7] )"), ','), (Items{"a", "12", "3.5", "b", "-7"}));
     EXPECT_EQ(items_of(text_v("[]"), ','), Items{});
     EXPECT_EQ(items_of(text_v("[1e2, 2.0]"), ','), (Items{"100", "2"}));  // no ".0"
     EXPECT_EQ(items_of(text_v("[12345678901234567890]"), ','), Items{"12345678901234567890"});
@@ -498,9 +490,8 @@ TEST(ForEachListItem, LargeJsonArrayAndEarlyStop) {
 
     int calls = 0;
     std::string scratch;
-    const Reason r = for_each_list_item(text_v("a,b,c"), ',', scratch, [&](std::string_view) {
-        return ++calls == 2 ? "stop here" : nullptr;
-    });
+    const Reason r = for_each_list_item(text_v("a,b,c"), ',', scratch,
+                                        [&](std::string_view) { return ++calls == 2 ? "stop here" : nullptr; });
     EXPECT_STREQ(r, "stop here");
     EXPECT_EQ(calls, 2);
 
