@@ -313,9 +313,15 @@ bool EventBuilder::custom_data(const Mapping &m, const sp_batch &b, uint32_t r, 
         }
     }
     if (present(Field::contents)) {
-        if ((why = shape_contents(m.value(b, r, Field::contents), text_))) return fail(err, Field::contents, why);
-        key(out, "contents", first);
-        out.append(text_);
+        if ((why = shape_contents(m.value(b, r, Field::contents), text_))) {
+            fail(err, Field::contents, why);
+            if (!text_.empty()) err.message.append(" (key \"").append(text_).append("\")");  // a key name, never a value
+            return false;
+        }
+        if (!text_.empty()) {  // NULL, blank or [] is omitted
+            key(out, "contents", first);
+            out.append(text_);
+        }
     }
     if (out.size() == body_start) out.resize(mark);  // nothing: omit custom_data entirely
     else out.push_back('}');
