@@ -157,6 +157,8 @@ Api::Api(const Options& opts, State& state, FaultInjector& faults)
 // ---------------------------------------------------------------- routing
 
 Outcome Api::handle(const ApiRequest& req) {
+    // Arrival time: retry tests care when a request came in, not when its (delayed) answer left.
+    started_ = std::chrono::steady_clock::now();
     Outcome out;
     auto parsed = boost::urls::parse_origin_form(req.target);
     if (!parsed) {
@@ -210,8 +212,12 @@ Outcome Api::handle(const ApiRequest& req) {
             out.reply = error_reply(404, 404, "Not found");
         }
     }
-    if (out.count_response && out.transport != Transport::reset && out.transport != Transport::hang)
-        state_.count_response(out.reply.status);
+    const bool answered = out.transport != Transport::reset && out.transport != Transport::hang;
+    if (out.count_response && answered) state_.count_response(out.reply.status);
+    if (out.log_endpoint) {
+        state_.log_request({state_.ms_since_start(started_), out.log_endpoint, answered ? out.reply.status : 0u, out.log_events,
+                            std::move(out.log_grant_type), out.log_fault ? out.log_fault : ""});
+    }
     return out;
 }
 
@@ -288,9 +294,14 @@ Outcome Api::events(const ApiRequest& req, const std::string& account, bool test
     out.delay = std::chrono::milliseconds(opts_.latency_ms);
 
     const FaultSpec* fault = faults_.select(FaultTarget::events, state_.rng());
-    if (fault) state_.count_fault(to_string(fault->action));
+    out.log_endpoint = "events";
+    out.log_events = count_events_cheaply(req.body);
+    if (fault) {
+        state_.count_fault(to_string(fault->action));
+        out.log_fault = to_string(fault->action);
+    }
     if (fault && answers_without_processing(fault->action))
-        return apply_event_fault(*fault, std::move(out), count_events_cheaply(req.body));
+        return apply_event_fault(*fault, std::move(out), out.log_events);
 
     if (!check_auth_and_account(req, account, out)) return out;
     if (!state_.rate_allow(account)) {
@@ -308,8 +319,8 @@ Outcome Api::events(const ApiRequest& req, const std::string& account, bool test
     std::vector<std::string> ids;
     bool real_failure = false;
     if (opts_.fast) {
-        // Benchmark mode: no JSON parsing; the events are counted, not checked.
-        const std::size_t n = count_events_cheaply(req.body);
+        // Benchmark mode: no JSON parsing; the events are counted (above), not checked.
+        const std::size_t n = out.log_events;
         if (n == 0 || n > 1000) {
             out.reply = error_reply(400, 4196, "body: 'data' must hold 1 to 1000 events, got " + std::to_string(n));
             return out;
@@ -455,6 +466,8 @@ Outcome Api::control(const ApiRequest& req, std::string_view what) {
     const bool get = req.method == "GET", post = req.method == "POST";
     if (what == "stats" && get) {
         out.reply = json_reply(200, json::serialize(state_.stats_json()));
+    } else if (what == "log" && get) {
+        out.reply = json_reply(200, json::serialize(state_.log_json()));
     } else if (what == "event_ids" && get) {
         out.reply = json_reply(200, state_.event_ids_text());
         out.reply.content_type = "text/plain; charset=utf-8";

@@ -52,6 +52,12 @@ struct Outcome {
     std::chrono::milliseconds delay{0};  // --latency-ms for events requests
     State::InFlight in_flight;           // held until the response starts (events requests only)
     bool count_response = true;          // control endpoints stay out of the response counters
+
+    // For GET /_sandbox/log (events and token requests only): what arrived and how it was met.
+    const char* log_endpoint = nullptr;
+    std::size_t log_events = 0;
+    std::string log_grant_type;
+    const char* log_fault = nullptr;
 };
 
 // Size of the huge_body fault's body, and the bytes it starts with (the rest is padding).
@@ -82,6 +88,7 @@ private:
     State& state_;
     FaultInjector& faults_;
     std::vector<std::string> fast_replies_;  // fast mode: canned 200 bodies by event count
+    std::chrono::steady_clock::time_point started_;  // arrival of the request being handled
 };
 
 // ---- helpers shared by api.cpp, oauth.cpp and validate.cpp ----

@@ -97,8 +97,10 @@ Fault injection:
 
 Control endpoints (no auth; loopback only):
   GET  /_sandbox/stats      counters as JSON
+  GET  /_sandbox/log        arrivals of events and token requests as a JSON array of
+                            {t_ms, endpoint, status (0: none), events, grant_type, fault}
   GET  /_sandbox/event_ids  lines "<event_id> <times processed>"
-  POST /_sandbox/reset      clear counters, event ids and fault request numbers
+  POST /_sandbox/reset      clear counters, the log, event ids and fault request numbers
   POST /_sandbox/revoke     revoke every OAuth access token (?static=true: static tokens too)
 
 Other:

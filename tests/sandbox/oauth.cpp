@@ -157,7 +157,11 @@ Outcome Api::oauth_token(const ApiRequest& req) {
     state_.count_request("oauth_token");
     Outcome out;
     const FaultSpec* fault = faults_.select(FaultTarget::token, state_.rng());
-    if (fault) state_.count_fault(to_string(fault->action));
+    out.log_endpoint = "oauth_token";
+    if (fault) {
+        state_.count_fault(to_string(fault->action));
+        out.log_fault = to_string(fault->action);
+    }
 
     // Client authentication comes first, as on any OAuth server.
     constexpr std::string_view basic = "Basic ";
@@ -181,6 +185,7 @@ Outcome Api::oauth_token(const ApiRequest& req) {
     if (grant_type != "authorization_code" && grant_type != "refresh_token" && grant_type != "none")
         grant_type = "other";
     state_.count_token_request(grant_type);
+    out.log_grant_type = grant_type;
 
     if (fault && answers_without_processing(fault->action))
         return apply_event_fault(*fault, std::move(out), 0);

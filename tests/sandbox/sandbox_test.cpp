@@ -493,6 +493,16 @@ TEST(Faults, Status429WithRetryAfterThenSuccess) {
     EXPECT_EQ(s.at("faults_injected").to_number<std::int64_t>(), 2);
     EXPECT_EQ(s.at("events_processed").to_number<std::int64_t>(), 2);  // faulted requests processed nothing
     EXPECT_EQ(s.at("duplicate_events").to_number<std::int64_t>(), 0);
+
+    // The arrival log lets retry tests check attempts and their spacing.
+    auto log = body_json(c->request("GET", "/_sandbox/log"));
+    ASSERT_EQ(log.as_array().size(), 3u);
+    EXPECT_EQ(log.at(0).at("status").to_number<int>(), 429);
+    EXPECT_EQ(log.at(0).at("fault").as_string(), "status");
+    EXPECT_EQ(log.at(0).at("events").to_number<int>(), 2);
+    EXPECT_EQ(log.at(2).at("status").to_number<int>(), 200);
+    EXPECT_TRUE(log.at(2).at("fault").is_null());
+    EXPECT_LE(log.at(0).at("t_ms").to_number<double>(), log.at(1).at("t_ms").to_number<double>());
 }
 
 TEST(Faults, ResetClosesWithoutAnswer) {

@@ -139,6 +139,27 @@ void State::count_processed(std::string_view event_id) {
     if (n++ > 0) ++duplicates_;
 }
 
+void State::log_request(LogEntry e) {
+    // Bounded: a benchmark run must not grow memory; tests look at the first few hundred.
+    if (log_.size() < 100000) log_.push_back(std::move(e));
+}
+
+boost::json::value State::log_json() const {
+    namespace json = boost::json;
+    json::array a;
+    for (const auto& e : log_) {
+        json::object o;
+        o["t_ms"] = e.t_ms;
+        o["endpoint"] = e.endpoint;
+        o["status"] = e.status;
+        if (e.endpoint == "events") o["events"] = e.events;
+        if (!e.grant_type.empty()) o["grant_type"] = e.grant_type;
+        o["fault"] = e.fault.empty() ? json::value(nullptr) : json::value(e.fault);
+        a.push_back(std::move(o));
+    }
+    return a;
+}
+
 boost::json::value State::stats_json() const {
     namespace json = boost::json;
     json::object o;
@@ -194,6 +215,7 @@ void State::reset_counters() {
     events_received_ = events_processed_ = events_failed_ = test_events_ = 0;
     duplicates_ = connections_ = 0;
     max_in_flight_ = in_flight_;  // requests still in flight stay counted
+    log_.clear();
     // capture_seq_ keeps counting: restarting it would overwrite files already captured.
 }
 

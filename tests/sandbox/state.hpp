@@ -16,6 +16,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 namespace sandbox {
 
@@ -96,7 +97,22 @@ public:
     void count_processed(std::string_view event_id);
     void count_connection() { ++connections_; }
 
+    // Arrival log of events and token requests, so tests can check retry timing and attempts.
+    struct LogEntry {
+        double t_ms;  // since the sandbox started (steady clock)
+        std::string endpoint;
+        unsigned status;  // 0: no response (reset, hang)
+        std::size_t events;
+        std::string grant_type;
+        std::string fault;
+    };
+    void log_request(LogEntry e);
+    double ms_since_start(std::chrono::steady_clock::time_point t) const {
+        return std::chrono::duration<double, std::milli>(t - started_).count();
+    }
+
     boost::json::value stats_json() const;
+    boost::json::value log_json() const;
     std::string event_ids_text() const;
     void reset_counters();
 
@@ -131,6 +147,8 @@ private:
     std::uint64_t events_received_ = 0, events_processed_ = 0, events_failed_ = 0, test_events_ = 0;
     std::uint64_t duplicates_ = 0, connections_ = 0;
     std::uint64_t in_flight_ = 0, max_in_flight_ = 0;
+    std::vector<LogEntry> log_;
+    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace sandbox
