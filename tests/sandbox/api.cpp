@@ -300,8 +300,10 @@ Outcome Api::events(const ApiRequest& req, const std::string& account, bool test
         state_.count_fault(to_string(fault->action));
         out.log_fault = to_string(fault->action);
     }
-    if (fault && answers_without_processing(fault->action))
-        return apply_event_fault(*fault, std::move(out), out.log_events);
+    if (fault && answers_without_processing(fault->action)) {
+        const std::size_t n = out.log_events;
+        return apply_event_fault(*fault, std::move(out), n);
+    }
 
     if (!check_auth_and_account(req, account, out)) return out;
     if (!state_.rate_allow(account)) {
