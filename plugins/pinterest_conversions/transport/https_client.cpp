@@ -1,0 +1,272 @@
+#include "transport/https_client.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+
+#include <optional>
+#include <stdexcept>
+#include <vector>
+
+namespace pcapi::transport {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using error_code = boost::system::error_code;
+
+const char *to_string(NetError e) {
+    switch (e) {
+    case NetError::none: return "none";
+    case NetError::timeout: return "timeout";
+    case NetError::resolve: return "name resolution failed";
+    case NetError::connect: return "connection failed";
+    case NetError::tls_verify: return "TLS certificate verification failed";
+    case NetError::tls: return "TLS handshake failed";
+    case NetError::reset: return "connection reset";
+    case NetError::limit: return "response too large";
+    case NetError::protocol: return "invalid HTTP response";
+    case NetError::cancelled: return "cancelled";
+    }
+    return "unknown";
+}
+
+struct HttpsClient::Impl {
+    // One connection slot: a kept-alive TLS stream and the request it is carrying.
+    struct Slot {
+        Impl &c;
+        tcp::resolver resolver;
+        net::steady_timer resolve_timer;
+        std::optional<beast::ssl_stream<beast::tcp_stream>> stream;
+        beast::flat_buffer buffer;
+        std::optional<http::response_parser<http::string_body>> parser;
+        http::request<http::span_body<const char>> req;
+        Handler done;
+        bool connected = false;
+        bool reused = false;         // this request runs on a connection that served one before
+        bool stale_retried = false;  // already reconnected once for this request
+        bool cancelled = false;
+
+        explicit Slot(Impl &client) : c(client), resolver(client.ioc), resolve_timer(client.ioc) {
+            // Beast reads as much as the buffer has room for: without this, a 70 KB response
+            // (1,000 event results) would arrive 512 bytes per read.
+            buffer.reserve(64 * 1024);
+        }
+
+        void start() {
+            cancelled = false;
+            stale_retried = false;
+            if (connected) {
+                reused = true;
+                write();
+            } else {
+                connect();
+            }
+        }
+
+        void connect() {
+            close();
+            reused = false;
+            stream.emplace(c.ioc, c.tls);
+            // SNI, and the name the certificate must carry.
+            if (!SSL_set_tlsext_host_name(stream->native_handle(), c.opt.host.c_str()))
+                return fail(NetError::tls, "cannot set SNI host name");
+            stream->set_verify_mode(ssl::verify_peer);
+            stream->set_verify_callback(ssl::host_name_verification(c.opt.host));
+            resolve_timer.expires_after(c.opt.step_timeout);
+            resolve_timer.async_wait([this](error_code ec) {
+                if (!ec) resolver.cancel();
+            });
+            resolver.async_resolve(c.opt.host, c.opt.port,
+                                   [this](error_code ec, tcp::resolver::results_type results) {
+                                       const bool timed_out = resolve_timer.expiry() <= net::steady_timer::clock_type::now();
+                                       resolve_timer.cancel();
+                                       if (ec) return fail(timed_out ? NetError::timeout : NetError::resolve, ec.message());
+                                       on_resolve(results);
+                                   });
+        }
+
+        void on_resolve(const tcp::resolver::results_type &results) {
+            if (cancelled) return fail(NetError::cancelled, "");
+            beast::get_lowest_layer(*stream).expires_after(c.opt.step_timeout);
+            beast::get_lowest_layer(*stream).async_connect(results, [this](error_code ec, const tcp::endpoint &) {
+                if (ec) return fail(classify(ec, NetError::connect), ec.message());
+                ++c.connections_opened;
+                error_code ignored;
+                beast::get_lowest_layer(*stream).socket().set_option(tcp::no_delay(true), ignored);
+                beast::get_lowest_layer(*stream).expires_after(c.opt.step_timeout);
+                stream->async_handshake(ssl::stream_base::client, [this](error_code hec) { on_handshake(hec); });
+            });
+        }
+
+        void on_handshake(error_code ec) {
+            if (ec) {
+                if (ec.category() == net::error::get_ssl_category() &&
+                    ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
+                    const long v = SSL_get_verify_result(stream->native_handle());
+                    return fail(NetError::tls_verify, std::string(X509_verify_cert_error_string(v)) + " for host " + c.opt.host);
+                }
+                return fail(classify(ec, NetError::tls), ec.message());
+            }
+            connected = true;
+            write();
+        }
+
+        void write() {
+            beast::get_lowest_layer(*stream).expires_after(c.opt.step_timeout);
+            http::async_write(*stream, req, [this](error_code ec, size_t) {
+                if (ec) return broken(ec, false);
+                read();
+            });
+        }
+
+        void read() {
+            parser.emplace();
+            parser->header_limit(static_cast<uint32_t>(c.opt.max_header_bytes));
+            parser->body_limit(c.opt.max_body_bytes);
+            beast::get_lowest_layer(*stream).expires_after(c.opt.step_timeout);
+            http::async_read(*stream, buffer, *parser, [this](error_code ec, size_t) {
+                if (ec) return broken(ec, parser->got_some());
+                on_response();
+            });
+        }
+
+        // A write or read failed. On a reused connection that broke before any response byte, the
+        // server most likely closed it while idle: reconnect once and send again.
+        void broken(error_code ec, bool got_response_bytes) {
+            if (cancelled) return fail(NetError::cancelled, "");
+            const bool stale = ec == http::error::end_of_stream || ec == net::error::eof ||
+                               ec == net::error::connection_reset || ec == net::error::broken_pipe ||
+                               ec == ssl::error::stream_truncated;
+            if (reused && !stale_retried && !got_response_bytes && stale) {
+                stale_retried = true;
+                return connect();
+            }
+            NetError kind = NetError::reset;
+            if (ec == http::error::body_limit || ec == http::error::header_limit || ec == http::error::buffer_overflow)
+                kind = NetError::limit;
+            else if (ec == beast::error::timeout) kind = NetError::timeout;
+            else if (!stale && ec.category() == http::make_error_code(http::error::bad_version).category())
+                kind = NetError::protocol;
+            fail(kind, ec.message());
+        }
+
+        void on_response() {
+            auto &res = parser->get();
+            HttpResponse out;
+            out.status = res.result_int();
+            if (auto it = res.find("x-pinterest-rid"); it != res.end()) out.request_id = std::string(it->value());
+            if (auto it = res.find(http::field::retry_after); it != res.end()) out.retry_after = std::string(it->value());
+            const bool keep = res.keep_alive();
+            out.body = std::move(res.body());
+            parser.reset();
+            if (!keep) close();
+            finish(std::move(out));
+        }
+
+        NetError classify(error_code ec, NetError otherwise) const {
+            if (cancelled || ec == net::error::operation_aborted) return NetError::cancelled;
+            if (ec == beast::error::timeout) return NetError::timeout;
+            return otherwise;
+        }
+
+        void fail(NetError kind, std::string detail) {
+            close();
+            HttpResponse r;
+            r.error = cancelled ? NetError::cancelled : kind;
+            r.error_detail = std::move(detail);
+            finish(std::move(r));
+        }
+
+        void finish(HttpResponse r) {
+            req = {};  // drops the Authorization header and the body view
+            Handler d = std::move(done);
+            done = nullptr;
+            if (d) d(std::move(r));
+        }
+
+        void close() {
+            if (stream) {
+                error_code ignored;
+                beast::get_lowest_layer(*stream).socket().close(ignored);
+                stream.reset();
+            }
+            buffer.clear();
+            connected = false;
+        }
+
+        void cancel() {
+            cancelled = true;
+            resolver.cancel();
+            resolve_timer.cancel();
+            if (stream) {
+                error_code ignored;
+                beast::get_lowest_layer(*stream).socket().close(ignored);
+            }
+            connected = false;
+        }
+    };
+
+    net::io_context &ioc;
+    ClientOptions opt;
+    ssl::context tls{ssl::context::tls_client};
+    std::vector<std::unique_ptr<Slot>> slots;
+    uint64_t connections_opened = 0;
+
+    Impl(net::io_context &io, ClientOptions o, size_t n) : ioc(io), opt(std::move(o)) {
+        SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION);
+        tls.set_default_verify_paths();
+        if (!opt.ca_file.empty()) {
+            error_code ec;
+            tls.load_verify_file(opt.ca_file, ec);
+            if (ec) throw std::runtime_error("cannot load ca_file: " + ec.message());
+        }
+        tls.set_verify_mode(ssl::verify_peer);
+        for (size_t i = 0; i < n; ++i) slots.push_back(std::make_unique<Slot>(*this));
+    }
+};
+
+HttpsClient::HttpsClient(net::io_context &ioc, ClientOptions options, size_t slots)
+    : impl_(std::make_unique<Impl>(ioc, std::move(options), slots)) {}
+
+HttpsClient::~HttpsClient() {
+    for (auto &s : impl_->slots) s->close();
+}
+
+size_t HttpsClient::slots() const { return impl_->slots.size(); }
+
+uint64_t HttpsClient::connections_opened() const { return impl_->connections_opened; }
+
+void HttpsClient::request(size_t slot, std::string_view method, std::string_view target, std::string_view bearer,
+                          std::string_view body, Handler done) {
+    Impl::Slot &s = *impl_->slots.at(slot);
+    s.req = {};
+    s.req.method_string(method);
+    s.req.target(target);
+    s.req.version(11);
+    s.req.set(http::field::host, impl_->opt.port == "443" ? impl_->opt.host : impl_->opt.host + ":" + impl_->opt.port);
+    s.req.set(http::field::user_agent, impl_->opt.user_agent);
+    s.req.set(http::field::accept, "application/json");
+    if (!bearer.empty()) s.req.set(http::field::authorization, std::string("Bearer ").append(bearer));
+    if (!body.empty()) s.req.set(http::field::content_type, "application/json");
+    s.req.body() = http::span_body<const char>::value_type(body.data(), body.size());
+    s.req.keep_alive(true);
+    s.req.prepare_payload();
+    s.done = std::move(done);
+    s.start();
+}
+
+void HttpsClient::cancel_all() {
+    for (auto &s : impl_->slots) s->cancel();
+}
+
+}  // namespace pcapi::transport

@@ -1,0 +1,82 @@
+// An HTTPS/1.1 client on a caller-owned io_context: a fixed set of connection slots, each carrying
+// one request at a time over a kept-alive TLS connection (TLS 1.2+, peer and hostname verified
+// against the system store plus an optional CA file; there is no way to turn verification off).
+// Every step (resolve, connect, handshake, write, read) has its own timeout; responses have header
+// and body size limits. Knows nothing about Pinterest or fields. Beast stays inside the .cpp.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace pcapi::transport {
+
+struct ClientOptions {
+    std::string host;  // DNS name or IP literal (SNI and certificate name check use it)
+    std::string port = "443";
+    std::string ca_file;  // extra trusted CAs (PEM), or empty
+    std::chrono::milliseconds step_timeout{30000};
+    size_t max_header_bytes = 16 * 1024;
+    size_t max_body_bytes = 1024 * 1024;
+    std::string user_agent = "syncplugin-pinterest-conversions/0.1";
+};
+
+// Why a request got no HTTP response.
+enum class NetError {
+    none,
+    timeout,     // a step ran past step_timeout
+    resolve,     // name resolution failed
+    connect,     // refused or unreachable
+    tls_verify,  // the server's certificate failed verification (wrong CA, name, or expired)
+    tls,         // other handshake failures
+    reset,       // the connection broke mid-exchange (includes a truncated response)
+    limit,       // the response broke a header or body size limit
+    protocol,    // not valid HTTP
+    cancelled
+};
+const char *to_string(NetError e);
+
+struct HttpResponse {
+    NetError error = NetError::none;
+    std::string error_detail;  // for logs: no secrets
+    unsigned status = 0;
+    std::string body;
+    std::string request_id;   // x-pinterest-rid
+    std::string retry_after;  // raw Retry-After header, if any
+};
+
+class HttpsClient {
+public:
+    using Handler = std::function<void(HttpResponse)>;
+
+    // Throws std::runtime_error when the CA file cannot be loaded.
+    HttpsClient(boost::asio::io_context &ioc, ClientOptions options, size_t slots);
+    ~HttpsClient();
+    HttpsClient(const HttpsClient &) = delete;
+    HttpsClient &operator=(const HttpsClient &) = delete;
+
+    size_t slots() const;
+
+    // Starts one request on `slot` (which must be idle). `body` and `bearer` must stay valid until
+    // `done` runs. A kept-alive connection that turns out to be stale is reconnected once,
+    // transparently. `done` runs on the io_context.
+    void request(size_t slot, std::string_view method, std::string_view target, std::string_view bearer,
+                 std::string_view body, Handler done);
+
+    // Aborts every request in progress (their handlers see NetError::cancelled) and closes idle
+    // connections.
+    void cancel_all();
+
+    // Number of TCP connections opened so far (for tests and metrics).
+    uint64_t connections_opened() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pcapi::transport

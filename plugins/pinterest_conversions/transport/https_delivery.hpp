@@ -1,0 +1,18 @@
+// The production Delivery: sends payloads to POST {api_base_url}/v5/ad_accounts/{id}/events over
+// HTTPS, several at once, paced to the call budget, and turns every answer (or its absence) into
+// per-event outcomes. The whole retry policy lives here; see README "Failure handling".
+#pragma once
+
+#include "plugin/config.hpp"
+#include "plugin/delivery.hpp"
+
+#include <syncplugin/syncplugin.h>
+
+#include <memory>
+
+namespace pcapi {
+
+// Throws sp::failure(SP_ERR_CONFIG) when the API URL or the CA file is unusable.
+std::unique_ptr<Delivery> make_https_delivery(const PluginConfig &config, bool test_events, const sp_host *host);
+
+}  // namespace pcapi
