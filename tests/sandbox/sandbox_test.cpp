@@ -1,6 +1,7 @@
 // Tests of pinterest-sandbox through its real interface: each test starts the built executable
 // as a child process, reads the URL line, and talks HTTPS to it with certificate verification
 // against the CA the sandbox wrote (--ca-out).
+#include "sandbox_process.hpp"
 #include "test_client.hpp"
 
 #include <boost/beast/core/error.hpp>
@@ -37,83 +38,10 @@ const std::string kToken = "static-test-token";
 const std::string kAccount = "549755885175";
 const std::string kHash = "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8";  // sha256("password")
 
-// A running pinterest-sandbox; killed (and reaped) in the destructor, so a failed assertion never
-// leaves a child behind. The child also dies with us (PR_SET_PDEATHSIG) if the test binary crashes.
-class Sandbox {
+// The sandbox under test, with this suite's static token.
+class Sandbox : public sandbox_test::Sandbox {
 public:
-    explicit Sandbox(std::vector<std::string> extra = {}) {
-        char tmpl[] = "/tmp/sandbox-test.XXXXXX";
-        dir_ = ::mkdtemp(tmpl);
-        ca_ = dir_ + "/ca.pem";
-        std::vector<std::string> args = {SANDBOX_EXE, "--ca-out", ca_, "--static-token", kToken};
-        args.insert(args.end(), extra.begin(), extra.end());
-
-        int fds[2];
-        if (::pipe(fds) != 0) throw std::runtime_error("pipe");
-        const pid_t parent = ::getpid();
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-            if (::getppid() != parent) ::_exit(127);
-            ::dup2(fds[1], STDOUT_FILENO);
-            ::close(fds[0]);
-            ::close(fds[1]);
-            std::vector<char*> argv;
-            for (auto& a : args) argv.push_back(a.data());
-            argv.push_back(nullptr);
-            ::execv(argv[0], argv.data());
-            ::_exit(127);
-        }
-        ::close(fds[1]);
-        out_fd_ = fds[0];
-        url_ = read_line(10000);
-        port_ = sandbox_test::port_of(url_);
-        if (port_ == 0) throw std::runtime_error("pinterest-sandbox printed no URL (got '" + url_ + "')");
-    }
-
-    ~Sandbox() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGTERM);
-            int status = 0;
-            for (int i = 0; i < 200 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i)
-                std::this_thread::sleep_for(std::chrono::milliseconds(10));
-            if (::waitpid(pid_, &status, WNOHANG) == 0) {
-                ::kill(pid_, SIGKILL);
-                ::waitpid(pid_, &status, 0);
-            }
-        }
-        if (out_fd_ >= 0) ::close(out_fd_);
-        std::error_code ec;
-        std::filesystem::remove_all(dir_, ec);
-    }
-
-    ClientOptions options() const {
-        ClientOptions o;
-        o.port = port_;
-        o.ca_file = ca_;
-        return o;
-    }
-    std::unique_ptr<Client> client() const { return std::make_unique<Client>(options()); }
-    const std::string& url() const { return url_; }
-    const std::string& dir() const { return dir_; }
-
-private:
-    std::string read_line(int timeout_ms) {
-        std::string line;
-        char c;
-        while (true) {
-            pollfd p{out_fd_, POLLIN, 0};
-            if (::poll(&p, 1, timeout_ms) <= 0) break;
-            if (::read(out_fd_, &c, 1) != 1 || c == '\n') break;
-            line.push_back(c);
-        }
-        return line;
-    }
-
-    pid_t pid_ = -1;
-    int out_fd_ = -1;
-    std::string dir_, ca_, url_;
-    unsigned short port_ = 0;
+    explicit Sandbox(std::vector<std::string> extra = {}) : sandbox_test::Sandbox(SANDBOX_EXE, kToken, std::move(extra)) {}
 };
 
 long long now() { return static_cast<long long>(std::time(nullptr)); }
