@@ -293,7 +293,7 @@ Outcome Api::events(const ApiRequest& req, const std::string& account, bool test
     out.in_flight = state_.begin_in_flight();
     out.delay = std::chrono::milliseconds(opts_.latency_ms);
 
-    const FaultSpec* fault = faults_.select(FaultTarget::events, state_.rng());
+    const FaultSpec* fault = faults_.select(FaultTarget::events, state_.rng(), req.body);
     out.log_endpoint = "events";
     out.log_events = count_events_cheaply(req.body);
     if (fault) {

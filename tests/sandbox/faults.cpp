@@ -150,8 +150,11 @@ FaultSpec parse_fault(std::string_view spec) {
             else fail(spec, "target must be events or token");
         } else if (key == "retry_after") {
             f.retry_after = std::string(val);
+        } else if (key == "contains") {
+            if (val.empty()) fail(spec, "contains needs a text");
+            f.contains = std::string(val);
         } else {
-            fail(spec, "unknown key '" + std::string(key) + "' (on, every, p, target, retry_after)");
+            fail(spec, "unknown key '" + std::string(key) + "' (on, every, p, target, retry_after, contains)");
         }
     }
 
@@ -163,12 +166,13 @@ FaultSpec parse_fault(std::string_view spec) {
     return f;
 }
 
-const FaultSpec* FaultInjector::select(FaultTarget target, std::mt19937_64& rng) {
+const FaultSpec* FaultInjector::select(FaultTarget target, std::mt19937_64& rng, std::string_view body) {
     const std::uint64_t n = target == FaultTarget::events ? ++events_seen_ : ++token_seen_;
     for (const auto& f : specs_) {
         if (f.target != target) continue;
         if (f.on_from && (n < f.on_from || n > f.on_to)) continue;
         if (f.every && n % f.every != 0) continue;
+        if (!f.contains.empty() && body.find(f.contains) == std::string_view::npos) continue;
         if (f.probability < 1.0 && std::uniform_real_distribution<double>(0, 1)(rng) >= f.probability) continue;
         return &f;
     }

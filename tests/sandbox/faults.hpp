@@ -3,6 +3,7 @@
 //   KEY    := on (N or N-M, 1-based request number on the target endpoint) | every (K: every Kth)
 //           | p (probability 0..1, drawn from the --seed'ed RNG) | target (events | token)
 //           | retry_after (any text, sent verbatim as Retry-After; may contain commas, not '=')
+//           | contains (TEXT: only requests whose body contains TEXT, e.g. one event_id; no commas)
 // Selection keys combine with AND; without any, the fault hits every request. With several
 // --fault options the first one that selects a request wins.
 #pragma once
@@ -46,6 +47,7 @@ struct FaultSpec {
     std::uint64_t on_from = 0, on_to = 0;  // 0 = no range
     std::uint64_t every = 0;               // 0 = no modulus
     double probability = 1.0;
+    std::string contains;  // empty = any body
 };
 
 const char* to_string(FaultAction a);
@@ -63,7 +65,7 @@ public:
     explicit FaultInjector(std::vector<FaultSpec> specs) : specs_(std::move(specs)) {}
 
     // Counts one request on `target` and returns the fault that applies to it, if any.
-    const FaultSpec* select(FaultTarget target, std::mt19937_64& rng);
+    const FaultSpec* select(FaultTarget target, std::mt19937_64& rng, std::string_view body = {});
 
     // Forgets request numbers, so on=N counts from the next request (POST /_sandbox/reset).
     void reset() { events_seen_ = token_seen_ = 0; }

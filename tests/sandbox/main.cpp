@@ -75,6 +75,7 @@ Fault injection:
     p=P              with probability P (0..1)
     target=events|token
                      the endpoint: POST /v5/ad_accounts/{id}/events (default) or POST /v5/oauth/token
+    contains=TEXT    only requests whose body contains TEXT (e.g. one event_id)
   Actions:
     status:CODE      reply CODE with a Pinterest error body (429: code 8; 500/502/503/504: code 4197)
                      retry_after=VALUE adds Retry-After: VALUE verbatim (commas allowed, '=' not)
