@@ -5,5 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
+# The PostgreSQL source tests need a live server (they skip when SYNCHOST_TEST_PG is unset).
+SYNCHOST_TEST_PG=$(scripts/start-postgres.sh)
+export SYNCHOST_TEST_PG
 cd "${BUILD_DIR:-build}"
 ctest --output-on-failure -j "${JOBS:-$(nproc)}" "$@"

@@ -1,0 +1,124 @@
+// SQLite source: the model query runs over a database file opened read-only, so a model can never
+// change the data it reads, and a missing file is an error instead of a new empty database. Cells
+// keep SQLite's own storage class per value (SQLite columns are not typed).
+#include "sources/source.hpp"
+#include "sources/source_util.hpp"
+
+#include <sqlite3.h>
+
+#include <system_error>
+
+namespace synchost::sources {
+
+namespace {
+
+class SqliteSource final : public RowSource {
+public:
+    explicit SqliteSource(const SourceConfig &config)
+        : file_(describe_file(config.path)), query_(describe_query(config.query)) {
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(config.path, ec)) {
+            throw SourceError("sqlite database " + config.path.string() + " does not exist (or is not a file)");
+        }
+        sqlite3 *db = nullptr;
+        int rc = sqlite3_open_v2(config.path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+        db_.reset(db);  // owned even on failure: a failed open still returns a handle to close
+        if (rc != SQLITE_OK) {
+            std::string msg = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
+            throw SourceError("cannot open sqlite database " + config.path.string() + ": " + msg);
+        }
+        // A sync may read while another process writes: wait for its lock instead of failing.
+        sqlite3_busy_timeout(db_.get(), 5000);
+        prepare(config.query);
+        int n = sqlite3_column_count(stmt_.get());
+        if (n == 0) throw SourceError(where() + " returns no columns (the model query must be a SELECT)");
+        for (int i = 0; i < n; ++i) {
+            const char *name = sqlite3_column_name(stmt_.get(), i);
+            columns_.emplace_back(name != nullptr ? name : "");
+        }
+        check_column_names(columns_, where(), "give each column a unique name with AS");
+    }
+
+    const std::vector<std::string> &columns() const override { return columns_; }
+
+    bool next(std::vector<sp_value> &cells) override {
+        if (done_) return false;  // stepping again after SQLITE_DONE would rerun the query
+        int rc = sqlite3_step(stmt_.get());
+        if (rc == SQLITE_DONE) {
+            done_ = true;
+            return false;
+        }
+        if (rc != SQLITE_ROW) {
+            done_ = true;
+            throw SourceError(where() + " failed after row " + std::to_string(rows_) + ": " + sqlite3_errmsg(db_.get()));
+        }
+        cells.resize(columns_.size());
+        for (int i = 0; i < static_cast<int>(columns_.size()); ++i) cells[i] = cell(i);
+        ++rows_;
+        return true;
+    }
+
+    uint64_t rows_read() const override { return rows_; }
+
+private:
+    std::string where() const { return "sqlite query " + query_ + " on " + file_; }
+
+    // Prepares the first statement and rejects any other one after it: running only the first of
+    // several statements would silently ignore the rest of the model.
+    void prepare(const std::string &sql) {
+        const char *tail = nullptr;
+        sqlite3_stmt *stmt = nullptr;
+        int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()), 0, &stmt, &tail);
+        stmt_.reset(stmt);
+        if (rc != SQLITE_OK) throw SourceError(where() + ": " + sqlite3_errmsg(db_.get()));
+        if (stmt_ == nullptr) throw SourceError(where() + ": the query is empty");
+        // SQLite's own parser decides what follows: whitespace, semicolons and comments prepare to
+        // no statement at all; anything else is a second statement (or a syntax error in one).
+        sqlite3_stmt *extra = nullptr;
+        const char *end = sql.data() + sql.size();
+        rc = sqlite3_prepare_v3(db_.get(), tail, static_cast<int>(end - tail), 0, &extra, nullptr);
+        bool more = rc != SQLITE_OK || extra != nullptr;
+        sqlite3_finalize(extra);
+        if (more) {
+            throw SourceError(where() + ": the query has more than one statement; the model query must be a single SELECT");
+        }
+    }
+
+    sp_value cell(int i) {
+        sqlite3_stmt *stmt = stmt_.get();
+        switch (sqlite3_column_type(stmt, i)) {
+            case SQLITE_INTEGER: return int_cell(sqlite3_column_int64(stmt, i));
+            case SQLITE_FLOAT: return real_cell(sqlite3_column_double(stmt, i));
+            case SQLITE_TEXT: {
+                // text before bytes, as SQLite documents, so the length matches the converted form
+                const auto *p = reinterpret_cast<const char *>(sqlite3_column_text(stmt, i));
+                return text_cell(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt, i)));
+            }
+            case SQLITE_BLOB: {
+                const void *p = sqlite3_column_blob(stmt, i);
+                return blob_cell(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt, i)));
+            }
+            default: return null_cell();
+        }
+    }
+
+    std::string file_;
+    std::string query_;
+    struct CloseDb {
+        void operator()(sqlite3 *db) const { sqlite3_close(db); }
+    };
+    struct Finalize {
+        void operator()(sqlite3_stmt *stmt) const { sqlite3_finalize(stmt); }
+    };
+    std::unique_ptr<sqlite3, CloseDb> db_;
+    std::unique_ptr<sqlite3_stmt, Finalize> stmt_;  // after db_: finalized before the close
+    std::vector<std::string> columns_;
+    bool done_ = false;
+    uint64_t rows_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<RowSource> open_sqlite(const SourceConfig &config) { return std::make_unique<SqliteSource>(config); }
+
+}  // namespace synchost::sources

@@ -1,0 +1,148 @@
+// SQLite source: storage classes as cell types, read-only open, single-statement rule, streaming.
+#include "source_test_support.hpp"
+
+#include <gmock/gmock.h>
+#include <sqlite3.h>
+
+using namespace source_test;
+using synchost::SourceConfig;
+using testing::HasSubstr;
+using testing::Not;
+
+namespace {
+
+// Runs SQL on a (new) database file with a writable connection.
+void exec(const std::filesystem::path &db, const std::string &sql) {
+    sqlite3 *h = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+    char *err = nullptr;
+    int rc = sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &err);
+    EXPECT_EQ(rc, SQLITE_OK) << (err != nullptr ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(h);
+}
+
+SourceConfig sqlite(const std::filesystem::path &db, const std::string &query) {
+    SourceConfig c;  // type left empty: sqlite is the default
+    c.path = db;
+    c.query = query;
+    return c;
+}
+
+class SqliteSourceTest : public testing::Test {
+protected:
+    void SetUp() override {
+        db_ = dir_.file("shop.db");
+        exec(db_,
+             "CREATE TABLE users(id INTEGER, email TEXT, score REAL, avatar BLOB, note);"
+             "INSERT INTO users VALUES(1, 'a@example.com', 1.5, x'00ff10', NULL);"
+             "INSERT INTO users VALUES(9223372036854775807, 'Zoë 東京', -0.25, x'', '');"
+             "INSERT INTO users VALUES(-9223372036854775808, 'secret-value', 1e300, NULL, 42);");
+    }
+    TempDir dir_;
+    std::filesystem::path db_;
+};
+
+TEST_F(SqliteSourceTest, ColumnsAndTypedCells) {
+    auto source = synchost::open_source(sqlite(db_, "SELECT id, email, score, avatar, note AS remark FROM users ORDER BY rowid"));
+    EXPECT_EQ(source->columns(), (std::vector<std::string>{"id", "email", "score", "avatar", "remark"}));
+    EXPECT_EQ(read_all(*source),
+              (Rows{{"i:1", "t:a@example.com", "r:1.5", "b:00ff10", "NULL"},
+                    {"i:9223372036854775807", "t:Zoë 東京", "r:-0.25", "b:", "t:"},
+                    {"i:-9223372036854775808", "t:secret-value", "r:1.0000000000000001e+300", "NULL", "i:42"}}));
+    EXPECT_EQ(source->rows_read(), 3u);
+    std::vector<sp_value> cells;
+    EXPECT_FALSE(source->next(cells));  // does not rerun the query
+    EXPECT_EQ(source->estimated_rows(), std::nullopt);
+}
+
+TEST_F(SqliteSourceTest, TrailingSemicolonsAndCommentsAreFine) {
+    auto source = synchost::open_source(sqlite(db_, "SELECT id FROM users; ;\n-- done\n/* really */  "));
+    EXPECT_EQ(read_all(*source).size(), 3u);
+}
+
+TEST_F(SqliteSourceTest, SecondStatementIsRejected) {
+    std::string msg = error_of([&] { open_and_drain(sqlite(db_, "SELECT id FROM users; DELETE FROM users")); });
+    EXPECT_THAT(msg, HasSubstr("more than one statement"));
+    EXPECT_THAT(msg, HasSubstr("SELECT id FROM users"));
+    msg = error_of([&] { open_and_drain(sqlite(db_, "SELECT 1; garbage here")); });
+    EXPECT_THAT(msg, HasSubstr("more than one statement"));
+}
+
+TEST_F(SqliteSourceTest, SyntaxErrorNamesQueryAndSqliteMessage) {
+    std::string msg = error_of([&] { open_and_drain(sqlite(db_, "SELEC id FROM users")); });
+    EXPECT_THAT(msg, HasSubstr("\"SELEC id FROM users\""));
+    EXPECT_THAT(msg, HasSubstr("syntax error"));
+    msg = error_of([&] { open_and_drain(sqlite(db_, "SELECT nope FROM users")); });
+    EXPECT_THAT(msg, HasSubstr("no such column: nope"));
+}
+
+TEST_F(SqliteSourceTest, EmptyQueryAndNonSelect) {
+    EXPECT_THAT(error_of([&] { open_and_drain(sqlite(db_, " -- nothing\n")); }), HasSubstr("the query is empty"));
+    EXPECT_THAT(error_of([&] { open_and_drain(sqlite(db_, "DELETE FROM users")); }), HasSubstr("no columns"));
+}
+
+TEST_F(SqliteSourceTest, OpenedReadOnly) {
+    // RETURNING makes a write look like a SELECT; the read-only connection still refuses it.
+    std::string msg = error_of([&] { open_and_drain(sqlite(db_, "DELETE FROM users RETURNING id")); });
+    EXPECT_THAT(msg, HasSubstr("readonly"));
+    auto source = synchost::open_source(sqlite(db_, "SELECT count(*) AS n FROM users"));
+    EXPECT_EQ(read_all(*source), (Rows{{"i:3"}}));
+}
+
+TEST_F(SqliteSourceTest, DuplicateColumnNamesAreErrors) {
+    std::string msg = error_of([&] { open_and_drain(sqlite(db_, "SELECT id, email AS id FROM users")); });
+    EXPECT_THAT(msg, HasSubstr("duplicate column name 'id'"));
+    EXPECT_THAT(msg, HasSubstr("AS"));
+}
+
+TEST_F(SqliteSourceTest, RuntimeErrorNamesRowButNoValue) {
+    // The third row's value makes the cast fail mid-stream.
+    std::string msg = error_of([&] {
+        open_and_drain(sqlite(db_, "SELECT CASE WHEN email = 'secret-value' THEN abs(id) ELSE id END AS x FROM users ORDER BY rowid"));
+    });
+    EXPECT_THAT(msg, HasSubstr("after row 2"));
+    EXPECT_THAT(msg, HasSubstr("integer overflow"));
+    EXPECT_THAT(msg, Not(HasSubstr("9223372036854775808")));
+}
+
+TEST(SqliteSource, MissingDatabaseIsAnErrorAndNotCreated) {
+    TempDir dir;
+    auto db = dir.file("missing.db");
+    std::string msg = error_of([&] { open_and_drain(sqlite(db, "SELECT 1")); });
+    EXPECT_THAT(msg, HasSubstr("missing.db"));
+    EXPECT_THAT(msg, HasSubstr("does not exist"));
+    EXPECT_FALSE(std::filesystem::exists(db));
+}
+
+TEST(SqliteSource, StreamsManyRows) {
+    TempDir dir;
+    auto db = dir.file("big.db");
+    exec(db,
+         "CREATE TABLE t(id INTEGER, email TEXT, v REAL);"
+         "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < 199999) "
+         "INSERT INTO t SELECT i, 'user' || i || '@example.com', i * 0.5 FROM s;");
+    auto source = synchost::open_source(sqlite(db, "SELECT id, email, v FROM t ORDER BY id"));
+    std::vector<sp_value> cells;
+    uint64_t n = 0;
+    while (source->next(cells)) {
+        if (n == 177777) {
+            EXPECT_EQ(render(cells[0]), "i:177777");
+            EXPECT_EQ(render(cells[1]), "t:user177777@example.com");
+            EXPECT_EQ(render(cells[2]), "r:88888.5");
+        }
+        ++n;
+    }
+    EXPECT_EQ(n, 200000u);
+    EXPECT_EQ(source->rows_read(), 200000u);
+}
+
+TEST(OpenSource, UnknownTypeIsAnError) {
+    SourceConfig c;
+    c.type = "excel";
+    std::string msg = error_of([&] { synchost::open_source(c); });
+    EXPECT_THAT(msg, HasSubstr("unknown source type 'excel'"));
+    EXPECT_THAT(msg, HasSubstr("sqlite, csv, jsonl or postgres"));
+}
+
+}  // namespace
