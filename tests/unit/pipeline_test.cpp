@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 using namespace pcapi;
-using testing_support::OwnedMapping;
+using test_support::OwnedMapping;
 using testing_support::sha256_hex;
 
 namespace {

@@ -31,6 +31,7 @@ struct Job {
     std::string_view body;
     unsigned attempt = 0;
     bool refreshed = false;  // the token was refreshed once for this job after a 401
+    uint64_t token_generation = 0;  // which token the last attempt carried
     clock::time_point started{};
     std::string last_error;
     size_t size() const { return last - first; }
@@ -136,6 +137,7 @@ private:
     void send(Job *j, size_t slot) {
         if (stopping_) return release(slot, j);
         host_services().metric("pinterest.requests", 1);
+        j->token_generation = token_generation_;
         client_.request(slot, "POST", target_, token_, j->body, [this, j, slot](HttpResponse r) {
             on_response(j, slot, std::move(r));
         });
@@ -206,6 +208,7 @@ private:
     }
 
     void on_unauthorized(Job *j, size_t slot, const std::string &rid) {
+        if (j->token_generation != token_generation_) return send(j, slot);  // another job already refreshed
         if (!j->refreshed) {
             j->refreshed = true;
             host_services().log(SP_LOG_INFO, "Pinterest answered 401" + rid + "; asking the host for a fresh token");
@@ -222,6 +225,7 @@ private:
         if (t.status == SP_CRED_OK) {
             cleanse(token_);
             token_ = std::move(t.value);
+            ++token_generation_;
             return true;
         }
         const sp_error_category cat = t.status == SP_CRED_TRANSIENT ? SP_ERR_TRANSIENT : SP_ERR_AUTH;
@@ -346,6 +350,7 @@ private:
     RetryPolicy policy_;
     std::mt19937_64 rng_;
     std::string ad_account_, target_, token_;
+    uint64_t token_generation_ = 0;
     std::vector<net::steady_timer> slot_timers_;
     net::steady_timer cancel_poll_;
     bool closed_ = false;

@@ -1,0 +1,484 @@
+// The fault matrix (../shared/reference/reliability-perf.md, rows 1-17 and 22) against
+// pinterest-sandbox over real TLS on loopback, through the built plugin's C ABI. Backoff settings
+// are shortened so the suite stays fast; the waits are asserted against those settings.
+#include "plugin_session.hpp"
+#include "sandbox_process.hpp"
+#include "test_host.hpp"
+
+#include <support/batch_builder.hpp>
+
+#include <boost/json.hpp>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+
+using namespace test_support;
+namespace json = boost::json;
+using std::chrono::steady_clock;
+
+namespace {
+
+const std::string kToken = "canary-access-token-7c1e55";  // also a canary for the leak checks
+const std::string kAccount = "549755885175";
+const std::string kEmailDomain = "@canary-mail.example";
+
+struct Env {
+    sandbox_test::Sandbox sandbox;
+    TestHost host{kToken};
+
+    explicit Env(std::vector<std::string> sandbox_args = {}) : sandbox(SANDBOX_EXE, kToken, std::move(sandbox_args)) {}
+
+    Pairs config(Pairs extra = {}) const {
+        Pairs c{{"ad_account_id", kAccount},
+                {"api_base_url", sandbox.url()},
+                {"ca_file", sandbox.ca_file()},
+                {"retry_initial_backoff_ms", "20"},
+                {"retry_max_backoff_ms", "200"},
+                {"retry_max_elapsed_seconds", "4"},
+                {"request_timeout_seconds", "1"},
+                {"max_in_flight", "4"},
+                {"calls_per_minute", "1000000"}};
+        for (auto &[k, v] : extra) {
+            bool replaced = false;
+            for (auto &[ck, cv] : c) {
+                if (ck == k) cv = v, replaced = true;
+            }
+            if (!replaced) c.emplace_back(k, v);
+        }
+        return c;
+    }
+
+    std::unique_ptr<PluginSession> open(Pairs extra = {}) {
+        return std::make_unique<PluginSession>(PINTEREST_PLUGIN, config(std::move(extra)),
+                                               Pairs{{"event_name", "=checkout"}, {"email", "email"}, {"order_id", "order"}},
+                                               host.get());
+    }
+
+    json::value get(const std::string &target) {
+        auto c = sandbox.client();
+        auto r = c->request("GET", target);
+        return json::parse(r.body);
+    }
+    int64_t stat(const char *key) { return get("/_sandbox/stats").at(key).to_number<int64_t>(); }
+    json::array log() { return get("/_sandbox/log").as_array(); }
+};
+
+// n rows keyed prefix0..; emails are canaries so the leak checks can look for them.
+support::BatchBuilder rows(int n, const std::string &prefix = "k") {
+    support::BatchBuilder b({"email", "order"});
+    for (int i = 0; i < n; ++i) {
+        b.begin_row(prefix + std::to_string(i));
+        b.add_text(" Person" + std::to_string(i) + kEmailDomain + " ");
+        b.add_text("order-" + prefix + std::to_string(i));
+    }
+    return b;
+}
+
+int count(const WriteOutcome &w, sp_record_status s) {
+    int n = 0;
+    for (const auto &r : w.records) n += r.status == s;
+    return n;
+}
+
+void expect_all_ok(const WriteOutcome &w, size_t n) {
+    ASSERT_EQ(w.status, SP_OK) << w.error.message;
+    ASSERT_EQ(w.records.size(), n);
+    for (size_t i = 0; i < n; ++i) ASSERT_EQ(w.records[i].status, SP_RECORD_OK) << i << ": " << w.records[i].message;
+}
+
+// Gaps between consecutive events-endpoint requests, in ms, from the sandbox's request log.
+std::vector<double> gaps(const json::array &log) {
+    std::vector<double> times, out;
+    for (const auto &e : log)
+        if (e.at("endpoint").as_string() == "events") times.push_back(e.at("t_ms").to_number<double>());
+    for (size_t i = 1; i < times.size(); ++i) out.push_back(times[i] - times[i - 1]);
+    return out;
+}
+
+}  // namespace
+
+// Row 1: 429 with Retry-After in seconds, and as an HTTP date.
+TEST(FaultMatrix, Row1_429WithRetryAfterIsHonoured) {
+    Env env({"--fault", "status:429,on=1,retry_after=1"});
+    auto s = env.open({{"max_in_flight", "1"}});
+    auto b = rows(5);
+    auto w = s->write(b.finish());
+    expect_all_ok(w, 5);
+    auto g = gaps(env.log());
+    ASSERT_EQ(g.size(), 1u);
+    EXPECT_GE(g[0], 990);   // Retry-After: 1 is a floor
+    EXPECT_LE(g[0], 1600);  // ... and no more than it plus scheduling
+    EXPECT_EQ(env.stat("distinct_event_ids"), 5);
+}
+
+TEST(FaultMatrix, Row1_RetryAfterAsHttpDate) {
+    // A date in the past means "now": the retry follows quickly.
+    Env env({"--fault", "status:503,on=1,retry_after=Wed, 21 Oct 2015 07:28:00 GMT"});
+    auto s = env.open({{"max_in_flight", "1"}});
+    auto b = rows(3);
+    auto t0 = steady_clock::now();
+    expect_all_ok(s->write(b.finish()), 3);
+    EXPECT_LT(steady_clock::now() - t0, std::chrono::seconds(2));
+    EXPECT_EQ(env.stat("distinct_event_ids"), 3);
+}
+
+// Row 2: 429 three times without Retry-After: jittered waits within [0, min(cap, base*2^n)].
+TEST(FaultMatrix, Row2_429ThreeTimesThenSuccess) {
+    Env env({"--fault", "status:429,on=1-3"});
+    auto s = env.open({{"max_in_flight", "1"}});
+    auto b = rows(4);
+    expect_all_ok(s->write(b.finish()), 4);
+    auto g = gaps(env.log());
+    ASSERT_EQ(g.size(), 3u);  // exactly 4 attempts
+    const double bounds[] = {20, 40, 80};
+    for (size_t i = 0; i < 3; ++i) EXPECT_LE(g[i], bounds[i] + 150) << "wait " << i;  // + scheduling and TLS
+}
+
+// Row 3: garbage, negative and day-long Retry-After values: no crash, no day-long sleep.
+TEST(FaultMatrix, Row3_BadRetryAfterIsIgnoredOrClamped) {
+    for (const char *ra : {"soon", "-5", "1.5"}) {
+        Env env({"--fault", std::string("status:503,on=1,retry_after=") + ra});
+        auto s = env.open({{"max_in_flight", "1"}});
+        auto b = rows(2);
+        auto t0 = steady_clock::now();
+        expect_all_ok(s->write(b.finish()), 2);
+        EXPECT_LT(steady_clock::now() - t0, std::chrono::seconds(2)) << ra;
+    }
+    Env env({"--fault", "status:503,on=1,retry_after=86400"});
+    auto s = env.open({{"max_in_flight", "1"}});
+    auto b = rows(2);
+    auto t0 = steady_clock::now();
+    auto w = s->write(b.finish());
+    // Clamped to 10 minutes, which is past the 4 s budget: the rows come back RETRY at once.
+    EXPECT_LT(steady_clock::now() - t0, std::chrono::seconds(2));
+    EXPECT_EQ(count(w, SP_RECORD_RETRY), 2);
+    EXPECT_GE(w.retry_after_ms, 60'000u);
+    EXPECT_NE(w.records[0].message.find("503"), std::string::npos) << w.records[0].message;
+}
+
+// Row 4: 5xx twice then 200: exactly three attempts, nothing double counted.
+TEST(FaultMatrix, Row4_ServerErrorsTwiceThenSuccess) {
+    for (const char *code : {"500", "502", "503", "504"}) {
+        Env env({"--fault", std::string("status:") + code + ",on=1-2"});
+        auto s = env.open({{"max_in_flight", "1"}});
+        auto b = rows(10);
+        expect_all_ok(s->write(b.finish()), 10);
+        EXPECT_EQ(env.stat("events_processed"), 10) << code;
+        EXPECT_EQ(env.stat("duplicate_events"), 0) << code;
+        EXPECT_EQ(gaps(env.log()).size(), 2u) << code;
+    }
+}
+
+// Row 5: 503 forever: stop at the budget, rows RETRY, no busy loop.
+TEST(FaultMatrix, Row5_ServerErrorForeverStopsAtTheBudget) {
+    Env env({"--fault", "status:503"});
+    auto s = env.open({{"max_in_flight", "1"}, {"retry_max_elapsed_seconds", "2"}});
+    auto b = rows(3);
+    auto t0 = steady_clock::now();
+    auto w = s->write(b.finish());
+    const double secs = std::chrono::duration<double>(steady_clock::now() - t0).count();
+    EXPECT_EQ(w.status, SP_OK);  // not fatal: the rows are kept for the next run
+    EXPECT_EQ(count(w, SP_RECORD_RETRY), 3);
+    EXPECT_GE(secs, 1.2);
+    EXPECT_LE(secs, 2.4);
+    const auto attempts = gaps(env.log()).size() + 1;
+    EXPECT_LE(attempts, 40u);  // exponential waits, not a busy loop
+    EXPECT_NE(w.records[0].message.find("not delivered after"), std::string::npos) << w.records[0].message;
+}
+
+// Row 6: connection refused: retryable, bounded like row 5.
+TEST(FaultMatrix, Row6_ConnectionRefusedIsRetriedWithinTheBudget) {
+    Env env;
+    auto s = env.open({{"api_base_url", "https://127.0.0.1:1"}, {"retry_max_elapsed_seconds", "1"}});
+    auto b = rows(2);
+    auto t0 = steady_clock::now();
+    auto w = s->write(b.finish());
+    EXPECT_LT(steady_clock::now() - t0, std::chrono::milliseconds(1800));
+    EXPECT_EQ(count(w, SP_RECORD_RETRY), 2);
+    EXPECT_EQ(w.records[0].category, SP_ERR_TRANSIENT);
+    EXPECT_NE(w.records[0].message.find("connection failed"), std::string::npos) << w.records[0].message;
+}
+
+// Row 7: a reset after the server processed the events: resent with identical event ids.
+TEST(FaultMatrix, Row7_ResetAfterProcessingResendsIdenticalEventIds) {
+    for (const char *fault : {"reset_after_headers", "reset_mid_body"}) {
+        Env env({"--fault", std::string(fault) + ",on=1"});
+        auto s = env.open({{"max_in_flight", "1"}});
+        auto b = rows(20);
+        expect_all_ok(s->write(b.finish()), 20);
+        EXPECT_EQ(env.stat("distinct_event_ids"), 20) << fault;
+        // Every duplicate is a resend of the same event id, which Pinterest deduplicates: 0 net.
+        EXPECT_EQ(env.stat("events_processed") - env.stat("distinct_event_ids"), env.stat("duplicate_events")) << fault;
+    }
+}
+
+// Row 8: a server that never answers, or trickles: the per-step timeout fires, then a retry works.
+TEST(FaultMatrix, Row8_HangAndTrickleHitTheTimeout) {
+    for (const char *fault : {"hang", "trickle"}) {
+        Env env({"--fault", std::string(fault) + ",on=1"});
+        auto s = env.open({{"max_in_flight", "1"}});
+        auto b = rows(3);
+        auto t0 = steady_clock::now();
+        expect_all_ok(s->write(b.finish()), 3);
+        const double secs = std::chrono::duration<double>(steady_clock::now() - t0).count();
+        EXPECT_GE(secs, 0.9) << fault;  // waited for the 1 s timeout
+        EXPECT_LT(secs, 3.5) << fault;
+    }
+}
+
+// Row 9: truncated or invalid JSON in a 200 is never counted as success.
+TEST(FaultMatrix, Row9_MalformedOkBodyIsRetriedNotTrusted) {
+    for (const char *fault : {"truncated_json", "invalid_json", "wrong_count"}) {
+        Env env({"--fault", std::string(fault) + ",on=1"});
+        auto s = env.open({{"max_in_flight", "1"}});
+        auto b = rows(6);
+        expect_all_ok(s->write(b.finish()), 6);
+        EXPECT_EQ(gaps(env.log()).size(), 1u) << fault;  // one retry
+        bool logged = false;
+        for (const auto &l : env.host.logs()) logged = logged || l.find("malformed 200 response") != std::string::npos;
+        EXPECT_TRUE(logged) << fault;
+    }
+}
+
+// Row 10: 200 with some events failed: only those rows rejected, with Pinterest's reason.
+TEST(FaultMatrix, Row10_PerEventFailuresInA200) {
+    Env env({"--fault", "event_fail:2+5"});
+    auto s = env.open({{"max_in_flight", "1"}});
+    auto b = rows(8);
+    auto w = s->write(b.finish());
+    ASSERT_EQ(w.status, SP_OK);
+    for (int i = 0; i < 8; ++i) {
+        const bool bad = i == 2 || i == 5;
+        EXPECT_EQ(w.records[i].status, bad ? SP_RECORD_REJECTED : SP_RECORD_OK) << i;
+        if (bad) {
+            EXPECT_NE(w.records[i].message.find("Pinterest rejected the event"), std::string::npos);
+        }
+    }
+    EXPECT_EQ(w.ok, 6u);
+    EXPECT_EQ(w.rejected, 2u);
+    EXPECT_EQ(env.stat("events_processed"), 6);
+}
+
+// Row 11: 401 on eight concurrent requests: exactly one token refresh, everything delivered.
+TEST(FaultMatrix, Row11_ConcurrentUnauthorizedCausesOneRefresh) {
+    Env env({"--static-token", "fresh-token-9a", "--latency-ms", "30"});
+    env.host.on_refresh(SP_CRED_OK, "fresh-token-9a");
+    // The host starts with a token the sandbox does not know.
+    TestHost stale("stale-token-0b");
+    stale.on_refresh(SP_CRED_OK, "fresh-token-9a");
+    auto s = std::make_unique<PluginSession>(
+        PINTEREST_PLUGIN, env.config({{"max_in_flight", "8"}}),
+        Pairs{{"event_name", "=checkout"}, {"email", "email"}, {"order_id", "order"}}, stale.get());
+    // Eight requests of one event each, all in flight at once.
+    auto b = rows(8000);
+    auto w = s->write(b.finish());
+    expect_all_ok(w, 8000);
+    EXPECT_EQ(stale.refreshes(), 1);
+    EXPECT_EQ(env.stat("distinct_event_ids"), 8000);
+}
+
+// Row 12: the refresh itself fails: invalid_grant means reconnect; an outage is transient.
+TEST(FaultMatrix, Row12_RefreshFailureStopsTheRunWithTheHostsMessage) {
+    Env env;
+    TestHost stale("stale-token-0b");
+    stale.on_refresh(SP_CRED_REAUTH_REQUIRED, "", "refresh token refused (invalid_grant): reconnect: synchost connect");
+    PluginSession s(PINTEREST_PLUGIN, env.config(), Pairs{{"event_name", "=checkout"}, {"email", "email"}}, stale.get());
+    auto b = support::BatchBuilder({"email"});
+    b.begin_row("a");
+    b.add_text("a@b.co");
+    auto w = s.write(b.finish());
+    EXPECT_EQ(w.status, SP_FAILED);
+    EXPECT_EQ(w.error.category, SP_ERR_AUTH);
+    EXPECT_NE(w.error.message.find("synchost connect"), std::string::npos) << w.error.message;
+    ASSERT_EQ(w.records.size(), 1u);
+    EXPECT_EQ(w.records[0].status, SP_RECORD_RETRY);
+    EXPECT_EQ(stale.refreshes(), 1);
+
+    TestHost down("stale-token-0b");
+    down.on_refresh(SP_CRED_TRANSIENT, "", "token endpoint answered 503");
+    PluginSession s2(PINTEREST_PLUGIN, env.config(), Pairs{{"event_name", "=checkout"}, {"email", "email"}}, down.get());
+    auto w2 = s2.write(b.finish());
+    EXPECT_EQ(w2.error.category, SP_ERR_TRANSIENT);
+}
+
+// Row 13: 403: permanent, clear, no retries.
+TEST(FaultMatrix, Row13_ForbiddenStopsWithoutRetrying) {
+    Env env({"--forbidden-account", "111222333"});
+    auto s = env.open({{"ad_account_id", "111222333"}, {"max_in_flight", "1"}});
+    auto b = rows(5);
+    auto w = s->write(b.finish());
+    EXPECT_EQ(w.status, SP_FAILED);
+    EXPECT_EQ(w.error.category, SP_ERR_PERMISSION);
+    EXPECT_NE(w.error.message.find("111222333"), std::string::npos);
+    EXPECT_NE(w.error.message.find("ads:write"), std::string::npos);
+    EXPECT_NE(w.error.message.find("ads:read"), std::string::npos);
+    EXPECT_EQ(count(w, SP_RECORD_RETRY), 5);  // kept for after the user fixes access
+    EXPECT_EQ(env.stat("events_processed"), 0);
+    EXPECT_EQ(gaps(env.log()).size(), 0u);  // one request, no retry
+}
+
+// Row 14: unknown ad account; and a 400 caused by one bad event is isolated by splitting.
+TEST(FaultMatrix, Row14_UnknownAdAccountIsAConfigError) {
+    Env env;
+    auto s = env.open({{"ad_account_id", "999000999"}});
+    auto b = rows(3);
+    auto w = s->write(b.finish());
+    EXPECT_EQ(w.status, SP_FAILED);
+    EXPECT_EQ(w.error.category, SP_ERR_CONFIG);
+    EXPECT_NE(w.error.message.find("verify the Ad Account ID in Pinterest Ads Manager; it is numeric"),
+              std::string::npos)
+        << w.error.message;
+}
+
+TEST(FaultMatrix, Row14_BadRequestIsolatesTheBadEvent) {
+    Env probe;
+    // The event id of row 13 of 40 (derived from the sync id and key), so the sandbox can fail
+    // exactly the requests that carry it.
+    auto session = probe.open();
+    auto b = rows(40);
+    std::string bad_id;
+    {
+        PluginSession dry(PINTEREST_PLUGIN, probe.config(), Pairs{{"event_name", "=checkout"}, {"email", "email"}, {"order_id", "order"}},
+                          probe.host.get(), SP_OPEN_DRY_RUN);
+        bad_id = dry.write(b.finish()).records[13].event_id;
+    }
+    Env env({"--fault", "status:400,contains=" + bad_id});
+    auto s = env.open({{"max_in_flight", "2"}});
+    auto w = s->write(b.finish());
+    ASSERT_EQ(w.status, SP_OK) << w.error.message;
+    for (int i = 0; i < 40; ++i)
+        EXPECT_EQ(w.records[i].status, i == 13 ? SP_RECORD_REJECTED : SP_RECORD_OK) << i << " " << w.records[i].message;
+    EXPECT_EQ(env.stat("distinct_event_ids"), 39);
+    EXPECT_LE(env.stat("faults_injected"), 7);  // log2(40) levels of splitting, no more
+}
+
+// Row 15: certificates: self-signed without the CA, wrong host name, expired: all refused as
+// CONFIG naming the problem; with the CA configured the first works.
+TEST(FaultMatrix, Row15_CertificateProblemsAreConfigErrors) {
+    {
+        Env env;
+        Pairs no_ca = env.config();
+        no_ca.erase(std::remove_if(no_ca.begin(), no_ca.end(), [](auto &p) { return p.first == "ca_file"; }), no_ca.end());
+        PluginSession s(PINTEREST_PLUGIN, no_ca, Pairs{{"event_name", "=checkout"}, {"email", "email"}}, env.host.get());
+        auto b = support::BatchBuilder({"email"});
+        b.begin_row("a");
+        b.add_text("a@b.co");
+        auto w = s.write(b.finish());
+        EXPECT_EQ(w.status, SP_FAILED);
+        EXPECT_EQ(w.error.category, SP_ERR_CONFIG);
+        EXPECT_NE(w.error.message.find("TLS certificate"), std::string::npos) << w.error.message;
+        EXPECT_NE(w.error.message.find("ca_file"), std::string::npos);
+        EXPECT_EQ(env.stat("events_received"), 0);
+    }
+    for (const char *arg : {"--cert-host", "--cert-expired"}) {
+        std::vector<std::string> args{arg};
+        if (std::string(arg) == "--cert-host") args.push_back("other.example");
+        Env env(args);
+        auto s = env.open();
+        auto b = rows(1);
+        auto w = s->write(b.finish());
+        EXPECT_EQ(w.error.category, SP_ERR_CONFIG) << arg;
+        EXPECT_NE(w.error.message.find("TLS certificate"), std::string::npos) << w.error.message;
+    }
+}
+
+// Row 16: a 100 MB body or 1 MB of headers is a limit error, not an OOM; the retry succeeds.
+TEST(FaultMatrix, Row16_HugeResponsesHitLimits) {
+    for (const char *fault : {"huge_body", "huge_headers"}) {
+        Env env({"--fault", std::string(fault) + ",on=1"});
+        auto s = env.open({{"max_in_flight", "1"}});
+        auto b = rows(3);
+        auto t0 = steady_clock::now();
+        expect_all_ok(s->write(b.finish()), 3);
+        EXPECT_LT(steady_clock::now() - t0, std::chrono::seconds(3)) << fault;
+        bool logged = false;
+        for (const auto &l : env.host.logs()) logged = logged || l.find("response too large") != std::string::npos;
+        EXPECT_TRUE(logged) << fault;
+    }
+}
+
+// Row 17: Connection: close on every response: transparent reconnects.
+TEST(FaultMatrix, Row17_ConnectionCloseEveryTime) {
+    Env env({"--fault", "close"});
+    auto s = env.open({{"max_in_flight", "2"}});
+    auto b = rows(3500);
+    expect_all_ok(s->write(b.finish()), 3500);
+    auto again = rows(1200, "second");
+    expect_all_ok(s->write(again.finish()), 1200);
+    EXPECT_EQ(env.stat("distinct_event_ids"), 4700);
+    EXPECT_GE(env.stat("connections_accepted"), 6);
+}
+
+// Concurrency: requests overlap in time when max_in_flight > 1.
+TEST(Transport, RequestsOverlapWithConcurrency) {
+    Env env({"--latency-ms", "150"});
+    auto s = env.open({{"max_in_flight", "4"}});
+    auto b = rows(4000);
+    auto t0 = steady_clock::now();
+    expect_all_ok(s->write(b.finish()), 4000);
+    EXPECT_GE(env.stat("max_concurrent_requests"), 3);
+    EXPECT_LT(steady_clock::now() - t0, std::chrono::milliseconds(4 * 150));  // not one after another
+}
+
+// Pacing: the client's budget keeps the sandbox's rate limit from ever answering 429; without
+// pacing the same load is throttled (so this test can fail).
+TEST(Transport, PacingAvoidsRateLimits) {
+    {
+        Env env({"--rate-limit", "1200"});  // 20 calls/s, burst 20
+        auto s = env.open({{"calls_per_minute", "1200"}, {"max_in_flight", "8"}});
+        auto b = rows(45000);  // 45 requests of 1,000
+        expect_all_ok(s->write(b.finish()), 45000);
+        EXPECT_EQ(env.stat("rate_limited"), 0);
+    }
+    {
+        Env env({"--rate-limit", "1200"});
+        auto s = env.open({{"calls_per_minute", "1000000"}, {"max_in_flight", "8"}, {"retry_max_elapsed_seconds", "20"}});
+        auto b = rows(45000);
+        expect_all_ok(s->write(b.finish()), 45000);  // recovers through backoff...
+        EXPECT_GT(env.stat("rate_limited"), 0);     // ... but only after being throttled
+    }
+}
+
+TEST(Transport, TestEventsUseTheTestQueryAndAreNotRecorded) {
+    Env env;
+    auto s = env.open({{"test_events", "true"}});
+    auto b = rows(5);
+    expect_all_ok(s->write(b.finish()), 5);
+    EXPECT_EQ(env.stat("test_events"), 5);
+    EXPECT_EQ(env.stat("events_processed"), 0);
+}
+
+TEST(Transport, CancellationReturnsPromptlyWithRowsToRetry) {
+    Env env({"--fault", "hang"});
+    auto s = env.open({{"request_timeout_seconds", "30"}});
+    auto b = rows(10);
+    std::thread canceller([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        env.host.cancel = true;
+    });
+    auto t0 = steady_clock::now();
+    auto w = s->write(b.finish());
+    canceller.join();
+    EXPECT_LT(steady_clock::now() - t0, std::chrono::seconds(2));
+    EXPECT_EQ(count(w, SP_RECORD_RETRY), 10);
+}
+
+// Row 22: across faults, no log line and no result message holds the token or a raw email.
+TEST(FaultMatrix, Row22_NoSecretsOrRawPiiInLogsOrMessages) {
+    for (const char *fault : {"status:429,on=1", "status:500,on=1", "reset,on=1", "event_fail:0", "close"}) {
+        Env env({"--fault", fault, "--verbose"});
+        auto s = env.open({{"max_in_flight", "1"}});
+        auto b = rows(3);
+        auto w = s->write(b.finish());
+        std::vector<std::string> texts = env.host.logs();
+        texts.push_back(w.error.message);
+        for (const auto &r : w.records) texts.push_back(r.message);
+        for (const auto &t : texts) {
+            EXPECT_EQ(t.find(kToken), std::string::npos) << fault << ": " << t;
+            EXPECT_EQ(t.find(kEmailDomain), std::string::npos) << fault << ": " << t;
+            EXPECT_EQ(t.find("Bearer"), std::string::npos) << fault << ": " << t;
+        }
+    }
+}

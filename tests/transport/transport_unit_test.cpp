@@ -1,0 +1,100 @@
+// Pure transport pieces: Retry-After parsing, backoff bounds, pacing, response parsing, endpoints.
+#include "transport/endpoint.hpp"
+#include "transport/pacer.hpp"
+#include "transport/response.hpp"
+#include "transport/retry_policy.hpp"
+
+#include <syncplugin/syncplugin.hpp>
+
+#include <gtest/gtest.h>
+
+using namespace pcapi;
+using namespace pcapi::transport;
+using std::chrono::milliseconds;
+
+TEST(RetryAfter, SecondsDatesGarbageAndClamping) {
+    const int64_t now = 1445412480;  // Wed, 21 Oct 2015 07:28:00 GMT
+    const milliseconds cap(600000);
+    EXPECT_EQ(parse_retry_after("7", now, cap), milliseconds(7000));
+    EXPECT_EQ(parse_retry_after(" 0 ", now, cap), milliseconds(0));
+    EXPECT_EQ(parse_retry_after("86400", now, cap), cap);
+    EXPECT_EQ(parse_retry_after("Wed, 21 Oct 2015 07:28:07 GMT", now, cap), milliseconds(7000));
+    EXPECT_EQ(parse_retry_after("Wednesday, 21-Oct-15 07:28:09 GMT", now, cap), milliseconds(9000));
+    EXPECT_EQ(parse_retry_after("Wed Oct 21 07:28:05 2015", now, cap), milliseconds(5000));
+    EXPECT_EQ(parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now, cap), milliseconds(0));  // past
+    EXPECT_EQ(parse_retry_after("Wed, 21 Oct 2099 07:00:00 GMT", now, cap), cap);
+    for (const char *bad : {"", "soon", "-5", "1.5", "7s", "Wed, 32 Oct 2015 07:28:00 GMT", "99999999999999999999"})
+        EXPECT_FALSE(parse_retry_after(bad, now, cap).has_value()) << bad;
+}
+
+TEST(Backoff, FullJitterStaysWithinTheExponentialCeiling) {
+    RetryPolicy p;
+    p.initial = milliseconds(100);
+    p.max_backoff = milliseconds(1000);
+    std::mt19937_64 rng(1);
+    for (unsigned attempt = 0; attempt < 50; ++attempt) {
+        const int64_t ceiling = std::min<int64_t>(1000, 100LL << std::min(attempt, 20u));
+        int64_t max_seen = 0;
+        for (int i = 0; i < 200; ++i) {
+            const auto w = backoff(p, attempt, rng).count();
+            ASSERT_GE(w, 0);
+            ASSERT_LE(w, ceiling);
+            max_seen = std::max(max_seen, w);
+        }
+        EXPECT_GT(max_seen, ceiling / 2) << "jitter spans the range";
+    }
+    EXPECT_EQ(next_wait(p, 0, milliseconds(5000), rng), milliseconds(5000));  // Retry-After is a floor
+    EXPECT_TRUE(retryable_status(429) && retryable_status(503) && retryable_status(408));
+    EXPECT_FALSE(retryable_status(400) || retryable_status(401) || retryable_status(403) || retryable_status(501));
+}
+
+TEST(Pacer, SpacesCallsAndSlowsDownAfter429) {
+    Pacer pacer(6000);  // 100 per second: 10 ms apart
+    auto t = Pacer::clock::now();
+    auto a = pacer.reserve(t), b = pacer.reserve(t), c = pacer.reserve(t);
+    EXPECT_EQ(a, t);
+    EXPECT_EQ(b - a, std::chrono::milliseconds(10));
+    EXPECT_EQ(c - b, std::chrono::milliseconds(10));
+    pacer.on_rate_limited();
+    EXPECT_DOUBLE_EQ(pacer.current_calls_per_minute(), 3000);
+    auto d = pacer.reserve(t);
+    auto e = pacer.reserve(t);
+    EXPECT_EQ(e - d, std::chrono::milliseconds(20));
+    for (int i = 0; i < 100; ++i) pacer.on_success();
+    EXPECT_DOUBLE_EQ(pacer.current_calls_per_minute(), 6000);
+    // Idle time does not bank a burst.
+    auto later = t + std::chrono::seconds(10);
+    EXPECT_EQ(pacer.reserve(later), later);
+    EXPECT_EQ(pacer.reserve(later), later + std::chrono::milliseconds(10));
+}
+
+TEST(Responses, PerEventResultsFrom200And422) {
+    std::vector<EventOutcome> out;
+    std::string problem;
+    ASSERT_TRUE(parse_event_results(
+        R"({"num_events_received":2,"num_events_processed":1,"events":[{"status":"processed","warning_message":"w"},{"status":"failed","error_message":"bad"}]})",
+        2, out, problem));
+    EXPECT_EQ(out[0].status, SP_RECORD_OK);
+    EXPECT_EQ(out[0].message, "Pinterest warning: w");
+    EXPECT_EQ(out[1].status, SP_RECORD_REJECTED);
+    EXPECT_EQ(out[1].message, "Pinterest rejected the event: bad");
+    ASSERT_TRUE(parse_event_results(
+        R"({"code":953,"message":"m","details":{"events":[{"status":"failed","error_message":"old"}]}})", 1, out, problem));
+    EXPECT_EQ(out[0].status, SP_RECORD_REJECTED);
+    EXPECT_FALSE(parse_event_results(R"({"events":[{"status":"processed"}]})", 2, out, problem));
+    EXPECT_NE(problem.find("1 events for 2"), std::string::npos);
+    EXPECT_FALSE(parse_event_results(R"({"events":[{"status":"proce)", 1, out, problem));
+    EXPECT_FALSE(parse_event_results("<html>", 1, out, problem));
+    EXPECT_FALSE(parse_event_results(R"({"events":[{"status":"weird"}]})", 1, out, problem));
+    EXPECT_EQ(error_summary(400, R"({"code":4196,"message":"Invalid request"})"), "HTTP 400, code 4196: Invalid request");
+    EXPECT_EQ(error_summary(502, "<html>bad gateway</html>"), "HTTP 502");
+}
+
+TEST(Endpoints, OnlyHttpsHostAndPort) {
+    EXPECT_EQ(parse_endpoint("https://api.pinterest.com").host, "api.pinterest.com");
+    EXPECT_EQ(parse_endpoint("https://api.pinterest.com").port, "443");
+    EXPECT_EQ(parse_endpoint("https://127.0.0.1:8443/").port, "8443");
+    EXPECT_EQ(parse_endpoint("https://[::1]:8443").host, "::1");
+    for (const char *bad : {"http://x", "https://", "https://x/path", "https://x:port", "https://u@x", "https://x:123456"})
+        EXPECT_THROW(parse_endpoint(bad), sp::failure) << bad;
+}
