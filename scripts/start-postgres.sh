@@ -38,8 +38,9 @@ flock -w 120 9
 if [ "$(id -u)" -eq 0 ]; then chown postgres: "$state"; fi
 chmod 700 "$state"
 
-# First start, or a previous first start that died half-way: initialise from scratch.
-if [ ! -f "$state/ready" ]; then
+# First start, a previous first start that died half-way, or a cluster that /tmp cleaning ate:
+# initialise from scratch.
+if [ ! -f "$state/ready" ] || [ ! -f "$data/PG_VERSION" ]; then
   pg_ctl -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$data"
   port=${SYNCHOST_PG_PORT:-55432}

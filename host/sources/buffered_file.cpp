@@ -76,8 +76,8 @@ BufferedFile::Line BufferedFile::read_line(std::string &line, std::size_t max) {
 std::optional<uint64_t> BufferedFile::estimate_rows(uint64_t rows) const {
     uint64_t consumed = consumed_ + pos_;
     if (rows == 0 || size_ == 0 || consumed == 0) return std::nullopt;
-    auto estimate = static_cast<uint64_t>(static_cast<double>(size_) * static_cast<double>(rows) /
-                                          static_cast<double>(consumed));
+    auto estimate =
+        static_cast<uint64_t>(static_cast<double>(size_) * static_cast<double>(rows) / static_cast<double>(consumed));
     return estimate > rows ? estimate : rows;
 }
 

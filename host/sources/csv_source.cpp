@@ -15,13 +15,15 @@ namespace {
 class CsvSource final : public RowSource {
 public:
     explicit CsvSource(const SourceConfig &config)
-        : in_(config.path, "csv file"), name_(describe_file(config.path)),
+        : in_(config.path, "csv file"),
+          name_(describe_file(config.path)),
           delim_(static_cast<unsigned char>(config.delimiter)) {
         if (delim_ == '"' || delim_ == '\n' || delim_ == '\r' || delim_ == '\0') {
             throw SourceError("csv source " + name_ + ": the delimiter cannot be a quote, a line break or NUL");
         }
         in_.skip_utf8_bom();
-        if (!read_record()) throw SourceError("csv file " + name_ + " is empty: it needs a header row naming the columns");
+        if (!read_record())
+            throw SourceError("csv file " + name_ + " is empty: it needs a header row naming the columns");
         for (const Field &f : fields_) columns_.emplace_back(row_, f.offset, f.length);
         check_column_names(columns_, name_ + " line " + std::to_string(record_line_),
                            "every header column needs a unique name");
@@ -101,7 +103,8 @@ private:
         for (;;) {
             int c = in_.get();
             if (c == -1) {
-                throw SourceError(where(opened) + ": quoted field opened here is never closed (unterminated quote at end of file)");
+                throw SourceError(where(opened) +
+                                  ": quoted field opened here is never closed (unterminated quote at end of file)");
             }
             if (c == '"') {
                 if (in_.peek() != '"') break;
@@ -138,6 +141,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<RowSource> open_csv(const SourceConfig &config) { return std::make_unique<CsvSource>(config); }
+std::unique_ptr<RowSource> open_csv(const SourceConfig &config) {
+    return std::make_unique<CsvSource>(config);
+}
 
 }  // namespace synchost::sources

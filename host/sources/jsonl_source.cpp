@@ -32,7 +32,9 @@ struct NameHash {
 class JsonlSource final : public RowSource {
 public:
     explicit JsonlSource(const SourceConfig &config)
-        : in_(config.path, "jsonl file"), name_(describe_file(config.path)), explicit_columns_(!config.columns.empty()) {
+        : in_(config.path, "jsonl file"),
+          name_(describe_file(config.path)),
+          explicit_columns_(!config.columns.empty()) {
         in_.skip_utf8_bom();
         if (explicit_columns_) {
             columns_ = config.columns;
@@ -62,7 +64,8 @@ public:
         for (const auto &kv : row_->as_object()) {
             auto it = index_.find(std::string_view(kv.key()));
             if (it == index_.end()) {
-                throw SourceError(where() + ": key '" + std::string(kv.key()) + "' is not a column (the columns come from " +
+                throw SourceError(where() + ": key '" + std::string(kv.key()) +
+                                  "' is not a column (the columns come from " +
                                   (explicit_columns_ ? "source.columns" : "the first object") +
                                   "; set source.columns to list every column)");
             }
@@ -100,11 +103,16 @@ private:
 
     sp_value to_cell(const json::value &v, std::size_t column) {
         switch (v.kind()) {
-            case json::kind::null: return null_cell();
-            case json::kind::bool_: return bool_cell(v.get_bool());
-            case json::kind::int64: return int_cell(v.get_int64());
-            case json::kind::double_: return real_cell(v.get_double());
-            case json::kind::string: return text_cell(v.get_string().data(), v.get_string().size());
+            case json::kind::null:
+                return null_cell();
+            case json::kind::bool_:
+                return bool_cell(v.get_bool());
+            case json::kind::int64:
+                return int_cell(v.get_int64());
+            case json::kind::double_:
+                return real_cell(v.get_double());
+            case json::kind::string:
+                return text_cell(v.get_string().data(), v.get_string().size());
             case json::kind::uint64: {
                 std::string &text = scratch_[column];
                 text = std::to_string(v.get_uint64());
@@ -130,8 +138,8 @@ private:
     std::vector<std::string> columns_;
     std::unordered_map<std::string, std::size_t, NameHash, std::equal_to<>> index_;
     std::string line_text_;
-    uint64_t line_ = 0;  // physical line number of line_text_
-    unsigned char initial_[16384];                              // arena's first block: most lines fit
+    uint64_t line_ = 0;                                          // physical line number of line_text_
+    unsigned char initial_[16384];                               // arena's first block: most lines fit
     json::monotonic_resource arena_{initial_, sizeof initial_};  // declared before row_, which uses it
     json::parser parser_;
     json::serializer serializer_;
@@ -143,6 +151,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<RowSource> open_jsonl(const SourceConfig &config) { return std::make_unique<JsonlSource>(config); }
+std::unique_ptr<RowSource> open_jsonl(const SourceConfig &config) {
+    return std::make_unique<JsonlSource>(config);
+}
 
 }  // namespace synchost::sources

@@ -18,9 +18,7 @@ namespace synchost::sources {
 namespace {
 
 // Type OIDs from PostgreSQL's pg_type.dat; they are fixed for built-in types.
-enum : Oid {
-    kBool = 16, kBytea = 17, kInt8 = 20, kInt2 = 21, kInt4 = 23, kOid = 26, kFloat4 = 700, kFloat8 = 701
-};
+enum : Oid { kBool = 16, kBytea = 17, kInt8 = 20, kInt2 = 21, kInt4 = 23, kOid = 26, kFloat4 = 700, kFloat8 = 701 };
 
 // Passwords found in a connection string, in key=value or URI form, even when it does not parse.
 std::vector<std::string> find_passwords(const std::string &conninfo) {
@@ -93,8 +91,11 @@ std::string describe_target(const std::string &conninfo, std::vector<std::string
     };
     if (std::string p = value("password"); !p.empty()) passwords.push_back(p);
     std::string out;
-    for (auto [key, label] : {std::pair{"host", "host"}, {"hostaddr", "hostaddr"}, {"port", "port"},
-                              {"dbname", "database"}, {"user", "user"}}) {
+    for (auto [key, label] : {std::pair{"host", "host"},
+                              {"hostaddr", "hostaddr"},
+                              {"port", "port"},
+                              {"dbname", "database"},
+                              {"user", "user"}}) {
         if (std::string v = value(key); !v.empty()) out += (out.empty() ? "" : ", ") + std::string(label) + " " + v;
     }
     PQconninfoFree(options);
@@ -121,6 +122,7 @@ public:
         pending_ = status == PGRES_SINGLE_TUPLE;
         done_ = !pending_;
         int n = PQnfields(result_.get());
+        if (n == 0) throw SourceError(where() + " returns no columns");
         for (int i = 0; i < n; ++i) {
             columns_.emplace_back(PQfname(result_.get(), i));
             types_.push_back(PQftype(result_.get(), i));
@@ -169,8 +171,8 @@ private:
         conn_.reset(PQconnectdbParams(keys, values, 1));
         if (conn_ == nullptr) throw SourceError("cannot connect to PostgreSQL (" + target + "): out of memory");
         if (PQstatus(conn_.get()) != CONNECTION_OK) {
-            throw SourceError("cannot connect to PostgreSQL (" + target + "): " +
-                              redact(PQerrorMessage(conn_.get()), passwords));
+            throw SourceError("cannot connect to PostgreSQL (" + target +
+                              "): " + redact(PQerrorMessage(conn_.get()), passwords));
         }
     }
 
@@ -184,7 +186,8 @@ private:
             std::string msg = describe_error(result_.get());
             while (PGresult *rest = PQgetResult(conn_.get())) PQclear(rest);
             done_ = true;
-            throw SourceError(where() + " failed" + (rows_ > 0 ? " after row " + std::to_string(rows_) : "") + ": " + msg);
+            throw SourceError(where() + " failed" + (rows_ > 0 ? " after row " + std::to_string(rows_) : "") + ": " +
+                              msg);
         }
         if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
             while (PGresult *rest = PQgetResult(conn_.get())) PQclear(rest);
@@ -235,9 +238,12 @@ private:
                 if (ec != std::errc() || end != text + len) throw bad_value(i, "a float");
                 return real_cell(v);
             }
-            case kBool: return bool_cell(len > 0 && text[0] == 't');
-            case kBytea: return bytea_cell(i, text, len);
-            default: return text_cell(text, len);  // numeric, text, timestamps, json, uuid...
+            case kBool:
+                return bool_cell(len > 0 && text[0] == 't');
+            case kBytea:
+                return bytea_cell(i, text, len);
+            default:
+                return text_cell(text, len);  // numeric, text, timestamps, json, uuid...
         }
     }
 

@@ -8,8 +8,7 @@ void check_column_names(const std::vector<std::string> &names, const std::string
     std::unordered_map<std::string_view, std::size_t> seen;
     for (std::size_t i = 0; i < names.size(); ++i) {
         if (names[i].empty()) {
-            throw SourceError(where + ": column " + std::to_string(i + 1) + " has an empty name; " +
-                              std::string(hint));
+            throw SourceError(where + ": column " + std::to_string(i + 1) + " has an empty name; " + std::string(hint));
         }
         auto [it, inserted] = seen.emplace(names[i], i);
         if (!inserted) {
@@ -42,6 +41,8 @@ std::string describe_query(std::string_view query) {
     return "\"" + out + "\"";
 }
 
-std::string describe_file(const std::filesystem::path &path) { return path.filename().string(); }
+std::string describe_file(const std::filesystem::path &path) {
+    return path.filename().string();
+}
 
 }  // namespace synchost::sources

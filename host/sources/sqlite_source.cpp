@@ -50,7 +50,8 @@ public:
         }
         if (rc != SQLITE_ROW) {
             done_ = true;
-            throw SourceError(where() + " failed after row " + std::to_string(rows_) + ": " + sqlite3_errmsg(db_.get()));
+            throw SourceError(where() + " failed after row " + std::to_string(rows_) + ": " +
+                              sqlite3_errmsg(db_.get()));
         }
         cells.resize(columns_.size());
         for (int i = 0; i < static_cast<int>(columns_.size()); ++i) cells[i] = cell(i);
@@ -80,15 +81,18 @@ private:
         bool more = rc != SQLITE_OK || extra != nullptr;
         sqlite3_finalize(extra);
         if (more) {
-            throw SourceError(where() + ": the query has more than one statement; the model query must be a single SELECT");
+            throw SourceError(where() +
+                              ": the query has more than one statement; the model query must be a single SELECT");
         }
     }
 
     sp_value cell(int i) {
         sqlite3_stmt *stmt = stmt_.get();
         switch (sqlite3_column_type(stmt, i)) {
-            case SQLITE_INTEGER: return int_cell(sqlite3_column_int64(stmt, i));
-            case SQLITE_FLOAT: return real_cell(sqlite3_column_double(stmt, i));
+            case SQLITE_INTEGER:
+                return int_cell(sqlite3_column_int64(stmt, i));
+            case SQLITE_FLOAT:
+                return real_cell(sqlite3_column_double(stmt, i));
             case SQLITE_TEXT: {
                 // text before bytes, as SQLite documents, so the length matches the converted form
                 const auto *p = reinterpret_cast<const char *>(sqlite3_column_text(stmt, i));
@@ -98,7 +102,8 @@ private:
                 const void *p = sqlite3_column_blob(stmt, i);
                 return blob_cell(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt, i)));
             }
-            default: return null_cell();
+            default:
+                return null_cell();
         }
     }
 
@@ -119,6 +124,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<RowSource> open_sqlite(const SourceConfig &config) { return std::make_unique<SqliteSource>(config); }
+std::unique_ptr<RowSource> open_sqlite(const SourceConfig &config) {
+    return std::make_unique<SqliteSource>(config);
+}
 
 }  // namespace synchost::sources

@@ -21,14 +21,15 @@ SourceConfig jsonl(const std::filesystem::path &path, std::vector<std::string> c
 
 TEST(JsonlSource, ColumnsFromFirstObjectAndTypedCells) {
     TempDir dir;
-    auto path = dir.write("events.jsonl",
-                          R"({"email":"a@example.com","n":42,"price":12.5,"ok":true,"gone":null,"ids":["a", "b"],"meta":{"k": 1}})"
-                          "\n"
-                          "\n"  // blank lines are skipped
-                          R"(  {"n":-9223372036854775808,"email":"Zoë 東京","ok":false,"price":1e300}  )"
-                          "\r\n"
-                          R"({"n":18446744073709551615,"email":"","ids":[]})"
-                          "\n");
+    auto path = dir.write(
+        "events.jsonl",
+        R"({"email":"a@example.com","n":42,"price":12.5,"ok":true,"gone":null,"ids":["a", "b"],"meta":{"k": 1}})"
+        "\n"
+        "\n"  // blank lines are skipped
+        R"(  {"n":-9223372036854775808,"email":"Zoë 東京","ok":false,"price":1e300}  )"
+        "\r\n"
+        R"({"n":18446744073709551615,"email":"","ids":[]})"
+        "\n");
     auto source = synchost::open_source(jsonl(path));
     EXPECT_EQ(source->columns(), (std::vector<std::string>{"email", "n", "price", "ok", "gone", "ids", "meta"}));
     EXPECT_EQ(read_all(*source),

@@ -22,7 +22,8 @@ protected:
     void SetUp() override {
         const char *conn = std::getenv("SYNCHOST_TEST_PG");
         if (conn == nullptr || *conn == '\0') {
-            GTEST_SKIP() << "SYNCHOST_TEST_PG is not set: run `export SYNCHOST_TEST_PG=\"$(scripts/start-postgres.sh)\"`";
+            GTEST_SKIP()
+                << "SYNCHOST_TEST_PG is not set: run `export SYNCHOST_TEST_PG=\"$(scripts/start-postgres.sh)\"`";
         }
         conninfo_ = conn;
         admin_ = PQconnectdb(conninfo_.c_str());
@@ -70,25 +71,25 @@ TEST_F(PostgresSourceTest, ColumnsAndTypedCells) {
          " VALUES (9223372036854775807, -32768, 42, 1.5, 0.1, 12345678901234567890.0123456789, true, '\\x00ff10',"
          " 'Zoë 東京', '', '2024-01-02 03:04:05', '{\"ids\": [1, 2]}', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', NULL)");
     exec("INSERT INTO " + table_ +
-         " VALUES (-9223372036854775808, 0, 0, 'NaN', '-Infinity', -0.5, false, '', 'b', 'x', NULL, 'null', NULL, NULL)");
+         " VALUES (-9223372036854775808, 0, 0, 'NaN', '-Infinity', -0.5, false, '', 'b', 'x', NULL, 'null', NULL, "
+         "NULL)");
     auto source = synchost::open_source(postgres("SELECT *, 7::oid AS o FROM " + table_ + " ORDER BY id DESC"));
-    EXPECT_EQ(source->columns(), (std::vector<std::string>{"id", "small", "n", "f4", "f8", "price", "ok", "data", "email",
-                                                          "code", "at", "doc", "u", "nothing", "o"}));
-    EXPECT_EQ(read_all(*source),
-              (Rows{{"i:9223372036854775807", "i:-32768", "i:42", "r:1.5", "r:0.10000000000000001",
-                     "t:12345678901234567890.0123456789", "bool:true", "b:00ff10", "t:Zoë 東京", "t:",
-                     "t:2024-01-02 03:04:05", R"(t:{"ids": [1, 2]})", "t:a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "NULL",
-                     "i:7"},
-                    {"i:-9223372036854775808", "i:0", "i:0", "r:nan", "r:-inf", "t:-0.5000000000", "bool:false", "b:",
-                     "t:b", "t:x", "NULL", "t:null", "NULL", "NULL", "i:7"}}));
+    EXPECT_EQ(source->columns(), (std::vector<std::string>{"id", "small", "n", "f4", "f8", "price", "ok", "data",
+                                                           "email", "code", "at", "doc", "u", "nothing", "o"}));
+    EXPECT_EQ(read_all(*source), (Rows{{"i:9223372036854775807", "i:-32768", "i:42", "r:1.5", "r:0.10000000000000001",
+                                        "t:12345678901234567890.0123456789", "bool:true", "b:00ff10", "t:Zoë 東京",
+                                        "t:", "t:2024-01-02 03:04:05", R"(t:{"ids": [1, 2]})",
+                                        "t:a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "NULL", "i:7"},
+                                       {"i:-9223372036854775808", "i:0", "i:0", "r:nan", "r:-inf", "t:-0.5000000000",
+                                        "bool:false", "b:", "t:b", "t:x", "NULL", "t:null", "NULL", "NULL", "i:7"}}));
     EXPECT_EQ(source->rows_read(), 2u);
     std::vector<sp_value> cells;
     EXPECT_FALSE(source->next(cells));
 }
 
 TEST_F(PostgresSourceTest, NumericStaysExactText) {
-    auto source = synchost::open_source(
-        postgres("SELECT 0.1::numeric + 0.2::numeric AS a, 123456789012345678901234567890.000000000000000001::numeric AS b"));
+    auto source = synchost::open_source(postgres(
+        "SELECT 0.1::numeric + 0.2::numeric AS a, 123456789012345678901234567890.000000000000000001::numeric AS b"));
     EXPECT_EQ(read_all(*source), (Rows{{"t:0.3", "t:123456789012345678901234567890.000000000000000001"}}));
 }
 
@@ -101,8 +102,9 @@ TEST_F(PostgresSourceTest, EmptyResultStillHasColumns) {
 }
 
 TEST_F(PostgresSourceTest, StreamsManyRowsInSingleRowMode) {
-    auto source = synchost::open_source(
-        postgres("SELECT i AS id, 'user' || i || '@example.com' AS email, i * 0.5 AS half FROM generate_series(1, 100000) AS i"));
+    auto source =
+        synchost::open_source(postgres("SELECT i AS id, 'user' || i || '@example.com' AS email, i * 0.5 AS half FROM "
+                                       "generate_series(1, 100000) AS i"));
     std::vector<sp_value> cells;
     uint64_t n = 0;
     while (source->next(cells)) {
@@ -144,7 +146,8 @@ TEST_F(PostgresSourceTest, DataErrorMidStreamHidesTheValue) {
     exec("CREATE TABLE " + table_ + " (id int4, v text)");
     exec("INSERT INTO " + table_ + " SELECT i, i::text FROM generate_series(1, 5) AS i");
     exec("INSERT INTO " + table_ + " VALUES (6, 'secret@example.com')");
-    std::string msg = error_of([&] { open_and_drain(postgres("SELECT id, v::int AS n FROM " + table_ + " ORDER BY id")); });
+    std::string msg =
+        error_of([&] { open_and_drain(postgres("SELECT id, v::int AS n FROM " + table_ + " ORDER BY id")); });
     EXPECT_THAT(msg, HasSubstr("invalid input syntax for type integer"));
     EXPECT_THAT(msg, HasSubstr("SQLSTATE 22P02"));
     EXPECT_THAT(msg, Not(HasSubstr("secret")));
@@ -155,6 +158,8 @@ TEST_F(PostgresSourceTest, DuplicateColumnNamesAndNonSelect) {
                 HasSubstr("duplicate column name 'a'"));
     EXPECT_THAT(error_of([&] { open_and_drain(postgres("SET work_mem = '8MB'")); }), HasSubstr("returns no rows"));
     EXPECT_THAT(error_of([&] { open_and_drain(postgres("  ")); }), HasSubstr("the query is empty"));
+    EXPECT_THAT(error_of([&] { open_and_drain(postgres("SELECT FROM generate_series(1, 3)")); }),
+                HasSubstr("returns no columns"));
 }
 
 TEST_F(PostgresSourceTest, WrongPasswordNeverAppearsInTheMessage) {

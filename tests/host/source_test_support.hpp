@@ -44,15 +44,19 @@ private:
 
 inline std::string render(const sp_value &v) {
     switch (v.type) {
-        case SP_VALUE_NULL: return "NULL";
-        case SP_VALUE_INT: return "i:" + std::to_string(v.as.i);
-        case SP_VALUE_BOOL: return v.as.i ? "bool:true" : "bool:false";
+        case SP_VALUE_NULL:
+            return "NULL";
+        case SP_VALUE_INT:
+            return "i:" + std::to_string(v.as.i);
+        case SP_VALUE_BOOL:
+            return v.as.i ? "bool:true" : "bool:false";
         case SP_VALUE_REAL: {
             char buf[64];
             std::snprintf(buf, sizeof buf, "r:%.17g", v.as.r);
             return buf;
         }
-        case SP_VALUE_TEXT: return "t:" + std::string(v.as.text, v.len);
+        case SP_VALUE_TEXT:
+            return "t:" + std::string(v.as.text, v.len);
         case SP_VALUE_BLOB: {
             std::string out = "b:";
             for (uint32_t i = 0; i < v.len; ++i) {
@@ -62,7 +66,8 @@ inline std::string render(const sp_value &v) {
             }
             return out;
         }
-        default: return "?";
+        default:
+            return "?";
     }
 }
 
@@ -75,6 +80,7 @@ inline Rows read_all(synchost::RowSource &source) {
     while (source.next(cells)) {
         EXPECT_EQ(cells.size(), source.columns().size());
         std::vector<std::string> row;
+        row.reserve(cells.size());
         for (const sp_value &v : cells) row.push_back(render(v));
         rows.push_back(std::move(row));
     }

@@ -44,7 +44,8 @@ protected:
 };
 
 TEST_F(SqliteSourceTest, ColumnsAndTypedCells) {
-    auto source = synchost::open_source(sqlite(db_, "SELECT id, email, score, avatar, note AS remark FROM users ORDER BY rowid"));
+    auto source =
+        synchost::open_source(sqlite(db_, "SELECT id, email, score, avatar, note AS remark FROM users ORDER BY rowid"));
     EXPECT_EQ(source->columns(), (std::vector<std::string>{"id", "email", "score", "avatar", "remark"}));
     EXPECT_EQ(read_all(*source),
               (Rows{{"i:1", "t:a@example.com", "r:1.5", "b:00ff10", "NULL"},
@@ -99,7 +100,8 @@ TEST_F(SqliteSourceTest, DuplicateColumnNamesAreErrors) {
 TEST_F(SqliteSourceTest, RuntimeErrorNamesRowButNoValue) {
     // The third row's value makes the cast fail mid-stream.
     std::string msg = error_of([&] {
-        open_and_drain(sqlite(db_, "SELECT CASE WHEN email = 'secret-value' THEN abs(id) ELSE id END AS x FROM users ORDER BY rowid"));
+        open_and_drain(sqlite(
+            db_, "SELECT CASE WHEN email = 'secret-value' THEN abs(id) ELSE id END AS x FROM users ORDER BY rowid"));
     });
     EXPECT_THAT(msg, HasSubstr("after row 2"));
     EXPECT_THAT(msg, HasSubstr("integer overflow"));
