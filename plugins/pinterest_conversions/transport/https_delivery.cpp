@@ -2,7 +2,7 @@
 
 #include "transport/endpoint.hpp"
 #include "transport/host_services.hpp"
-#include "transport/https_client.hpp"
+#include "net/https_client.hpp"
 #include "transport/pacer.hpp"
 #include "transport/response.hpp"
 #include "transport/retry_policy.hpp"
@@ -18,6 +18,7 @@
 namespace pcapi {
 
 using namespace transport;
+using namespace spnet;
 namespace net = boost::asio;
 using clock = std::chrono::steady_clock;
 
@@ -89,6 +90,7 @@ public:
         ioc_.restart();
         ioc_.poll();  // let cancelled operations finish
         cleanse(token_);
+        cleanse(authorization_);
     }
 
 private:
@@ -99,6 +101,7 @@ private:
         o.port = e.port;
         o.ca_file = c.ca_file;
         o.step_timeout = milliseconds(c.request_timeout_seconds * 1000);
+        o.user_agent = "syncplugin-pinterest-conversions/0.1";
         return o;
     }
 
@@ -138,7 +141,13 @@ private:
         if (stopping_) return release(slot, j);
         host_services().metric("pinterest.requests", 1);
         j->token_generation = token_generation_;
-        client_.request(slot, "POST", target_, token_, j->body, [this, j, slot](HttpResponse r) {
+        HttpsClient::Request req;
+        req.method = "POST";
+        req.target = target_;
+        req.authorization = authorization_;
+        req.content_type = "application/json";
+        req.body = j->body;
+        client_.request(slot, req, [this, j, slot](HttpResponse r) {
             on_response(j, slot, std::move(r));
         });
     }
@@ -224,7 +233,9 @@ private:
         HostServices::Token t = host_services().token(force, token_);
         if (t.status == SP_CRED_OK) {
             cleanse(token_);
+            cleanse(authorization_);
             token_ = std::move(t.value);
+            authorization_ = "Bearer " + token_;
             ++token_generation_;
             return true;
         }
@@ -349,7 +360,7 @@ private:
     Pacer pacer_;
     RetryPolicy policy_;
     std::mt19937_64 rng_;
-    std::string ad_account_, target_, token_;
+    std::string ad_account_, target_, token_, authorization_;
     uint64_t token_generation_ = 0;
     std::vector<net::steady_timer> slot_timers_;
     net::steady_timer cancel_poll_;

@@ -2,7 +2,7 @@
 
 #include "transport/endpoint.hpp"
 #include "transport/host_services.hpp"
-#include "transport/https_client.hpp"
+#include "net/https_client.hpp"
 #include "transport/response.hpp"
 
 #include <syncplugin/syncplugin.hpp>
@@ -12,12 +12,17 @@
 namespace pcapi {
 
 using namespace transport;
+using namespace spnet;
 
 namespace {
 
 HttpResponse get(boost::asio::io_context &ioc, HttpsClient &client, const std::string &target, const std::string &token) {
     HttpResponse out;
-    client.request(0, "GET", target, token, {}, [&](HttpResponse r) { out = std::move(r); });
+    const std::string authorization = "Bearer " + token;
+    HttpsClient::Request req;
+    req.target = target;
+    req.authorization = authorization;
+    client.request(0, req, [&](HttpResponse r) { out = std::move(r); });
     ioc.restart();
     ioc.run();
     return out;

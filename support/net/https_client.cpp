@@ -1,4 +1,4 @@
-#include "transport/https_client.hpp"
+#include "net/https_client.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -15,7 +15,7 @@
 #include <stdexcept>
 #include <vector>
 
-namespace pcapi::transport {
+namespace spnet {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -246,19 +246,18 @@ size_t HttpsClient::slots() const { return impl_->slots.size(); }
 
 uint64_t HttpsClient::connections_opened() const { return impl_->connections_opened; }
 
-void HttpsClient::request(size_t slot, std::string_view method, std::string_view target, std::string_view bearer,
-                          std::string_view body, Handler done) {
+void HttpsClient::request(size_t slot, const Request &r, Handler done) {
     Impl::Slot &s = *impl_->slots.at(slot);
     s.req = {};
-    s.req.method_string(method);
-    s.req.target(target);
+    s.req.method_string(r.method);
+    s.req.target(r.target);
     s.req.version(11);
     s.req.set(http::field::host, impl_->opt.port == "443" ? impl_->opt.host : impl_->opt.host + ":" + impl_->opt.port);
     s.req.set(http::field::user_agent, impl_->opt.user_agent);
     s.req.set(http::field::accept, "application/json");
-    if (!bearer.empty()) s.req.set(http::field::authorization, std::string("Bearer ").append(bearer));
-    if (!body.empty()) s.req.set(http::field::content_type, "application/json");
-    s.req.body() = http::span_body<const char>::value_type(body.data(), body.size());
+    if (!r.authorization.empty()) s.req.set(http::field::authorization, r.authorization);
+    if (!r.content_type.empty()) s.req.set(http::field::content_type, r.content_type);
+    s.req.body() = http::span_body<const char>::value_type(r.body.data(), r.body.size());
     s.req.keep_alive(true);
     s.req.prepare_payload();
     s.done = std::move(done);
@@ -269,4 +268,4 @@ void HttpsClient::cancel_all() {
     for (auto &s : impl_->slots) s->cancel();
 }
 
-}  // namespace pcapi::transport
+}  // namespace spnet

@@ -2,7 +2,8 @@
 // one request at a time over a kept-alive TLS connection (TLS 1.2+, peer and hostname verified
 // against the system store plus an optional CA file; there is no way to turn verification off).
 // Every step (resolve, connect, handshake, write, read) has its own timeout; responses have header
-// and body size limits. Knows nothing about Pinterest or fields. Beast stays inside the .cpp.
+// and body size limits. Generic: used by plugins (API calls) and the host (OAuth token endpoint).
+// Beast stays inside the .cpp.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -13,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-namespace pcapi::transport {
+namespace spnet {
 
 struct ClientOptions {
     std::string host;  // DNS name or IP literal (SNI and certificate name check use it)
@@ -22,7 +23,7 @@ struct ClientOptions {
     std::chrono::milliseconds step_timeout{30000};
     size_t max_header_bytes = 16 * 1024;
     size_t max_body_bytes = 1024 * 1024;
-    std::string user_agent = "syncplugin-pinterest-conversions/0.1";
+    std::string user_agent = "syncplugin/0.1";
 };
 
 // Why a request got no HTTP response.
@@ -61,11 +62,18 @@ public:
 
     size_t slots() const;
 
-    // Starts one request on `slot` (which must be idle). `body` and `bearer` must stay valid until
+    struct Request {
+        std::string_view method = "GET";
+        std::string_view target = "/";
+        std::string_view authorization;  // whole header value ("Bearer ...", "Basic ..."), or empty
+        std::string_view content_type;   // for a body
+        std::string_view body;
+    };
+
+    // Starts one request on `slot` (which must be idle). The views in `r` must stay valid until
     // `done` runs. A kept-alive connection that turns out to be stale is reconnected once,
     // transparently. `done` runs on the io_context.
-    void request(size_t slot, std::string_view method, std::string_view target, std::string_view bearer,
-                 std::string_view body, Handler done);
+    void request(size_t slot, const Request &r, Handler done);
 
     // Aborts every request in progress (their handlers see NetError::cancelled) and closes idle
     // connections.
@@ -79,4 +87,4 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace pcapi::transport
+}  // namespace spnet
