@@ -1,6 +1,7 @@
 // JSONL source: one JSON object per line, blank lines skipped. The columns are source.columns when
 // given, else the keys of the first object in order; a later line may omit a key (NULL) but not
-// add one, because the columns are fixed before the first row reaches the plugin.
+// add one, because the columns are fixed before the first row reaches the plugin. A key repeated
+// within one object keeps its last value (Boost.JSON's rule).
 //
 // Cell types: string -> TEXT, integer -> INT, other number -> REAL, bool -> BOOL, null -> NULL,
 // array/object -> TEXT holding its compact JSON (so a content_ids array passes through). An

@@ -49,6 +49,13 @@ TEST(JsonlSource, ExplicitColumnsAllowKeysMissingFromTheFirstLine) {
     EXPECT_EQ(read_all(*source), (Rows{{"i:1", "NULL", "NULL"}, {"i:2", "t:x", "NULL"}}));
 }
 
+TEST(JsonlSource, RepeatedKeyKeepsTheLastValue) {
+    TempDir dir;
+    auto source = synchost::open_source(jsonl(dir.write("d.jsonl", "{\"a\":1,\"b\":2,\"a\":3}\n")));
+    EXPECT_EQ(source->columns(), (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(read_all(*source), (Rows{{"i:3", "i:2"}}));
+}
+
 TEST(JsonlSource, UnknownKeyNamesLineAndKey) {
     TempDir dir;
     auto path = dir.write("e.jsonl", "{\"a\":1}\n\n{\"a\":2,\"extra\":\"secret-value\"}\n");
