@@ -15,6 +15,10 @@ const char *kUsage =
     "commands:\n"
     "  plugins                 list discovered plugins and their capabilities\n"
     "  describe PLUGIN         everything a plugin declares (--json for machines)\n"
+    "  connect PLUGIN          store a named connection: OAuth in the browser, or --token-env VAR\n"
+    "  check SYNC.json         definition, mapping, source, credentials, then the destination itself\n"
+    "  sync SYNC.json          run a sync (--dry-run, --limit N, --test-events, --full-resync, --json)\n"
+    "  status SYNC.json        recent runs, counts, and why rows were rejected\n"
     "\n"
     "Run `synchost COMMAND --help` for a command's options. Exit codes: 0 ok, 1 rows rejected,\n"
     "2 configuration, 3 auth/permission, 4 transient, 5 internal, 130 interrupted.\n";
@@ -26,6 +30,10 @@ int main(int argc, char **argv) {
     const std::map<std::string, int (*)(const Argv &)> commands{
         {"plugins", cmd_plugins},
         {"describe", cmd_describe},
+        {"connect", cmd_connect},
+        {"check", cmd_check},
+        {"sync", cmd_sync},
+        {"status", cmd_status},
     };
     if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "help") == 0) {
         std::cout << kUsage;

@@ -11,5 +11,9 @@ using Argv = std::vector<std::string>;
 
 int cmd_plugins(const Argv &args);
 int cmd_describe(const Argv &args);
+int cmd_connect(const Argv &args);
+int cmd_check(const Argv &args);
+int cmd_sync(const Argv &args);
+int cmd_status(const Argv &args);
 
 }  // namespace synchost

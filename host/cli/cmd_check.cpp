@@ -1,0 +1,111 @@
+// `synchost check SYNC`: everything that can go wrong before a run, checked in order: the
+// definition, the plugin and its capabilities, the mapping, the source, the credentials, and the
+// plugin's own check against the destination (read-only).
+#include "cli/commands.hpp"
+#include "cli/session.hpp"
+#include "exit_codes.hpp"
+#include "runtime/host_services.hpp"
+#include "sources/source.hpp"
+#include "sync/runner.hpp"
+
+#include <support/suggest.hpp>
+
+#include <boost/json.hpp>
+
+#include <atomic>
+#include <iostream>
+
+namespace synchost {
+
+int cmd_check(const Argv &argv) {
+    std::vector<FlagSpec> spec = common_flags();
+    spec.push_back({"json", false, "print the checks as JSON"});
+    spec.push_back({"offline", false, "skip the checks that need the network"});
+    Args args(argv, spec);
+    if (args.positional().size() != 1) throw CliError(kExitConfig, "usage: synchost check SYNC.json [options]");
+    const bool json = args.has("json");
+    boost::json::array checks;
+    auto report = [&](const std::string &name, bool ok, const std::string &detail) {
+        checks.push_back({{"check", name}, {"ok", ok}, {"detail", detail}});
+        if (!json) std::cout << (ok ? "ok    " : "FAIL  ") << name << (detail.empty() ? "" : ": " + detail) << "\n";
+    };
+    auto finish = [&](int code) {
+        if (json) std::cout << boost::json::serialize(boost::json::object{{"checks", checks}, {"exit_code", code}}) << "\n";
+        return code;
+    };
+
+    std::unique_ptr<Session> s;
+    try {
+        s = Session::load(args, args.positional()[0]);
+    } catch (const CliError &e) {
+        report("definition, plugin and mapping", false, e.what());
+        return finish(e.code());
+    }
+    report("definition", true, s->def.name + " (" + (s->def.audience ? "audience " : "") + s->def.mode + ")");
+    report("plugin", true, s->caps.id + " " + s->caps.version + " supports " +
+                               (s->def.audience ? "audience sync mode " : "sync mode ") + s->def.mode);
+    report("mapping", true, std::to_string(s->def.mapping.size()) + " fields; required fields mapped");
+
+    try {
+        auto source = open_source(s->def.source);
+        const auto &cols = source->columns();
+        std::vector<std::string> need{s->def.primary_key};
+        for (const auto &e : s->def.mapping)
+            if (!e.constant) need.push_back(e.column);
+        for (const auto &n : need) {
+            bool found = false;
+            for (const auto &c : cols) found = found || c == n;
+            if (!found)
+                throw CliError(kExitConfig, "column \"" + n + "\" is not in the query result" +
+                                                support::did_you_mean(n, cols) + "; its columns are: " + support::join(cols));
+        }
+        report("source", true, s->def.source.type + ", " + std::to_string(cols.size()) + " columns");
+    } catch (const std::exception &e) {
+        report("source", false, e.what());
+        return finish(kExitConfig);
+    }
+
+    std::unique_ptr<TokenService> tokens;
+    try {
+        tokens = s->tokens();
+        if (tokens) {
+            std::string token, message;
+            const sp_credential_status st = tokens->get(false, nullptr, token, message);
+            if (st != SP_CRED_OK) throw CliError(st == SP_CRED_TRANSIENT ? kExitTransient : kExitAuth, message);
+            report("credentials", true, s->def.token_env.empty() ? "connection " + s->def.credentials
+                                                                 : "token from $" + s->def.token_env);
+        } else {
+            report("credentials", true, "none configured (the destination may refuse the run)");
+        }
+    } catch (const CliError &e) {
+        report("credentials", false, e.what());
+        return finish(e.code());
+    }
+
+    // The plugin's check: config values offline, then the live account unless --offline.
+    std::vector<sp_config_entry> entries;
+    for (const auto &[k, v] : s->def.config) entries.push_back({sizeof(sp_config_entry), k.c_str(), v.c_str()});
+    std::vector<const sp_config_entry *> ptrs;
+    for (const auto &e : entries) ptrs.push_back(&e);
+    sp_config config{sizeof(sp_config), static_cast<uint32_t>(ptrs.size()), ptrs.data()};
+    std::atomic<bool> never{false};
+    CredentialSource credentials;
+    if (tokens)
+        credentials = [t = tokens.get()](bool force, const char *rejected, std::string &token, std::string &msg) {
+            return t->get(force, rejected, token, msg);
+        };
+    HostServices services(s->log, s->caps.id, never, credentials);
+    sp_error *err = nullptr;
+    const sp_status st =
+        s->plugin->entry().check(&config, args.has("offline") ? nullptr : services.get(), &err);
+    if (st != SP_OK) {
+        PluginError e = take_error(*s->plugin, err, "check failed");
+        report("destination", false, e.message);
+        return finish(exit_code_for(e.category));
+    }
+    report("destination", true, args.has("offline") ? "config valid (offline: account not contacted)"
+                                                    : "the account is reachable with these credentials");
+    return finish(kExitOk);
+}
+
+}  // namespace synchost

@@ -1,0 +1,104 @@
+// `synchost status SYNC`: recent runs, delivered/rejected/pending counts, and the most common
+// rejection reasons with example primary keys (email-like keys masked).
+#include "cli/commands.hpp"
+#include "cli/session.hpp"
+#include "exit_codes.hpp"
+#include "state/state_store.hpp"
+#include "sync/row_key.hpp"
+
+#include <boost/json.hpp>
+
+#include <ctime>
+#include <iostream>
+
+namespace synchost {
+
+namespace {
+
+std::string utc(int64_t t) {
+    if (t == 0) return "-";
+    std::time_t tt = t;
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
+    return buf;
+}
+
+}  // namespace
+
+int cmd_status(const Argv &argv) {
+    std::vector<FlagSpec> spec = common_flags();
+    spec.push_back({"json", false, "print JSON"});
+    spec.push_back({"runs", true, "how many recent runs to show (default 5)", "N"});
+    Args args(argv, spec);
+    if (args.positional().size() != 1) throw CliError(kExitConfig, "usage: synchost status SYNC.json [--json]");
+    const SyncDefinition def = load_definition(args.positional()[0]);
+    const auto dir = state_dir(args);
+    if (!std::filesystem::exists(dir / (def.name + ".sqlite")))
+        throw CliError(kExitConfig, "sync \"" + def.name + "\" has not run yet (no state in " + dir.string() + ")");
+    auto state = StateStore::open(dir, def.name);
+    const StateCounts c = state->counts();
+    const auto runs = state->recent_runs(static_cast<int>(args.get_int("runs", 5, 1, 1000)));
+    const auto reasons = state->top_reasons(10, 3);
+    const auto errors = runs.empty() ? std::vector<RowError>{} : state->row_errors(runs.front().id, 10);
+
+    if (args.has("json")) {
+        boost::json::array jr, jreasons, jerrors;
+        for (const auto &r : runs)
+            jr.push_back({{"run", r.id}, {"started_at", utc(r.started_at)}, {"finished_at", utc(r.finished_at)},
+                          {"mode", r.mode}, {"dry_run", r.dry_run}, {"status", r.status}, {"exit_code", r.exit_code},
+                          {"rows_read", r.rows_read}, {"skipped", r.skipped}, {"sent", r.sent},
+                          {"delivered", r.delivered}, {"rejected", r.rejected}, {"retry", r.retry},
+                          {"row_errors", r.row_errors}, {"departed", r.departed}, {"message", r.message}});
+        for (const auto &r : reasons) {
+            boost::json::array keys;
+            for (const auto &k : r.example_keys) keys.emplace_back(display_key(k));
+            jreasons.push_back({{"reason", r.reason}, {"count", r.count}, {"example_keys", keys}});
+        }
+        for (const auto &e : errors)
+            jerrors.push_back({{"row", e.position}, {"key", display_key(e.pk)}, {"reason", e.reason}});
+        std::cout << boost::json::serialize(boost::json::object{
+                         {"sync", def.name},
+                         {"state", dir.string()},
+                         {"delivered", c.delivered},
+                         {"rejected", c.rejected},
+                         {"pending", c.pending},
+                         {"members_active", c.members_active},
+                         {"members_departed", c.members_departed},
+                         {"runs", jr},
+                         {"top_rejection_reasons", jreasons},
+                         {"last_run_row_errors", jerrors}})
+                  << "\n";
+        return kExitOk;
+    }
+    std::cout << "sync " << def.name << " (state " << state->file().string() << ")\n";
+    if (def.audience)
+        std::cout << "  members: " << c.members_active << " active, " << c.members_departed << " departed\n";
+    std::cout << "  delivered " << c.delivered << ", rejected " << c.rejected << ", pending " << c.pending << "\n\n";
+    std::cout << "recent runs:\n";
+    for (const auto &r : runs)
+        std::cout << "  #" << r.id << "  " << utc(r.started_at) << "  " << r.status << (r.dry_run ? " (dry run)" : "")
+                  << "  read " << r.rows_read << ", sent " << r.sent << ", delivered " << r.delivered << ", rejected "
+                  << r.rejected << ", retry " << r.retry << ", skipped " << r.skipped
+                  << (r.row_errors ? ", row errors " + std::to_string(r.row_errors) : "")
+                  << (r.departed ? ", departed " + std::to_string(r.departed) : "")
+                  << (r.message.empty() ? "" : "\n      " + r.message) << "\n";
+    if (!reasons.empty()) {
+        std::cout << "\nmost common rejection reasons:\n";
+        for (const auto &r : reasons) {
+            std::cout << "  " << r.count << " x " << r.reason << "\n      e.g. keys:";
+            for (const auto &k : r.example_keys) std::cout << " " << display_key(k);
+            std::cout << "\n";
+        }
+    }
+    if (!errors.empty()) {
+        std::cout << "\nrow errors in the last run:\n";
+        for (const auto &e : errors)
+            std::cout << "  row " << e.position << (e.pk.empty() ? "" : " (key " + display_key(e.pk) + ")") << ": "
+                      << e.reason << "\n";
+    }
+    return kExitOk;
+}
+
+}  // namespace synchost

@@ -1,0 +1,122 @@
+// `synchost sync SYNC`: run a sync (see README "Running a sync").
+#include "cli/commands.hpp"
+#include "cli/session.hpp"
+#include "exit_codes.hpp"
+#include "runtime/host_services.hpp"
+#include "runtime/progress.hpp"
+#include "sync/runner.hpp"
+
+#include <boost/json.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+#include <unistd.h>
+
+namespace synchost {
+
+namespace {
+
+std::atomic<bool> g_stop{false};    // first Ctrl-C: finish the batch in flight, checkpoint, stop
+std::atomic<bool> g_cancel{false};  // second Ctrl-C: also abort the batch in flight
+
+void on_signal(int) {
+    if (g_stop.exchange(true)) g_cancel.store(true);
+}
+
+void install_signal_handlers() {
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+}
+
+bool confirm(const std::string &question) {
+    if (!::isatty(STDIN_FILENO)) return false;
+    std::cerr << question << " [y/N] " << std::flush;
+    std::string answer;
+    std::getline(std::cin, answer);
+    return answer == "y" || answer == "Y" || answer == "yes";
+}
+
+boost::json::object summary_json(const SyncDefinition &def, const RunOutcome &r) {
+    const RunSummary &s = r.summary;
+    return {{"sync", def.name},         {"run", s.id},
+            {"mode", s.mode},           {"dry_run", s.dry_run},
+            {"status", s.status},       {"exit_code", r.exit_code},
+            {"rows_read", s.rows_read}, {"skipped", s.skipped},
+            {"sent", s.sent},           {"delivered", s.delivered},
+            {"rejected", s.rejected},   {"retry", s.retry},
+            {"row_errors", s.row_errors}, {"departed", s.departed},
+            {"seconds", s.finished_at - s.started_at}, {"message", r.error}};
+}
+
+}  // namespace
+
+int cmd_sync(const Argv &argv) {
+    std::vector<FlagSpec> spec = common_flags();
+    spec.insert(spec.end(), {
+        {"dry-run", false, "print the exact request bodies that would be sent (hashed) and send nothing"},
+        {"limit", true, "send at most N rows this run", "N"},
+        {"test-events", false, "send with Pinterest's test mode: validated, not recorded"},
+        {"full-resync", false, "forget delivered keys and send every row again (asks first)"},
+        {"yes", false, "answer yes to --full-resync's question"},
+        {"retry-rejected", false, "send previously rejected rows again even if unchanged"},
+        {"json", false, "print a JSON summary on stdout"},
+        {"quiet", false, "no progress output"},
+    });
+    Args args(argv, spec);
+    if (args.positional().size() != 1) throw CliError(kExitConfig, "usage: synchost sync SYNC.json [options]");
+    auto session = Session::load(args, args.positional()[0]);
+    Logger &log = session->log;
+    const SyncDefinition &def = session->def;
+
+    RunOptions opt;
+    opt.dry_run = args.has("dry-run");
+    opt.test_events = args.has("test-events");
+    opt.retry_rejected = args.has("retry-rejected");
+    opt.limit = static_cast<uint64_t>(args.get_int("limit", 0, 1, 1LL << 40));
+    opt.bodies = &std::cout;
+
+    auto state = StateStore::open(session->state_dir, def.name);
+    if (args.has("full-resync")) {
+        if (opt.dry_run) throw CliError(kExitConfig, "--full-resync and --dry-run cannot be combined");
+        if (!args.has("yes") && !confirm("Forget every delivered row of sync \"" + def.name +
+                                         "\" and send them all again? Pinterest deduplicates by event id for a "
+                                         "limited time only."))
+            throw CliError(kExitConfig, "--full-resync needs confirmation: answer y, or pass --yes");
+        log.info("full resync: forgot " + std::to_string(state->forget_delivered()) + " rows");
+    }
+
+    // A dry run needs no credentials: it sends nothing.
+    std::unique_ptr<TokenService> tokens = opt.dry_run ? nullptr : session->tokens();
+    CredentialSource credentials;
+    if (tokens)
+        credentials = [t = tokens.get()](bool force, const char *rejected, std::string &token, std::string &msg) {
+            return t->get(force, rejected, token, msg);
+        };
+    HostServices services(log, session->caps.id, g_cancel, credentials);
+    install_signal_handlers();
+    Progress progress(log, args.has("quiet") || args.has("json") || opt.dry_run);
+    log.info("sync " + def.name + ": " + (def.audience ? "audience " : "") + def.mode + " into " + session->caps.id +
+             (opt.dry_run ? " (dry run: nothing is sent)" : "") + (opt.test_events ? " (test events)" : ""));
+    const RunOutcome r = run_sync(def, session->plugin, *state, services, log, progress, opt, g_stop);
+
+    if (args.has("json")) {
+        std::cout << boost::json::serialize(summary_json(def, r)) << "\n";
+    } else {
+        const RunSummary &s = r.summary;
+        log.info("run " + std::to_string(s.id) + " " + s.status + ": read " + std::to_string(s.rows_read) + ", skipped " +
+                 std::to_string(s.skipped) + ", sent " + std::to_string(s.sent) + ", delivered " +
+                 std::to_string(s.delivered) + ", rejected " + std::to_string(s.rejected) + ", retry " +
+                 std::to_string(s.retry) + ", row errors " + std::to_string(s.row_errors) +
+                 (def.audience ? ", departed " + std::to_string(s.departed) : ""));
+        if (s.rejected || s.row_errors) log.info("see why: synchost status " + args.positional()[0]);
+    }
+    if (!r.error.empty() && r.exit_code != kExitOk && r.exit_code != kExitRejectedRows)
+        std::cerr << "synchost sync: " << r.error << "\n";
+    return r.exit_code;
+}
+
+}  // namespace synchost

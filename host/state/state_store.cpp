@@ -1,0 +1,253 @@
+#include "state/state_store.hpp"
+
+#include "exit_codes.hpp"
+
+#include <chrono>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace synchost {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char *kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rows(
+  pk TEXT PRIMARY KEY, state INTEGER NOT NULL, hash INTEGER, event_id TEXT,
+  reason TEXT, field TEXT, run_id INTEGER, updated_at INTEGER) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS rows_by_state ON rows(state, reason);
+CREATE TABLE IF NOT EXISTS members(
+  pk TEXT PRIMARY KEY, active INTEGER NOT NULL, generation INTEGER NOT NULL,
+  joined_run INTEGER, seen_run INTEGER, departed_run INTEGER) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS runs(
+  id INTEGER PRIMARY KEY, started_at INTEGER, finished_at INTEGER, mode TEXT, dry_run INTEGER,
+  status TEXT, message TEXT, rows_read INTEGER, skipped INTEGER, sent INTEGER, delivered INTEGER,
+  rejected INTEGER, retry INTEGER, row_errors INTEGER, departed INTEGER, exit_code INTEGER);
+CREATE TABLE IF NOT EXISTS row_errors(run_id INTEGER, position INTEGER, pk TEXT, reason TEXT);
+INSERT OR IGNORE INTO meta VALUES('schema_version', '1');
+)sql";
+
+// Row errors kept per run: enough to explain, bounded so a broken query cannot fill the disk.
+constexpr int kMaxRowErrorsPerRun = 1000;
+
+int64_t now_s() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+struct StateStore::Impl {
+    Db db;
+    Stmt lookup, member, upsert_row, member_add, member_seen, save_run, add_error, count_errors;
+    explicit Impl(const fs::path &file) : db(file) {
+        db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+        db.exec(kSchema);
+        lookup = db.prepare("SELECT state, run_id, hash FROM rows WHERE pk = ?1");
+        member = db.prepare("SELECT active, generation FROM members WHERE pk = ?1");
+        upsert_row = db.prepare(
+            "INSERT INTO rows(pk, state, hash, event_id, reason, field, run_id, updated_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8) "
+            "ON CONFLICT(pk) DO UPDATE SET state=excluded.state, hash=excluded.hash, event_id=excluded.event_id, "
+            "reason=excluded.reason, field=excluded.field, run_id=excluded.run_id, updated_at=excluded.updated_at");
+        member_add = db.prepare(
+            "INSERT INTO members(pk, active, generation, joined_run, seen_run) VALUES(?1, 1, 1, ?2, ?2) "
+            "ON CONFLICT(pk) DO UPDATE SET active=1, generation=generation+1, joined_run=?2, seen_run=?2, departed_run=NULL");
+        member_seen = db.prepare("UPDATE members SET seen_run = ?2 WHERE pk = ?1");
+        save_run = db.prepare(
+            "INSERT OR REPLACE INTO runs(id, started_at, finished_at, mode, dry_run, status, message, rows_read, skipped, "
+            "sent, delivered, rejected, retry, row_errors, departed, exit_code) "
+            "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)");
+        add_error = db.prepare("INSERT INTO row_errors(run_id, position, pk, reason) VALUES(?1,?2,?3,?4)");
+        count_errors = db.prepare("SELECT count(*) FROM row_errors WHERE run_id = ?1");
+    }
+
+    void write_run(const RunSummary &r) {
+        save_run.bind(1, r.id).bind(2, r.started_at).bind(4, r.mode).bind(5, r.dry_run ? 1 : 0).bind(6, r.status);
+        if (r.finished_at) save_run.bind(3, r.finished_at);
+        else save_run.bind_null(3);
+        save_run.bind(7, r.message);
+        const uint64_t counters[] = {r.rows_read, r.skipped, r.sent, r.delivered, r.rejected, r.retry, r.row_errors, r.departed};
+        for (int i = 0; i < 8; ++i) save_run.bind(8 + i, static_cast<int64_t>(counters[i]));
+        save_run.bind(16, r.exit_code);
+        save_run.run();
+    }
+};
+
+std::unique_ptr<StateStore> StateStore::open(const fs::path &dir, const std::string &sync_name) {
+    std::error_code ec;
+    if (!fs::exists(dir, ec)) {
+        fs::create_directories(dir, ec);
+        if (ec) throw CliError(kExitConfig, "cannot create the state directory " + dir.string() + ": " + ec.message());
+        ::chmod(dir.c_str(), 0700);  // state names what was delivered: keep it private
+    }
+    if (::access(dir.c_str(), W_OK) != 0)
+        throw CliError(kExitConfig, "the state directory " + dir.string() +
+                                        " is not writable (set --state-dir or SYNCHOST_STATE_DIR to a writable directory)");
+    std::unique_ptr<StateStore> s(new StateStore());
+    try {
+        s->impl_ = std::make_unique<Impl>(dir / (sync_name + ".sqlite"));
+    } catch (const std::exception &e) {
+        throw CliError(kExitConfig, e.what());
+    }
+    return s;
+}
+
+StateStore::~StateStore() = default;
+
+const fs::path &StateStore::file() const { return impl_->db.file(); }
+
+std::optional<KnownRow> StateStore::lookup(std::string_view pk) {
+    Stmt &q = impl_->lookup;
+    q.bind(1, pk);
+    std::optional<KnownRow> out;
+    if (q.step())
+        out = KnownRow{static_cast<RowState>(q.integer(0)), q.integer(1), static_cast<uint64_t>(q.integer(2))};
+    q.reset();
+    return out;
+}
+
+std::optional<MemberState> StateStore::member(std::string_view pk) {
+    Stmt &q = impl_->member;
+    q.bind(1, pk);
+    std::optional<MemberState> out;
+    if (q.step()) out = MemberState{q.integer(0) != 0, q.integer(1)};
+    q.reset();
+    return out;
+}
+
+RunSummary StateStore::begin_run(const std::string &mode, bool dry_run) {
+    RunSummary r;
+    r.started_at = now_s();
+    r.mode = mode;
+    r.dry_run = dry_run;
+    Stmt next = impl_->db.prepare("SELECT coalesce(max(id), 0) + 1 FROM runs");
+    next.step();
+    r.id = next.integer(0);
+    if (!dry_run) impl_->write_run(r);
+    return r;
+}
+
+void StateStore::commit(const RunSummary &run, const std::vector<RowUpdate> &rows,
+                        const std::vector<MemberUpdate> &members, const std::vector<RowError> &errors) {
+    Db::Transaction tx(impl_->db);
+    const int64_t now = now_s();
+    for (const auto &u : rows) {
+        Stmt &s = impl_->upsert_row;
+        s.bind(1, u.pk).bind(2, static_cast<int64_t>(u.state)).bind(3, static_cast<int64_t>(u.hash)).bind(4, u.event_id);
+        if (u.reason.empty()) s.bind_null(5);
+        else s.bind(5, u.reason);
+        if (u.field.empty()) s.bind_null(6);
+        else s.bind(6, u.field);
+        s.bind(7, run.id).bind(8, now);
+        s.run();
+    }
+    for (const auto &m : members) {
+        Stmt &s = m.added ? impl_->member_add : impl_->member_seen;
+        s.bind(1, m.pk).bind(2, run.id);
+        s.run();
+    }
+    if (!errors.empty()) {
+        impl_->count_errors.bind(1, run.id);
+        impl_->count_errors.step();
+        int64_t have = impl_->count_errors.integer(0);
+        impl_->count_errors.reset();
+        for (const auto &e : errors) {
+            if (have++ >= kMaxRowErrorsPerRun) break;
+            impl_->add_error.bind(1, run.id).bind(2, static_cast<int64_t>(e.position)).bind(3, e.pk).bind(4, e.reason);
+            impl_->add_error.run();
+        }
+    }
+    impl_->write_run(run);
+    tx.commit();
+}
+
+void StateStore::finish_run(const RunSummary &run) {
+    Db::Transaction tx(impl_->db);
+    impl_->write_run(run);
+    tx.commit();
+}
+
+uint64_t StateStore::mark_departures(int64_t run_id) {
+    Db::Transaction tx(impl_->db);
+    Stmt s = impl_->db.prepare("UPDATE members SET active = 0, departed_run = ?1 WHERE active = 1 AND seen_run < ?1");
+    s.bind(1, run_id);
+    s.run();
+    const auto n = static_cast<uint64_t>(impl_->db.changes());
+    tx.commit();
+    return n;
+}
+
+uint64_t StateStore::forget_delivered() {
+    Db::Transaction tx(impl_->db);
+    impl_->db.exec("DELETE FROM rows");
+    const auto n = static_cast<uint64_t>(impl_->db.changes());
+    impl_->db.exec("DELETE FROM members");
+    tx.commit();
+    return n;
+}
+
+StateCounts StateStore::counts() {
+    StateCounts c;
+    Stmt q = impl_->db.prepare("SELECT state, count(*) FROM rows GROUP BY state");
+    while (q.step()) {
+        const auto n = static_cast<uint64_t>(q.integer(1));
+        switch (static_cast<RowState>(q.integer(0))) {
+        case RowState::delivered: c.delivered = n; break;
+        case RowState::rejected: c.rejected = n; break;
+        case RowState::pending: c.pending = n; break;
+        }
+    }
+    Stmt m = impl_->db.prepare("SELECT active, count(*) FROM members GROUP BY active");
+    while (m.step()) (m.integer(0) ? c.members_active : c.members_departed) = static_cast<uint64_t>(m.integer(1));
+    return c;
+}
+
+std::vector<RunSummary> StateStore::recent_runs(int n) {
+    Stmt q = impl_->db.prepare(
+        "SELECT id, started_at, coalesce(finished_at, 0), mode, dry_run, status, coalesce(message, ''), rows_read, "
+        "skipped, sent, delivered, rejected, retry, row_errors, departed, exit_code FROM runs ORDER BY id DESC LIMIT ?1");
+    q.bind(1, n);
+    std::vector<RunSummary> out;
+    while (q.step()) {
+        RunSummary r;
+        r.id = q.integer(0);
+        r.started_at = q.integer(1);
+        r.finished_at = q.integer(2);
+        r.mode = q.text(3);
+        r.dry_run = q.integer(4) != 0;
+        r.status = q.text(5);
+        r.message = q.text(6);
+        uint64_t *counters[] = {&r.rows_read, &r.skipped, &r.sent, &r.delivered, &r.rejected, &r.retry, &r.row_errors, &r.departed};
+        for (int i = 0; i < 8; ++i) *counters[i] = static_cast<uint64_t>(q.integer(7 + i));
+        r.exit_code = static_cast<int>(q.integer(15));
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+std::vector<ReasonCount> StateStore::top_reasons(int n, int examples) {
+    Stmt q = impl_->db.prepare(
+        "SELECT reason, count(*) AS c FROM rows WHERE state = 2 GROUP BY reason ORDER BY c DESC, reason LIMIT ?1");
+    Stmt ex = impl_->db.prepare("SELECT pk FROM rows WHERE state = 2 AND reason = ?1 ORDER BY updated_at DESC LIMIT ?2");
+    q.bind(1, n);
+    std::vector<ReasonCount> out;
+    while (q.step()) {
+        ReasonCount r{q.text(0), static_cast<uint64_t>(q.integer(1)), {}};
+        ex.bind(1, r.reason).bind(2, examples);
+        while (ex.step()) r.example_keys.push_back(ex.text(0));
+        ex.reset();
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+std::vector<RowError> StateStore::row_errors(int64_t run_id, int n) {
+    Stmt q = impl_->db.prepare("SELECT position, pk, reason FROM row_errors WHERE run_id = ?1 ORDER BY position LIMIT ?2");
+    q.bind(1, run_id).bind(2, n);
+    std::vector<RowError> out;
+    while (q.step()) out.push_back({static_cast<uint64_t>(q.integer(0)), q.text(1), q.text(2)});
+    return out;
+}
+
+}  // namespace synchost

@@ -1,0 +1,52 @@
+// Sync definitions: one JSON file per sync (comments and trailing commas allowed), validated
+// against the plugin's declared capabilities. See README "Sync definitions" for the format.
+// Errors name the key and, where it can be found, the line; secret values are never echoed.
+#pragma once
+
+#include "sources/source.hpp"
+
+#include <manifest/manifest.hpp>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace synchost {
+
+struct MappingEntry {
+    std::string destination;  // destination field
+    std::string column;       // source column, or empty for a constant
+    bool constant = false;
+    sp_value value{};         // the constant (TEXT points into `text`)
+    std::string text;
+};
+
+struct SyncDefinition {
+    std::filesystem::path file;  // the definition file (absolute)
+    std::string name;
+    SourceConfig source;
+    std::string connection_env;  // postgres: variable holding the connection string, if used
+    std::string primary_key;
+    bool audience = false;       // audience sync (else a row sync)
+    std::string mode;            // sync mode ("insert") or audience mode ("add")
+    std::string audience_event;  // audience: the event_name sent for an added member
+    std::string plugin;
+    std::vector<std::pair<std::string, std::string>> config;  // destination config, as text
+    std::string credentials;     // named connection, or empty
+    std::string token_env;       // static token from an environment variable, or empty
+    std::vector<MappingEntry> mapping;
+    uint32_t batch_size = 0;     // 0: the plugin's recommendation
+};
+
+// Parses and checks the file itself (JSON, keys, types). Throws CliError(kExitConfig).
+SyncDefinition load_definition(const std::filesystem::path &file);
+
+// Checks the definition against a plugin's capabilities: modes (refused up front as the plugin
+// declares), config keys (unknown keys suggest the closest; required keys present), mapping
+// fields (declared destination fields; required-field rules). Also resolves PATH config values
+// relative to the definition file. Throws CliError(kExitConfig).
+void check_against(SyncDefinition &def, const spmanifest::Manifest &caps);
+
+}  // namespace synchost

@@ -1,0 +1,24 @@
+// Primary keys as text (the identity the state and the plugin's event ids are built from) and a
+// content hash of a row (to notice when a rejected row changed and deserves another try).
+#pragma once
+
+#include <syncplugin/syncplugin.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace synchost {
+
+// The key cell as text: integers in decimal, reals in shortest form, text as is, blobs in hex.
+// Returns false for NULL (a per-row error: the row cannot be tracked).
+bool key_text(const sp_value &v, std::string &out);
+
+// FNV-1a over the types and bytes of the cells at `columns`.
+uint64_t row_hash(const std::vector<sp_value> &cells, const std::vector<size_t> &columns);
+
+// A key as shown to people: keys that look like an email address are masked, since `status`
+// output must not print raw personal data.
+std::string display_key(const std::string &key);
+
+}  // namespace synchost

@@ -1,0 +1,42 @@
+// Runs one sync: reads the model query, decides per row what to send (insert mode: keys not yet
+// delivered; audience add: members new since the last run), drives the plugin batch by batch
+// through the C ABI, and checkpoints the state after each acknowledged batch.
+#pragma once
+
+#include "plugin/loader.hpp"
+#include "runtime/host_services.hpp"
+#include "runtime/logger.hpp"
+#include "runtime/progress.hpp"
+#include "state/state_store.hpp"
+#include "sync/definition.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <iosfwd>
+
+namespace synchost {
+
+struct RunOptions {
+    bool dry_run = false;
+    bool test_events = false;
+    bool retry_rejected = false;
+    uint64_t limit = 0;  // 0: no limit on rows sent
+    std::ostream *bodies = nullptr;  // --dry-run: where request bodies go
+};
+
+struct RunOutcome {
+    RunSummary summary;
+    int exit_code = 0;
+    std::string error;  // why the run stopped early, when it did
+};
+
+// `stop` is the first Ctrl-C: finish the in-flight batch, checkpoint, stop. The host services'
+// cancel flag (the second Ctrl-C) also aborts the batch in flight.
+RunOutcome run_sync(const SyncDefinition &def, const std::shared_ptr<Plugin> &plugin, StateStore &state,
+                    HostServices &services, Logger &log, Progress &progress, const RunOptions &opt,
+                    const std::atomic<bool> &stop);
+
+// The exit code for a plugin error category (README "Exit codes").
+int exit_code_for(sp_error_category c);
+
+}  // namespace synchost
