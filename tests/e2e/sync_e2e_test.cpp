@@ -1,0 +1,316 @@
+// End to end: the synchost binary with the Pinterest plugin against pinterest-sandbox over TLS,
+// reading real SQLite files: first and second runs, new rows, SIGKILL mid-sync and restart,
+// rejected rows in status, audience add, refused modes, dry runs.
+#include "command.hpp"
+#include "sandbox_process.hpp"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+using test_support::Command;
+using test_support::CommandResult;
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+namespace {
+
+const std::string kToken = "e2e-canary-token-31f9";
+
+int64_t now_s() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+class Workspace {
+public:
+    explicit Workspace(std::vector<std::string> sandbox_args = {})
+        : sandbox_(SANDBOX_EXE, kToken, std::move(sandbox_args)) {
+        char tmpl[] = "/tmp/e2e-sync.XXXXXX";
+        dir_ = ::mkdtemp(tmpl);
+    }
+    ~Workspace() {
+        std::error_code ec;
+        fs::remove_all(dir_, ec);
+    }
+
+    const std::string &dir() const { return dir_; }
+
+    void sql(const std::string &statements) {
+        sqlite3 *db = nullptr;
+        ASSERT_EQ(sqlite3_open((dir_ + "/shop.db").c_str(), &db), SQLITE_OK);
+        char *err = nullptr;
+        ASSERT_EQ(sqlite3_exec(db, statements.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+        sqlite3_close(db);
+    }
+
+    // Orders first..last; every 50th has an invalid email (rejected by the plugin with a reason).
+    void add_orders(int first, int last) {
+        sql("CREATE TABLE IF NOT EXISTS orders(order_id TEXT PRIMARY KEY, event_type TEXT, created_at INTEGER, "
+            "email TEXT, total REAL);");
+        std::string s = "BEGIN;";
+        for (int i = first; i <= last; ++i)
+            s += "INSERT INTO orders VALUES('o" + std::to_string(i) + "', 'checkout', " + std::to_string(now_s() - 600) +
+                 ", '" + (i % 50 == 0 ? std::string("no-at-sign.example") : " Buyer" + std::to_string(i) + "@Shop.example ") +
+                 "', " + std::to_string(i % 100) + ".5);";
+        sql(s + "COMMIT;");
+    }
+
+    void write_sync(const std::string &name, const std::string &mode_line, const std::string &query,
+                    const std::string &mapping, const std::string &extra_config = "") {
+        std::ofstream f(dir_ + "/" + name + ".json");
+        f << "{\n  // written by the e2e test\n"
+          << "  \"name\": \"" << name << "\",\n"
+          << "  \"source\": {\"type\": \"sqlite\", \"database\": \"shop.db\", \"query\": \"" << query << "\"},\n"
+          << "  \"primary_key\": \"order_id\",\n"
+          << "  " << mode_line << ",\n"
+          << "  \"destination\": {\"plugin\": \"pinterest_conversions\", \"config\": {\"ad_account_id\": \"549755885175\", "
+          << "\"api_base_url\": \"" << sandbox_.url() << "\", \"ca_file\": \"" << sandbox_.ca_file()
+          << "\", \"calls_per_minute\": 1000000, \"retry_initial_backoff_ms\": 20" << extra_config << "}},\n"
+          << "  \"credentials\": {\"token_env\": \"E2E_TOKEN\"},\n"
+          << "  \"mapping\": " << mapping << ",\n}\n";
+    }
+
+    CommandResult synchost(std::vector<std::string> args) {
+        args.insert(args.begin(), SYNCHOST_EXE);
+        args.insert(args.end(), {"--plugin-path", PLUGIN_DIR});
+        return Command::run(args, dir_, {{"E2E_TOKEN", kToken}});
+    }
+
+    std::unique_ptr<Command> start_synchost(std::vector<std::string> args) {
+        args.insert(args.begin(), SYNCHOST_EXE);
+        args.insert(args.end(), {"--plugin-path", PLUGIN_DIR});
+        return std::make_unique<Command>(args, dir_, std::vector<std::pair<std::string, std::string>>{{"E2E_TOKEN", kToken}});
+    }
+
+    json::value stats() { return json::parse(sandbox_.client()->request("GET", "/_sandbox/stats").body); }
+    int64_t stat(const char *k) { return stats().at(k).to_number<int64_t>(); }
+
+private:
+    sandbox_test::Sandbox sandbox_;
+    std::string dir_;
+};
+
+const std::string kOrderMapping =
+    R"({"event_name": "event_type", "event_time": "created_at", "email": "email", "value": "total", "order_id": "order_id"})";
+
+json::value summary(const CommandResult &r) {
+    const auto nl = r.out.find_last_of('\n', r.out.size() - 2);
+    return json::parse(nl == std::string::npos ? r.out : r.out.substr(nl + 1));
+}
+
+}  // namespace
+
+TEST(SyncE2E, FirstRunSendsAllValidRowsSecondRunSendsNoneNewRowsGoNext) {
+    Workspace w;
+    w.add_orders(1, 2500);
+    w.write_sync("orders", R"("mode": "insert")", "SELECT * FROM orders", kOrderMapping);
+
+    CommandResult r1 = w.synchost({"sync", "orders.json", "--json"});
+    ASSERT_EQ(r1.exit_code, 1) << r1.err;  // success with rejected rows
+    auto s1 = summary(r1);
+    EXPECT_EQ(s1.at("rows_read").as_int64(), 2500);
+    EXPECT_EQ(s1.at("delivered").as_int64(), 2450);
+    EXPECT_EQ(s1.at("rejected").as_int64(), 50);
+    EXPECT_EQ(w.stat("distinct_event_ids"), 2450);
+
+    CommandResult r2 = w.synchost({"sync", "orders.json", "--json"});
+    ASSERT_EQ(r2.exit_code, 0) << r2.err;  // nothing new: rejected rows are not retried unchanged
+    EXPECT_EQ(summary(r2).at("sent").as_int64(), 0);
+    EXPECT_EQ(summary(r2).at("skipped").as_int64(), 2500);
+    EXPECT_EQ(w.stat("events_received"), 2450);
+
+    w.add_orders(2501, 2600);
+    CommandResult r3 = w.synchost({"sync", "orders.json", "--json"});
+    EXPECT_EQ(summary(r3).at("sent").as_int64(), 100);
+    EXPECT_EQ(w.stat("distinct_event_ids"), 2450 + 98);
+    EXPECT_EQ(w.stat("duplicate_events"), 0);
+
+    // A fixed rejected row is sent again because its content changed.
+    w.sql("UPDATE orders SET email = 'fixed@shop.example' WHERE order_id = 'o50';");
+    CommandResult r4 = w.synchost({"sync", "orders.json", "--json"});
+    EXPECT_EQ(summary(r4).at("sent").as_int64(), 1);
+    EXPECT_EQ(summary(r4).at("delivered").as_int64(), 1);
+}
+
+TEST(SyncE2E, RejectedRowsAppearInStatusWithReasonsAndNoRawPii) {
+    Workspace w;
+    w.add_orders(1, 300);
+    w.write_sync("orders", R"("mode": "insert")", "SELECT * FROM orders", kOrderMapping);
+    ASSERT_EQ(w.synchost({"sync", "orders.json", "--quiet"}).exit_code, 1);
+    CommandResult st = w.synchost({"status", "orders.json", "--json"});
+    ASSERT_EQ(st.exit_code, 0) << st.err;
+    auto v = json::parse(st.out);
+    EXPECT_EQ(v.at("delivered").as_int64(), 294);
+    EXPECT_EQ(v.at("rejected").as_int64(), 6);
+    const auto &reasons = v.at("top_rejection_reasons").as_array();
+    ASSERT_EQ(reasons.size(), 1u);
+    EXPECT_NE(std::string(reasons[0].at("reason").as_string()).find("email"), std::string::npos);
+    EXPECT_EQ(reasons[0].at("count").as_int64(), 6);
+    EXPECT_EQ(reasons[0].at("example_keys").as_array().size(), 3u);
+    CommandResult text = w.synchost({"status", "orders.json"});
+    EXPECT_NE(text.out.find("most common rejection reasons"), std::string::npos);
+    for (const auto *out : {&st.out, &text.out, &text.err}) {
+        EXPECT_EQ(out->find("no-at-sign.example"), std::string::npos) << "raw value in status";
+        EXPECT_EQ(out->find("Shop.example"), std::string::npos);
+        EXPECT_EQ(out->find(kToken), std::string::npos);
+    }
+}
+
+TEST(SyncE2E, KilledMidSyncAndRestartedDeliversEveryRowOnce) {
+    Workspace w({"--latency-ms", "40"});
+    w.add_orders(1, 6000);
+    w.sql("UPDATE orders SET email = 'ok' || order_id || '@shop.example';");  // all valid
+    w.write_sync("orders", R"("mode": "insert", "batch_size": 300)", "SELECT * FROM orders", kOrderMapping,
+                 ", \"max_in_flight\": 1");
+    std::mt19937 rng(2026);
+    int kills = 0;
+    for (int attempt = 0; attempt < 30; ++attempt) {
+        auto c = w.start_synchost({"sync", "orders.json", "--quiet"});
+        if (kills < 3) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(150 + rng() % 250));
+            c->signal(SIGKILL);
+            ++kills;
+            c->wait();
+            continue;
+        }
+        CommandResult r = c->wait();
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        break;
+    }
+    EXPECT_EQ(w.stat("distinct_event_ids"), 6000);
+    // What was resent after a kill carries the same event ids: Pinterest deduplicates, 0 net.
+    EXPECT_EQ(w.stat("events_processed") - w.stat("distinct_event_ids"), w.stat("duplicate_events"));
+    CommandResult st = w.synchost({"status", "orders.json", "--json"});
+    EXPECT_EQ(json::parse(st.out).at("delivered").as_int64(), 6000);
+    EXPECT_EQ(json::parse(st.out).at("pending").as_int64(), 0);
+}
+
+TEST(SyncE2E, AudienceAddSendsOnlyNewMembersAndRecordsDepartures) {
+    Workspace w;
+    w.sql("CREATE TABLE members(order_id INTEGER PRIMARY KEY, email TEXT, active INTEGER);");
+    std::string s = "BEGIN;";
+    for (int i = 1; i <= 200; ++i)
+        s += "INSERT INTO members VALUES(" + std::to_string(i) + ", 'm" + std::to_string(i) + "@club.example', 1);";
+    w.sql(s + "COMMIT;");
+    w.write_sync("club", R"("audience": {"mode": "add", "event_name": "signup"})",
+                 "SELECT order_id, email FROM members WHERE active = 1", R"({"email": "email"})");
+    CommandResult r1 = w.synchost({"sync", "club.json", "--json"});
+    ASSERT_EQ(r1.exit_code, 0) << r1.err;
+    EXPECT_EQ(summary(r1).at("delivered").as_int64(), 200);
+
+    // 20 leave, 10 join, 5 of the leavers come back.
+    w.sql("UPDATE members SET active = 0 WHERE order_id <= 20;");
+    s = "BEGIN;";
+    for (int i = 201; i <= 210; ++i)
+        s += "INSERT INTO members VALUES(" + std::to_string(i) + ", 'm" + std::to_string(i) + "@club.example', 1);";
+    w.sql(s + "COMMIT;");
+    CommandResult r2 = w.synchost({"sync", "club.json", "--json"});
+    EXPECT_EQ(summary(r2).at("sent").as_int64(), 10);
+    EXPECT_EQ(summary(r2).at("departed").as_int64(), 20);
+    w.sql("UPDATE members SET active = 1 WHERE order_id <= 5;");
+    CommandResult r3 = w.synchost({"sync", "club.json", "--json"});
+    EXPECT_EQ(summary(r3).at("sent").as_int64(), 5);  // rejoined: new events, new ids
+    EXPECT_EQ(w.stat("distinct_event_ids"), 215);
+    CommandResult st = w.synchost({"status", "club.json", "--json"});
+    EXPECT_EQ(json::parse(st.out).at("members_active").as_int64(), 195);
+    EXPECT_EQ(json::parse(st.out).at("members_departed").as_int64(), 15);
+}
+
+TEST(SyncE2E, UnsupportedModesAreRefusedWithTheManifestsWords) {
+    Workspace w;
+    w.add_orders(1, 3);
+    for (const char *mode : {"update", "upsert", "mirror"}) {
+        w.write_sync("orders", std::string("\"mode\": \"") + mode + "\"", "SELECT * FROM orders", kOrderMapping);
+        CommandResult r = w.synchost({"sync", "orders.json"});
+        EXPECT_EQ(r.exit_code, 2) << mode;
+        EXPECT_NE(r.err.find("pinterest_conversions supports sync mode insert only"), std::string::npos) << r.err;
+    }
+    for (const char *mode : {"remove", "mirror", "upsert"}) {
+        w.write_sync("club", std::string("\"audience\": {\"mode\": \"") + mode + "\"}", "SELECT * FROM orders",
+                     kOrderMapping);
+        CommandResult r = w.synchost({"sync", "club.json"});
+        EXPECT_EQ(r.exit_code, 2) << mode;
+        EXPECT_NE(r.err.find("pinterest_conversions supports audience sync mode add only"), std::string::npos) << r.err;
+    }
+    EXPECT_EQ(w.stat("events_received"), 0);
+}
+
+TEST(SyncE2E, DefinitionErrorsNameTheKeyAndLine) {
+    Workspace w;
+    w.add_orders(1, 3);
+    w.write_sync("orders", R"("mode": "insert")", "SELECT * FROM orders",
+                 R"({"event_name": "event_type", "emial": "email"})");
+    CommandResult r = w.synchost({"check", "orders.json"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.out.find("orders.json:9"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("did you mean \"email\""), std::string::npos) << r.out;
+
+    w.write_sync("orders", R"("mode": "insert")", "SELECT * FROM orders", kOrderMapping, ", \"ad_acount_id\": \"1\"");
+    r = w.synchost({"sync", "orders.json"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("did you mean \"ad_account_id\""), std::string::npos) << r.err;
+
+    std::ofstream(w.dir() + "/broken.json") << "{\n  \"name\": \"x\",\n  \"source\": {\n}";
+    r = w.synchost({"sync", "broken.json"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("broken.json:4"), std::string::npos) << r.err;
+}
+
+TEST(SyncE2E, DryRunPrintsHashedBodiesAndSendsNothing) {
+    Workspace w;
+    w.add_orders(1, 20);
+    w.write_sync("orders", R"("mode": "insert")", "SELECT * FROM orders", kOrderMapping);
+    CommandResult r = w.synchost({"sync", "orders.json", "--dry-run"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto body = json::parse(r.out.substr(0, r.out.find('\n')));
+    EXPECT_EQ(body.at("data").as_array().size(), 20u);
+    EXPECT_EQ(r.out.find("Shop.example"), std::string::npos) << "raw email in a dry-run body";
+    EXPECT_EQ(w.stat("events_received"), 0);
+    // And the state did not move: a real run still sends everything.
+    CommandResult real = w.synchost({"sync", "orders.json", "--json"});
+    EXPECT_EQ(summary(real).at("sent").as_int64(), 20);
+}
+
+TEST(SyncE2E, CheckReportsEachProblemDistinctly) {
+    Workspace w({"--forbidden-account", "111"});
+    w.add_orders(1, 3);
+    w.write_sync("orders", R"("mode": "insert")", "SELECT * FROM orders", kOrderMapping);
+    CommandResult ok = w.synchost({"check", "orders.json"});
+    EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+
+    auto bad_token = Command::run({SYNCHOST_EXE, "check", "orders.json", "--plugin-path", PLUGIN_DIR}, w.dir(),
+                                  {{"E2E_TOKEN", "wrong-token"}});
+    EXPECT_EQ(bad_token.exit_code, 3);
+    EXPECT_NE(bad_token.out.find("rejected the access token"), std::string::npos) << bad_token.out;
+
+    w.write_sync("orders", R"("mode": "insert")", "SELECT * FROM orders", kOrderMapping, "");
+    std::string def;
+    {
+        std::ifstream in(w.dir() + "/orders.json");
+        std::stringstream ss;
+        ss << in.rdbuf();
+        def = ss.str();
+    }
+    auto with_account = [&](const std::string &id, const std::string &extra) {
+        std::string d = def;
+        d.replace(d.find("549755885175"), 12, id);
+        if (!extra.empty()) d.replace(d.find("\"calls_per_minute\""), 0, extra + ", ");
+        std::ofstream(w.dir() + "/variant.json") << d;
+        return w.synchost({"check", "variant.json"});
+    };
+    auto no_access = with_account("111", "");
+    EXPECT_EQ(no_access.exit_code, 3);
+    EXPECT_NE(no_access.out.find("no access to ad account 111"), std::string::npos) << no_access.out;
+    auto unknown = with_account("222", "");
+    EXPECT_EQ(unknown.exit_code, 2);
+    EXPECT_NE(unknown.out.find("verify the Ad Account ID"), std::string::npos) << unknown.out;
+    auto tag = with_account("549755885175", "\"conversion_tag_id\": \"777\"");
+    EXPECT_EQ(tag.exit_code, 2);
+    EXPECT_NE(tag.out.find("conversion tag 777 does not exist"), std::string::npos) << tag.out;
+}
