@@ -55,8 +55,13 @@ bool write_all(int fd, const std::string &data) {
 void ensure_dir(const fs::path &dir) {
     if (dir.empty() || fs::exists(dir)) return;
     if (dir.has_parent_path()) fs::create_directories(dir.parent_path());
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    if (::mkdir(dir.c_str(), 0700) == 0) {
+        // Exactly 0700 whatever the umask (0277 would leave us a directory we cannot write in).
+        if (::chmod(dir.c_str(), 0700) != 0)
+            throw std::runtime_error("cannot chmod directory " + dir.string() + ": " + errno_text());
+    } else if (errno != EEXIST) {
         throw std::runtime_error("cannot create directory " + dir.string() + ": " + errno_text());
+    }
 }
 
 std::string random_suffix() {

@@ -133,8 +133,12 @@ private:
             message = "could not refresh the access token of connection " + name_ + ": " + reply.summary();
             return SP_CRED_TRANSIENT;
         }
-        message = "the token endpoint refused to refresh connection " + name_ + ": " + reply.summary() + ": " +
-                  reconnect();
+        if (reply.kind == TokenReply::Kind::local_error)  // nothing was sent: e.g. the CA file is gone
+            message = "could not refresh the access token of connection " + name_ + ": " + reply.summary() +
+                      " (fix it, or " + reconnect() + ")";
+        else
+            message = "the token endpoint refused to refresh connection " + name_ + ": " + reply.summary() + ": " +
+                      reconnect();
         return SP_CRED_REAUTH_REQUIRED;
     }
 
