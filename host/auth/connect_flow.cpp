@@ -5,9 +5,6 @@
 
 #include <support/suggest.hpp>
 
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
-
 #include <set>
 #include <stdexcept>
 
@@ -15,24 +12,10 @@ namespace synchost::auth {
 
 namespace {
 
-// 128 random bits, hex: the state that ties the redirect to this run (CSRF protection).
-Secret random_state() {
-    unsigned char bytes[16];
-    if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed");
-    std::string hex;
-    for (unsigned char b : bytes) {
-        static const char digits[] = "0123456789abcdef";
-        hex += digits[b >> 4];
-        hex += digits[b & 15];
-    }
-    OPENSSL_cleanse(bytes, sizeof bytes);
-    return Secret(std::move(hex));
-}
-
 // Exit code for a failed code exchange.
 int exit_code_for(const TokenReply &r) {
-    static const std::set<std::string, std::less<>> refusals = {"invalid_grant", "invalid_client", "unauthorized_client",
-                                                                "access_denied", "invalid_scope"};
+    static const std::set<std::string, std::less<>> refusals = {
+        "invalid_grant", "invalid_client", "unauthorized_client", "access_denied", "invalid_scope"};
     if (r.transient() || r.kind == TokenReply::Kind::bad_response) return kExitTransient;
     if (r.kind == TokenReply::Kind::oauth_error && refusals.count(r.error)) return kExitAuth;
     if (r.kind == TokenReply::Kind::http_error && (r.status == 401 || r.status == 403)) return kExitAuth;
@@ -58,14 +41,16 @@ std::vector<std::string> granted_scopes(const std::string &scope, const std::vec
 }  // namespace
 
 ConnectFlow::ConnectFlow(ConnectSettings settings)
-    : s_(std::move(settings)), listener_(s_.port), state_(random_state()), redirect_uri_(listener_.redirect_uri()) {
+    : s_(std::move(settings)), listener_(s_.port), state_(random_hex(16)), redirect_uri_(listener_.redirect_uri()) {
     parse_https_url(s_.token_url, "token URL");
     parse_https_url(s_.authorize_url, "authorize URL");
     if (s_.authorize_url.find('#') != std::string::npos)
         throw CliError(kExitConfig, "authorize URL must not have a fragment");
     // Parameters go after any query the provider's URL already has.
     const char last = s_.authorize_url.back();
-    const char *joiner = s_.authorize_url.find('?') == std::string::npos ? "?" : (last == '?' || last == '&') ? "" : "&";
+    const char *joiner = s_.authorize_url.find('?') == std::string::npos ? "?"
+                         : (last == '?' || last == '&')                  ? ""
+                                                                         : "&";
     authorize_url_ = s_.authorize_url + joiner + "client_id=" + url_encode(s_.client_id) +
                      "&redirect_uri=" + url_encode(redirect_uri_) + "&response_type=code" +
                      "&scope=" + url_encode(support::join(s_.scopes, s_.scope_separator)) + "&state=" + state_.str();
@@ -102,7 +87,8 @@ Connection ConnectFlow::finish() {
     }
     const std::string *code = param("code");
     if (code == nullptr || code->empty())
-        fail(400, "The redirect carried no authorization code.", kExitAuth, "the redirect carried no authorization code");
+        fail(400, "The redirect carried no authorization code.", kExitAuth,
+             "the redirect carried no authorization code");
 
     Connection c;
     c.kind = ConnectionKind::oauth2;

@@ -54,7 +54,7 @@ private:
 
     ConnectSettings s_;
     LoopbackListener listener_;
-    Secret state_;
+    Secret state_;  // 128 random bits in hex: ties the redirect to this run (CSRF protection)
     std::string redirect_uri_;
     std::string authorize_url_;
 };

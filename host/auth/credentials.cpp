@@ -14,7 +14,9 @@ namespace {
 
 constexpr int64_t kFormatVersion = 1;
 
-const char *kind_name(ConnectionKind k) { return k == ConnectionKind::oauth2 ? "oauth2" : "static_token"; }
+const char *kind_name(ConnectionKind k) {
+    return k == ConnectionKind::oauth2 ? "oauth2" : "static_token";
+}
 
 // Typed access to one connection's fields, with errors that name the connection and field but
 // never the value (it may be a secret).

@@ -27,11 +27,20 @@ std::string html_escape(std::string_view s) {
     std::string out;
     for (char c : s) {
         switch (c) {
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '&': out += "&amp;"; break;
-        case '"': out += "&quot;"; break;
-        default: out += c;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '&':
+                out += "&amp;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            default:
+                out += c;
         }
     }
     return out;
@@ -39,7 +48,8 @@ std::string html_escape(std::string_view s) {
 
 std::string page(std::string_view text) {
     return "<!doctype html><html><head><meta charset=\"utf-8\"><title>synchost</title></head>"
-           "<body><p>" + html_escape(text) + "</p></body></html>\n";
+           "<body><p>" +
+           html_escape(text) + "</p></body></html>\n";
 }
 
 }  // namespace
@@ -133,7 +143,9 @@ LoopbackListener::LoopbackListener(unsigned short port) : impl_(std::make_unique
 
 LoopbackListener::~LoopbackListener() = default;
 
-unsigned short LoopbackListener::port() const { return impl_->acceptor.local_endpoint().port(); }
+unsigned short LoopbackListener::port() const {
+    return impl_->acceptor.local_endpoint().port();
+}
 
 std::string LoopbackListener::redirect_uri() const {
     return "http://127.0.0.1:" + std::to_string(port()) + "/callback";

@@ -1,17 +1,16 @@
 #include "auth/private_file.hpp"
 
+#include "auth/secret.hpp"
 #include "exit_codes.hpp"
 
-#include <openssl/rand.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <fcntl.h>
-#include <stdexcept>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
 
 namespace synchost::auth {
 
@@ -19,7 +18,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+    return std::strerror(errno);
+}
 
 std::string octal_mode(mode_t mode) {
     char buf[8];
@@ -64,18 +65,6 @@ void ensure_dir(const fs::path &dir) {
     }
 }
 
-std::string random_suffix() {
-    unsigned char bytes[8];
-    if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed");
-    std::string out;
-    for (unsigned char b : bytes) {
-        static const char hex[] = "0123456789abcdef";
-        out += hex[b >> 4];
-        out += hex[b & 15];
-    }
-    return out;
-}
-
 }  // namespace
 
 void require_private_mode(const fs::path &path) {
@@ -114,7 +103,7 @@ std::optional<std::string> read_private_file(const fs::path &path) {
 void write_private_file(const fs::path &path, const std::string &contents) {
     const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
     ensure_dir(dir);
-    const fs::path tmp = path.string() + ".tmp." + random_suffix();
+    const fs::path tmp = path.string() + ".tmp." + random_hex(8);
     auto fail = [&](const std::string &step) {
         const std::string why = errno_text();
         ::unlink(tmp.c_str());

@@ -1,11 +1,14 @@
 #include "auth/secret.hpp"
 
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <boost/json/memory_resource.hpp>
 #include <boost/json/serializer.hpp>
-#include <openssl/crypto.h>
 
 #include <algorithm>
 #include <new>
+#include <stdexcept>
+#include <vector>
 
 namespace synchost::auth {
 
@@ -27,7 +30,9 @@ void append_cleansed(std::string &dst, std::string_view text) {
     dst.append(text);
 }
 
-Secret::Secret(Secret &&other) noexcept : value_(other.value_) { cleanse(other.value_); }
+Secret::Secret(Secret &&other) noexcept : value_(other.value_) {
+    cleanse(other.value_);
+}
 
 Secret &Secret::operator=(const Secret &other) {
     if (this != &other) {
@@ -49,6 +54,20 @@ Secret &Secret::operator=(Secret &&other) noexcept {
 
 bool Secret::operator==(std::string_view other) const noexcept {
     return value_.size() == other.size() && CRYPTO_memcmp(value_.data(), other.data(), other.size()) == 0;
+}
+
+std::string random_hex(size_t bytes) {
+    std::vector<unsigned char> raw(bytes);
+    if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) throw std::runtime_error("RAND_bytes failed");
+    static const char digits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(2 * bytes);
+    for (unsigned char b : raw) {
+        out += digits[b >> 4];
+        out += digits[b & 15];
+    }
+    OPENSSL_cleanse(raw.data(), raw.size());
+    return out;
 }
 
 namespace {

@@ -40,6 +40,10 @@ private:
     std::string value_;
 };
 
+// `bytes` bytes from RAND_bytes as lowercase hex (the OAuth state, temp file names). Throws
+// std::runtime_error when the generator fails.
+std::string random_hex(size_t bytes);
+
 // Storage for boost::json values that hold secrets: every block is wiped before it is freed.
 boost::json::storage_ptr cleansing_storage() noexcept;
 

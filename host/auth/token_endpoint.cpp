@@ -4,14 +4,15 @@
 
 #include <net/https_client.hpp>
 
+#include <openssl/evp.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <ctime>
 
 namespace synchost::auth {
 
@@ -145,25 +146,28 @@ std::string printable(std::string_view text) {
 
 std::string TokenReply::summary() const {
     switch (kind) {
-    case Kind::ok: return "ok";
-    case Kind::oauth_error: return error + (description.empty() ? "" : " (" + description + ")");
-    case Kind::http_error:
-        return "HTTP " + std::to_string(status) + (description.empty() ? "" : " (" + description + ")");
-    case Kind::network_error:
-    case Kind::bad_response:
-    case Kind::local_error: return description;
+        case Kind::ok:
+            return "ok";
+        case Kind::oauth_error:
+            return error + (description.empty() ? "" : " (" + description + ")");
+        case Kind::http_error:
+            return "HTTP " + std::to_string(status) + (description.empty() ? "" : " (" + description + ")");
+        case Kind::network_error:
+        case Kind::bad_response:
+        case Kind::local_error:
+            return description;
     }
     return description;
 }
 
 bool TokenReply::transient() const {
     if (kind == Kind::network_error) return true;
-    if (kind == Kind::http_error || kind == Kind::oauth_error)
-        return status >= 500 || status == 408 || status == 429;
+    if (kind == Kind::http_error || kind == Kind::oauth_error) return status >= 500 || status == 408 || status == 429;
     return false;
 }
 
-TokenReply request_token(const Connection &conn, const std::vector<std::pair<std::string_view, std::string_view>> &form) {
+TokenReply request_token(const Connection &conn,
+                         const std::vector<std::pair<std::string_view, std::string_view>> &form) {
     TokenReply r;
     try {
         const HttpsUrl url = parse_https_url(conn.token_url, "token URL");
@@ -233,14 +237,25 @@ void apply_tokens(const TokenReply &reply, Connection &conn, int64_t now) {
         conn.refresh_token = reply.refresh_token;
         conn.refresh_token_expires_at = 0;  // a new refresh token: the old expiry no longer applies
     }
-    if (reply.refresh_token_expires_at > 0) conn.refresh_token_expires_at = reply.refresh_token_expires_at;
-    else if (reply.refresh_token_expires_in > 0) conn.refresh_token_expires_at = now + reply.refresh_token_expires_in;
+    if (reply.refresh_token_expires_at > 0)
+        conn.refresh_token_expires_at = reply.refresh_token_expires_at;
+    else if (reply.refresh_token_expires_in > 0)
+        conn.refresh_token_expires_at = now + reply.refresh_token_expires_in;
     conn.updated_at = now;
 }
 
 int64_t unix_now() {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
+}
+
+std::string utc_time(int64_t unix_seconds) {
+    const std::time_t t = static_cast<std::time_t>(unix_seconds);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[40];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    return buf;
 }
 
 }  // namespace synchost::auth

@@ -46,8 +46,8 @@ struct TokenReply {
     std::string error;        // OAuth error code, printable()
     std::string description;  // error_description or failure detail, printable(), secrets redacted
     Secret access_token;
-    Secret refresh_token;            // empty when the provider did not send one
-    int64_t expires_in = 0;          // 0 when not stated
+    Secret refresh_token;    // empty when the provider did not send one
+    int64_t expires_in = 0;  // 0 when not stated
     int64_t refresh_token_expires_in = 0;
     int64_t refresh_token_expires_at = 0;
     std::string scope;
@@ -61,7 +61,8 @@ struct TokenReply {
 // POSTs grant `form` (name, value pairs; values are encoded here) to conn.token_url with the
 // connection's client authentication ("basic": an Authorization header; "body": client_id and
 // client_secret in the form) and its ca_file. Never throws: failures come back as a reply kind.
-TokenReply request_token(const Connection &conn, const std::vector<std::pair<std::string_view, std::string_view>> &form);
+TokenReply request_token(const Connection &conn,
+                         const std::vector<std::pair<std::string_view, std::string_view>> &form);
 
 // Stores a successful reply's tokens and expiry times in `conn`, keeping its refresh token when
 // the provider did not rotate it. `now` is Unix seconds.
@@ -69,5 +70,8 @@ void apply_tokens(const TokenReply &reply, Connection &conn, int64_t now);
 
 // Unix seconds now.
 int64_t unix_now();
+
+// "2026-12-28 13:00:58 UTC"
+std::string utc_time(int64_t unix_seconds);
 
 }  // namespace synchost::auth

@@ -8,7 +8,6 @@
 #include <support/suggest.hpp>
 
 #include <cstdlib>
-#include <ctime>
 #include <mutex>
 
 namespace synchost {
@@ -29,15 +28,6 @@ namespace {
 
 // A token with this much life left or less is refreshed before use, so it cannot expire in flight.
 constexpr int64_t kRefreshMarginSeconds = 60;
-
-std::string utc_date(int64_t unix_seconds) {
-    const std::time_t t = static_cast<std::time_t>(unix_seconds);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-    return buf;
-}
 
 class EnvTokenService final : public TokenService {
 public:
@@ -104,7 +94,8 @@ private:
             message = "connection " + name_ + " is no longer in " + file_.string() + ": " + reconnect();
             return SP_CRED_REAUTH_REQUIRED;
         }
-        if (!(stored->refresh_token == conn_.refresh_token.str()) || !(stored->access_token == conn_.access_token.str())) {
+        if (!(stored->refresh_token == conn_.refresh_token.str()) ||
+            !(stored->access_token == conn_.access_token.str())) {
             conn_ = std::move(*stored);
             if (!needs_refresh(force, rejected)) return SP_CRED_OK;
         }
@@ -115,7 +106,8 @@ private:
             return SP_CRED_REAUTH_REQUIRED;
         }
         if (conn_.refresh_token_expires_at != 0 && conn_.refresh_token_expires_at <= now) {
-            message = "the refresh token expired on " + utc_date(conn_.refresh_token_expires_at) + ": " + reconnect();
+            message =
+                "the refresh token expired on " + auth::utc_time(conn_.refresh_token_expires_at) + ": " + reconnect();
             return SP_CRED_REAUTH_REQUIRED;
         }
         const TokenReply reply =

@@ -25,8 +25,8 @@ public:
     // ("no connection named X in FILE: run synchost connect PLUGIN --name X"), and CliError(kExitConfig)
     // when the file is readable by group/others ("FILE is readable by others (mode 0644): chmod 600 FILE")
     // or malformed. `plugin_id` must match the connection's plugin.
-    static std::unique_ptr<TokenService> open(const std::filesystem::path &credentials_file,
-                                              const std::string &name, const std::string &plugin_id);
+    static std::unique_ptr<TokenService> open(const std::filesystem::path &credentials_file, const std::string &name,
+                                              const std::string &plugin_id);
     // A static token read from environment variable `var` at each call.
     static std::unique_ptr<TokenService> from_env(const std::string &var);
     virtual ~TokenService();

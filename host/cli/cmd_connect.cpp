@@ -3,6 +3,7 @@
 // --token-env) as a static token read from an environment variable at each run.
 #include "auth/connect_flow.hpp"
 #include "auth/credentials.hpp"
+#include "auth/token_endpoint.hpp"
 #include "auth/token_service.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
@@ -12,13 +13,12 @@
 
 #include <manifest/manifest.hpp>
 
-#include <cstdlib>
-#include <ctime>
 #include <fcntl.h>
-#include <iostream>
-#include <regex>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <cstdlib>
+#include <iostream>
+#include <regex>
 
 extern char **environ;
 
@@ -51,21 +51,12 @@ const char *kUsageLine =
     "       synchost connect PLUGIN --name NAME --token-env VAR";
 
 // OAuth-only flags, meaningless for a static token.
-const std::vector<std::string> kOAuthFlags{"client-id", "client-secret-env", "authorize-url", "token-url",
-                                           "ca-file",   "port",              "no-browser",    "timeout"};
+const std::vector<std::string> kOAuthFlags{"client-id", "client-secret-env", "authorize-url", "token-url", "ca-file",
+                                           "port",      "no-browser",        "timeout"};
 
 void require_pattern(const std::string &value, const char *pattern, const std::string &what) {
     if (!std::regex_match(value, std::regex(pattern)))
         throw CliError(kExitConfig, what + " \"" + value + "\" must match " + pattern);
-}
-
-std::string utc_time(int64_t unix_seconds) {
-    const std::time_t t = static_cast<std::time_t>(unix_seconds);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[40];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-    return buf;
 }
 
 fs::path credentials_file(const Args &args) {
@@ -121,10 +112,11 @@ private:
     pid_t pid_ = -1;
 };
 
-int connect_static(const Args &args, const std::string &plugin, const std::string &name,
-                   const spmanifest::Auth &auth, const fs::path &file) {
+int connect_static(const Args &args, const std::string &plugin, const std::string &name, const spmanifest::Auth &auth,
+                   const fs::path &file) {
     if (!(auth.kinds & SP_AUTH_STATIC_TOKEN))
-        throw CliError(kExitConfig, "plugin " + plugin + " does not accept a static token: connect with OAuth (--client-id ID)");
+        throw CliError(kExitConfig,
+                       "plugin " + plugin + " does not accept a static token: connect with OAuth (--client-id ID)");
     auth::Connection c;
     c.kind = auth::ConnectionKind::static_token;
     c.plugin = plugin;
@@ -157,7 +149,8 @@ int connect_oauth(const Args &args, const std::string &plugin, const std::string
     s.authorize_url = args.get("authorize-url", auth.authorize_url);
     s.token_url = args.get("token-url", auth.token_url);
     if (s.authorize_url.empty() || s.token_url.empty())
-        throw CliError(kExitConfig, "plugin " + plugin + " declares no OAuth endpoints: pass --authorize-url and --token-url");
+        throw CliError(kExitConfig,
+                       "plugin " + plugin + " declares no OAuth endpoints: pass --authorize-url and --token-url");
     s.scopes = auth.scopes;
     s.scope_separator = auth.scope_separator.empty() ? " " : auth.scope_separator;
     s.client_auth = auth.client_auth.empty() ? "basic" : auth.client_auth;
@@ -183,7 +176,8 @@ int connect_oauth(const Args &args, const std::string &plugin, const std::string
     if (!args.has("no-browser")) browser.emplace(flow.authorize_url());
     const auth::Connection c = flow.finish();
     std::cout << "Connected " << name << " (" << plugin << "); access token "
-              << (c.expires_at > 0 ? "valid until " + utc_time(c.expires_at) : std::string("has no stated expiry"))
+              << (c.expires_at > 0 ? "valid until " + auth::utc_time(c.expires_at)
+                                   : std::string("has no stated expiry"))
               << "\n";
     return kExitOk;
 }
@@ -201,7 +195,8 @@ int cmd_connect(const Argv &argv) {
     if (args.positional().size() != 1) throw CliError(kExitConfig, kUsageLine);
     const std::string plugin = args.positional()[0];
     const std::string name = args.get("name");
-    if (name.empty()) throw CliError(kExitConfig, "--name NAME is required: the name syncs use to refer to this connection");
+    if (name.empty())
+        throw CliError(kExitConfig, "--name NAME is required: the name syncs use to refer to this connection");
     require_pattern(name, "[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", "--name");
     const fs::path file = credentials_file(args);
 

@@ -12,18 +12,18 @@
 
 #include <sandbox_process.hpp>
 
+#include <gmock/gmock.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
-#include <gmock/gmock.h>
 
+#include <sys/stat.h>
 #include <future>
 #include <latch>
 #include <set>
-#include <sys/stat.h>
 #include <thread>
 
 namespace {
@@ -97,7 +97,8 @@ int64_t token_requests(const Sandbox &sb, const char *grant) {
 }
 
 int64_t now_s() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 class AuthTest : public testing::Test {
@@ -173,8 +174,8 @@ protected:
         return CliError(-1, "");
     }
 
-    void expect_get(TokenService &svc, bool force, const char *rejected, sp_credential_status want,
-                    std::string &token, std::string &message) {
+    void expect_get(TokenService &svc, bool force, const char *rejected, sp_credential_status want, std::string &token,
+                    std::string &message) {
         token.clear();
         message.clear();
         EXPECT_EQ(svc.get(force, rejected, token, message), want) << message;
@@ -251,7 +252,8 @@ TEST_F(AuthTest, OtherPathsGet404AndWaitingGoesOn) {
     auto sb = start_sandbox();
     auth::ConnectFlow flow(settings(*sb, "prod"));
     auto done = std::async(std::launch::async, [&] { return flow.finish(); });
-    const std::string base = flow.redirect_uri().substr(0, flow.redirect_uri().size() - std::string("/callback").size());
+    const std::string base =
+        flow.redirect_uri().substr(0, flow.redirect_uri().size() - std::string("/callback").size());
     EXPECT_EQ(http_get(base + "/favicon.ico").status, 404u);
     EXPECT_EQ(approve(*sb, flow.authorize_url()).status, 200u);
     EXPECT_FALSE(done.get().access_token.empty());
@@ -262,7 +264,8 @@ TEST_F(AuthTest, ProviderErrorFailsWithItsWords) {
     auth::ConnectFlow flow(settings(*sb, "prod"));
     const std::string state = param_of(flow.authorize_url(), "state");
     auto done = std::async(std::launch::async, [&] { return flow.finish(); });
-    const HttpReply r = http_get(flow.redirect_uri() + "?error=access_denied&error_description=The+user+said+no&state=" + state);
+    const HttpReply r =
+        http_get(flow.redirect_uri() + "?error=access_denied&error_description=The+user+said+no&state=" + state);
     EXPECT_EQ(r.status, 400u);
     const CliError e = error_of([&] { done.get(); });
     EXPECT_EQ(e.code(), synchost::kExitAuth);
@@ -309,9 +312,9 @@ TEST_F(AuthTest, ConnectCommandChecksItsFlagsFirst) {
     ::setenv("SYNCHOST_CREDENTIALS", file.c_str(), 1);
     ::unsetenv("AUTH_TEST_SECRET");
     auto code = [&](const synchost::Argv &argv) { return error_of([&] { cmd_connect(argv); }).code(); };
-    EXPECT_EQ(code({kPlugin}), synchost::kExitConfig);                                    // no --name
-    EXPECT_EQ(code({kPlugin, "--name", "../x"}), synchost::kExitConfig);                  // not a plain name
-    EXPECT_EQ(code({kPlugin, "--name", "p"}), synchost::kExitConfig);                     // no --client-id
+    EXPECT_EQ(code({kPlugin}), synchost::kExitConfig);                                         // no --name
+    EXPECT_EQ(code({kPlugin, "--name", "../x"}), synchost::kExitConfig);                       // not a plain name
+    EXPECT_EQ(code({kPlugin, "--name", "p"}), synchost::kExitConfig);                          // no --client-id
     EXPECT_EQ(code({kPlugin, "--name", "p", "--client-secret", "s"}), synchost::kExitConfig);  // no such flag
     const CliError e = error_of([&] {
         cmd_connect({kPlugin, "--name", "p", "--client-id", "c", "--client-secret-env", "AUTH_TEST_SECRET"});
@@ -417,7 +420,9 @@ TEST_F(AuthTest, RefusedRefreshTokenRequiresReconnecting) {
     auth::save_connection(file, "prod", c);                         // a backup with the spent one
     auto svc = TokenService::open(file, "prod", kPlugin);
     expect_get(*svc, true, c.access_token.str().c_str(), SP_CRED_REAUTH_REQUIRED, token, message);
-    EXPECT_EQ(message, "the refresh token was refused (invalid_grant): reconnect: synchost connect pinterest_conversions --name prod");
+    EXPECT_EQ(
+        message,
+        "the refresh token was refused (invalid_grant): reconnect: synchost connect pinterest_conversions --name prod");
 }
 
 TEST_F(AuthTest, InjectedInvalidGrantRequiresReconnecting) {
