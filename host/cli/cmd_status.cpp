@@ -37,7 +37,7 @@ int cmd_status(const Argv &argv) {
     const auto dir = state_dir(args);
     if (!std::filesystem::exists(dir / (def.name + ".sqlite")))
         throw CliError(kExitConfig, "sync \"" + def.name + "\" has not run yet (no state in " + dir.string() + ")");
-    auto state = StateStore::open(dir, def.name);
+    auto state = StateStore::open(dir, def.name, StateStore::Access::read);
     const StateCounts c = state->counts();
     const auto runs = state->recent_runs(static_cast<int>(args.get_int("runs", 5, 1, 1000)));
     const auto reasons = state->top_reasons(10, 3);

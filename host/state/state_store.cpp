@@ -2,7 +2,11 @@
 
 #include "exit_codes.hpp"
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,6 +44,26 @@ int64_t now_s() {
 
 struct StateStore::Impl {
     Db db;
+    int lock_fd = -1;
+    // Lookups between checkpoints share one transaction: outside a transaction every statement
+    // would take and release SQLite's file locks (two fcntl calls per row).
+    bool in_tx = false;
+    void open_tx() {
+        if (!in_tx) {
+            db.exec("BEGIN IMMEDIATE");
+            in_tx = true;
+        }
+    }
+    void commit_tx() {
+        if (in_tx) {
+            db.exec("COMMIT");
+            in_tx = false;
+        }
+    }
+    ~Impl() {
+        if (in_tx) db.exec("ROLLBACK");
+        if (lock_fd >= 0) ::close(lock_fd);
+    }
     Stmt lookup, member, upsert_row, member_add, member_seen, save_run, add_error, count_errors;
     explicit Impl(const fs::path &file) : db(file) {
         db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
@@ -74,7 +98,7 @@ struct StateStore::Impl {
     }
 };
 
-std::unique_ptr<StateStore> StateStore::open(const fs::path &dir, const std::string &sync_name) {
+std::unique_ptr<StateStore> StateStore::open(const fs::path &dir, const std::string &sync_name, Access access) {
     std::error_code ec;
     if (!fs::exists(dir, ec)) {
         fs::create_directories(dir, ec);
@@ -84,12 +108,24 @@ std::unique_ptr<StateStore> StateStore::open(const fs::path &dir, const std::str
     if (::access(dir.c_str(), W_OK) != 0)
         throw CliError(kExitConfig, "the state directory " + dir.string() +
                                         " is not writable (set --state-dir or SYNCHOST_STATE_DIR to a writable directory)");
+    // One run of a sync at a time: a second one would send the same rows.
+    const fs::path lock_path = dir / (sync_name + ".lock");
+    const int fd = access == Access::read ? -1 : ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (access == Access::run && fd < 0)
+        throw CliError(kExitConfig, "cannot create " + lock_path.string() + ": " + std::strerror(errno));
+    if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        ::close(fd);
+        throw CliError(kExitConfig, "another synchost process is using sync \"" + sync_name +
+                                        "\" (lock " + lock_path.string() + "); wait for it to finish");
+    }
     std::unique_ptr<StateStore> s(new StateStore());
     try {
         s->impl_ = std::make_unique<Impl>(dir / (sync_name + ".sqlite"));
     } catch (const std::exception &e) {
+        if (fd >= 0) ::close(fd);
         throw CliError(kExitConfig, e.what());
     }
+    s->impl_->lock_fd = fd;
     return s;
 }
 
@@ -98,6 +134,7 @@ StateStore::~StateStore() = default;
 const fs::path &StateStore::file() const { return impl_->db.file(); }
 
 std::optional<KnownRow> StateStore::lookup(std::string_view pk) {
+    impl_->open_tx();
     Stmt &q = impl_->lookup;
     q.bind(1, pk);
     std::optional<KnownRow> out;
@@ -108,6 +145,7 @@ std::optional<KnownRow> StateStore::lookup(std::string_view pk) {
 }
 
 std::optional<MemberState> StateStore::member(std::string_view pk) {
+    impl_->open_tx();
     Stmt &q = impl_->member;
     q.bind(1, pk);
     std::optional<MemberState> out;
@@ -117,6 +155,7 @@ std::optional<MemberState> StateStore::member(std::string_view pk) {
 }
 
 RunSummary StateStore::begin_run(const std::string &mode, bool dry_run) {
+    impl_->commit_tx();
     RunSummary r;
     r.started_at = now_s();
     r.mode = mode;
@@ -130,7 +169,7 @@ RunSummary StateStore::begin_run(const std::string &mode, bool dry_run) {
 
 void StateStore::commit(const RunSummary &run, const std::vector<RowUpdate> &rows,
                         const std::vector<MemberUpdate> &members, const std::vector<RowError> &errors) {
-    Db::Transaction tx(impl_->db);
+    impl_->open_tx();
     const int64_t now = now_s();
     for (const auto &u : rows) {
         Stmt &s = impl_->upsert_row;
@@ -159,16 +198,17 @@ void StateStore::commit(const RunSummary &run, const std::vector<RowUpdate> &row
         }
     }
     impl_->write_run(run);
-    tx.commit();
+    impl_->commit_tx();
 }
 
 void StateStore::finish_run(const RunSummary &run) {
-    Db::Transaction tx(impl_->db);
+    impl_->open_tx();
     impl_->write_run(run);
-    tx.commit();
+    impl_->commit_tx();
 }
 
 uint64_t StateStore::mark_departures(int64_t run_id) {
+    impl_->commit_tx();
     Db::Transaction tx(impl_->db);
     Stmt s = impl_->db.prepare("UPDATE members SET active = 0, departed_run = ?1 WHERE active = 1 AND seen_run < ?1");
     s.bind(1, run_id);
@@ -179,6 +219,7 @@ uint64_t StateStore::mark_departures(int64_t run_id) {
 }
 
 uint64_t StateStore::forget_delivered() {
+    impl_->commit_tx();
     Db::Transaction tx(impl_->db);
     impl_->db.exec("DELETE FROM rows");
     const auto n = static_cast<uint64_t>(impl_->db.changes());
@@ -188,6 +229,7 @@ uint64_t StateStore::forget_delivered() {
 }
 
 StateCounts StateStore::counts() {
+    impl_->commit_tx();
     StateCounts c;
     Stmt q = impl_->db.prepare("SELECT state, count(*) FROM rows GROUP BY state");
     while (q.step()) {

@@ -69,9 +69,13 @@ struct StateCounts {
 
 class StateStore {
 public:
-    // The database of sync `sync_name` under `dir` (created 0700 when missing). Throws
-    // CliError(kExitConfig) when the directory or database cannot be created or written.
-    static std::unique_ptr<StateStore> open(const std::filesystem::path &dir, const std::string &sync_name);
+    enum class Access { run, read };
+    // The database of sync `sync_name` under `dir` (created 0700 when missing). Access::run also
+    // takes the sync's lock, so two runs of one sync cannot overlap; Access::read (status) does
+    // not. Throws CliError(kExitConfig) when the directory or database cannot be created or
+    // written, or another run holds the lock.
+    static std::unique_ptr<StateStore> open(const std::filesystem::path &dir, const std::string &sync_name,
+                                            Access access = Access::run);
     ~StateStore();
 
     const std::filesystem::path &file() const;

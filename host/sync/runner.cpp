@@ -7,6 +7,7 @@
 #include <support/suggest.hpp>
 
 #include <chrono>
+#include <deque>
 #include <ostream>
 #include <unordered_set>
 
@@ -115,6 +116,9 @@ private:
         instance_ = std::make_unique<Instance>(plugin_, raw);
         if (opt_.dry_run)
             dry_run_ = static_cast<const sp_ext_dry_run *>(plugin_->entry().get_extension(SP_EXT_DRY_RUN));
+        // Keep the destination busy while the next rows are read, when the plugin offers it.
+        auto *pw = static_cast<const sp_ext_pipelined_write *>(plugin_->entry().get_extension(SP_EXT_PIPELINED_WRITE));
+        if (pw && pw->struct_size >= sizeof(sp_ext_pipelined_write) && pw->max_pending > 1 && !opt_.dry_run) pipelined_ = pw;
     }
 
     void read_and_send() {
@@ -160,6 +164,14 @@ private:
             if (opt_.limit && summary_.sent + batch_.rows() >= opt_.limit) break;
         }
         if (batch_.rows() > 0 && !fatal_) send_batch();
+        while (!submitted_.empty()) collect_one();
+        if (!fatal_) {
+            sp_error *err = nullptr;
+            if (plugin_->entry().flush(instance_->raw(), &err) != SP_OK) {
+                PluginError e = take_error(*plugin_, err, "flush failed");
+                fail(exit_code_for(e.category), e.message);
+            }
+        }
         const bool complete = !stopping() && !fatal_ && !(opt_.limit && summary_.sent >= opt_.limit);
         if (def_.audience && complete && !opt_.dry_run) {
             summary_.departed = state_.mark_departures(summary_.id);
@@ -174,10 +186,15 @@ private:
 
     // Whether to send this row; builds the record key (the plugin's event-id seed) when so.
     bool decide(const std::string &pk, const std::vector<sp_value> &cells, std::string &record_key) {
-        if (!batch_pks_.insert(pk).second) {
+        // Keys of rows sent but not yet checkpointed; earlier ones are found in the state.
+        if (!unsettled_pks_.insert(pk).second) {
             row_error(pk, "duplicate primary key in the query result; only its first row is sent");
             return false;
         }
+        auto skip = [&] {
+            unsettled_pks_.erase(pk);
+            return false;
+        };
         const uint64_t hash = row_hash(cells, hashed_);
         bool rejoin = false;
         record_key = pk;
@@ -186,8 +203,7 @@ private:
             if (m && m->active) {
                 member_updates_.push_back({pk, false});  // still a member: seen this run
                 ++summary_.skipped;
-                batch_pks_.erase(pk);
-                return false;
+                return skip();
             }
             rejoin = m.has_value();
             // A returning member is a new event: its id is seeded with the membership generation.
@@ -196,14 +212,12 @@ private:
         if (std::optional<KnownRow> k = state_.lookup(pk)) {
             if (k->run_id == summary_.id && !opt_.dry_run) {
                 row_error(pk, "duplicate primary key in the query result; only its first row is sent");
-                batch_pks_.erase(pk);
-                return false;
+                return skip();
             }
             const bool unchanged_reject = k->state == RowState::rejected && k->hash == hash && !opt_.retry_rejected;
             if ((k->state == RowState::delivered && !def_.audience) || unchanged_reject) {
                 ++summary_.skipped;
-                batch_pks_.erase(pk);
-                return false;
+                return skip();
             }
         }
         pending_.push_back({pk, hash, rejoin});
@@ -219,34 +233,65 @@ private:
 
     void send_batch() {
         const sp_batch *b = batch_.finish();
+        summary_.sent += b->record_count;
+        if (pipelined_) {
+            sp_error *err = nullptr;
+            if (pipelined_->submit(instance_->raw(), b, &err) != SP_OK) {
+                // Not taken: nothing of it was delivered; the rows go again next run.
+                PluginError e = take_error(*plugin_, err, "submit failed");
+                summary_.retry += b->record_count;
+                for (const auto &p : pending_) unsettled_pks_.erase(p.pk);
+                reset_batch();
+                fatal_ = true;
+                fail(exit_code_for(e.category), e.message);
+                return;
+            }
+            submitted_.push_back(std::move(pending_));
+            reset_batch();
+            if (submitted_.size() >= pipelined_->max_pending) collect_one();
+            return;
+        }
         sp_write_result wr{};
         wr.struct_size = sizeof wr;
         sp_error *err = nullptr;
         const sp_status st = plugin_->entry().write_batch(instance_->raw(), b, &wr, &err);
         PluginError failure;
         if (st != SP_OK) failure = take_error(*plugin_, err, "write_batch failed");
-        if (wr.record_count != b->record_count)  // the ABI promises one result per record
-            throw std::runtime_error("plugin returned " + std::to_string(wr.record_count) + " results for " +
-                                     std::to_string(b->record_count) + " records");
-        if (st == SP_OK) {
+        if (st == SP_OK) {  // the durability barrier before the checkpoint
             err = nullptr;
-            if (plugin_->entry().flush(instance_->raw(), &err) != SP_OK)
-                failure = take_error(*plugin_, err, "flush failed");
+            if (plugin_->entry().flush(instance_->raw(), &err) != SP_OK) failure = take_error(*plugin_, err, "flush failed");
         }
         if (opt_.dry_run && dry_run_ && opt_.bodies) {
             uint32_t n = 0;
             const char *const *bodies = dry_run_->requests(instance_->raw(), &n);
             for (uint32_t i = 0; i < n; ++i) *opt_.bodies << bodies[i] << "\n";
         }
-        record_results(wr);
-        summary_.sent += b->record_count;
+        settle(wr, pending_, failure);
+        reset_batch();
+    }
+
+    void collect_one() {
+        std::vector<Pending> rows = std::move(submitted_.front());
+        submitted_.pop_front();
+        sp_write_result wr{};
+        wr.struct_size = sizeof wr;
+        sp_error *err = nullptr;
+        PluginError failure;
+        if (pipelined_->collect(instance_->raw(), &wr, &err) != SP_OK) failure = take_error(*plugin_, err, "collect failed");
+        settle(wr, rows, failure);
+    }
+
+    // A batch's results are in: record them and checkpoint.
+    void settle(const sp_write_result &wr, const std::vector<Pending> &rows, const PluginError &failure) {
+        if (wr.record_count != rows.size())  // the ABI promises one result per record
+            throw std::runtime_error("plugin returned " + std::to_string(wr.record_count) + " results for " +
+                                     std::to_string(rows.size()) + " records");
+        record_results(wr, rows);
         if (!opt_.dry_run) state_.commit(summary_, row_updates_, member_updates_, row_errors_);
+        for (const auto &p : rows) unsettled_pks_.erase(p.pk);
         row_updates_.clear();
         member_updates_.clear();
         row_errors_.clear();
-        pending_.clear();
-        batch_pks_.clear();
-        batch_.clear();
         progress_.update(counts());
         if (failure.category != SP_ERR_NONE) {
             fatal_ = true;
@@ -254,10 +299,15 @@ private:
         }
     }
 
-    void record_results(const sp_write_result &wr) {
+    void reset_batch() {
+        pending_.clear();
+        batch_.clear();
+    }
+
+    void record_results(const sp_write_result &wr, const std::vector<Pending> &rows) {
         for (uint32_t i = 0; i < wr.record_count; ++i) {
             const sp_record_result *r = sp_result_at(&wr, i);
-            const Pending &p = pending_[i];
+            const Pending &p = rows[i];
             RowUpdate u{p.pk, RowState::pending, r->event_id ? r->event_id : "", p.hash, "", ""};
             switch (r->status) {
             case SP_RECORD_OK:
@@ -336,8 +386,10 @@ private:
     std::unique_ptr<RowSource> source_;
     std::vector<size_t> mapped_, hashed_;
     support::BatchBuilder batch_;
-    std::vector<Pending> pending_;
-    std::unordered_set<std::string> batch_pks_;
+    const sp_ext_pipelined_write *pipelined_ = nullptr;
+    std::vector<Pending> pending_;                 // rows of the batch being built
+    std::deque<std::vector<Pending>> submitted_;   // rows of batches submitted, not yet collected
+    std::unordered_set<std::string> unsettled_pks_;
     std::vector<RowUpdate> row_updates_;
     std::vector<MemberUpdate> member_updates_;
     std::vector<RowError> row_errors_;

@@ -47,22 +47,34 @@ sp_status open(const sp_open_params *params, const sp_host *host, sp_instance **
     });
 }
 
+// The batch as the plugin's C++ side reads it: only the fields this host's struct_size covers.
+bool copy_batch(const sp_batch *batch, sp_batch &b, sp_error **err, const char *what) {
+    if (batch == nullptr || batch->struct_size < offsetof(sp_batch, record_keys)) {
+        sp::fail(err, SP_ERR_INTERNAL, std::string(what) + ": batch is NULL or too small");
+        return false;
+    }
+    const bool values_ok = batch->record_count == 0 || batch->column_count == 0 || batch->values != nullptr;
+    const bool names_ok = batch->column_count == 0 || batch->column_names != nullptr;
+    if (!values_ok || !names_ok) {
+        sp::fail(err, SP_ERR_INTERNAL, std::string(what) + ": batch has records but no values or column names");
+        return false;
+    }
+    b = sp_batch{};
+    std::memcpy(&b, batch, std::min<size_t>(batch->struct_size, sizeof b));
+    return true;
+}
+
 sp_status write_batch(sp_instance *inst, const sp_batch *batch, sp_write_result *out, sp_error **err) {
     return sp::guard(err, [&] {
         if (out == nullptr) return sp::fail(err, SP_ERR_INTERNAL, "write_batch: out is NULL");
         out->record_count = 0;
         out->results = nullptr;
         if (inst == nullptr) return sp::fail(err, SP_ERR_INTERNAL, "write_batch: instance is NULL");
-        if (batch == nullptr || batch->struct_size < sizeof(sp_batch) - sizeof(void *))
-            return sp::fail(err, SP_ERR_INTERNAL, "write_batch: batch is NULL or too small");
-        const bool values_ok = batch->record_count == 0 || batch->column_count == 0 || batch->values != nullptr;
-        const bool names_ok = batch->column_count == 0 || batch->column_names != nullptr;
-        if (!values_ok || !names_ok) {
-            inst->impl.fill_all_retry(batch->record_count, *out, SP_ERR_INTERNAL, "malformed batch");
-            return sp::fail(err, SP_ERR_INTERNAL, "write_batch: batch has records but no values or column names");
+        sp_batch b;
+        if (!copy_batch(batch, b, err, "write_batch")) {
+            if (batch != nullptr) inst->impl.fill_all_retry(batch->record_count, *out, SP_ERR_INTERNAL, "malformed batch");
+            return SP_FAILED;
         }
-        sp_batch b{};
-        std::memcpy(&b, batch, std::min<size_t>(batch->struct_size, sizeof b));
         return inst->impl.write_batch(b, *out, err);
     });
 }
@@ -95,10 +107,30 @@ const char *const *dry_run_requests(sp_instance *inst, uint32_t *count) {
     });
 }
 
+sp_status submit(sp_instance *inst, const sp_batch *batch, sp_error **err) {
+    return sp::guard(err, [&] {
+        if (inst == nullptr) return sp::fail(err, SP_ERR_INTERNAL, "submit: instance is NULL");
+        sp_batch b;
+        if (!copy_batch(batch, b, err, "submit")) return SP_FAILED;
+        return inst->impl.submit(b, err);
+    });
+}
+
+sp_status collect(sp_instance *inst, sp_write_result *out, sp_error **err) {
+    return sp::guard(err, [&] {
+        if (inst == nullptr || out == nullptr) return sp::fail(err, SP_ERR_INTERNAL, "collect: instance or out is NULL");
+        return inst->impl.collect(*out, err);
+    });
+}
+
 const sp_ext_dry_run kDryRun = {sizeof(sp_ext_dry_run), dry_run_requests};
+const sp_ext_pipelined_write kPipelined = {sizeof(sp_ext_pipelined_write), pcapi::Instance::kMaxPending, submit,
+                                           collect};
 
 const void *get_extension(const char *id) {
-    if (id != nullptr && std::strcmp(id, SP_EXT_DRY_RUN) == 0) return &kDryRun;
+    if (id == nullptr) return nullptr;
+    if (std::strcmp(id, SP_EXT_DRY_RUN) == 0) return &kDryRun;
+    if (std::strcmp(id, SP_EXT_PIPELINED_WRITE) == 0) return &kPipelined;
     return nullptr;
 }
 

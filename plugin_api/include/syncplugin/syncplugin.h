@@ -459,14 +459,33 @@ typedef const sp_entry *(*sp_get_entry_fn)(uint32_t host_abi_major);
  * Extensions
  * ---------------------------------------------------------------------------------------------- */
 
-/* "sp.dry_run/1": lets a host see what would be sent. After write_batch on an instance opened with
- * SP_OPEN_DRY_RUN, requests(instance, &count) returns `count` request bodies (plugin-owned, valid
- * like write results) that would have been sent; each is NUL-terminated UTF-8. */
+/* "sp.dry_run/1": lets a host see what would be sent. After write_batch (or collect) on an
+ * instance opened with SP_OPEN_DRY_RUN, requests(instance, &count) returns `count` request bodies
+ * of that batch (plugin-owned, valid like write results) that would have been sent; each is
+ * NUL-terminated UTF-8. */
 #define SP_EXT_DRY_RUN "sp.dry_run/1"
 typedef struct sp_ext_dry_run {
     uint32_t struct_size;
     const char *const *(*requests)(sp_instance *instance, uint32_t *out_count);
 } sp_ext_dry_run;
+
+/* "sp.pipelined_write/1": keeps the destination busy while the host reads and prepares the next
+ * rows. submit() takes a batch (borrowed for the call only: the plugin copies what it needs) and
+ * returns as soon as delivery has started in the background; a batch refused by submit (SP_FAILED)
+ * was not taken, and none of its records were delivered. collect() waits for the oldest submitted
+ * batch not yet collected and fills `out` exactly as write_batch would (one result per record, in
+ * order; results valid until the next call on the instance). Batches are collected in submission
+ * order. Collected results are durable: a host may checkpoint them without calling flush (which
+ * would have to wait for every submitted batch). At most `max_pending` batches may be submitted and
+ * not collected; submit fails (SP_ERR_INTERNAL) beyond that, and after a collect reported
+ * SP_FAILED. write_batch is submit followed by collect. [instance-thread] like write_batch. */
+#define SP_EXT_PIPELINED_WRITE "sp.pipelined_write/1"
+typedef struct sp_ext_pipelined_write {
+    uint32_t struct_size;
+    uint32_t max_pending;
+    sp_status (*submit)(sp_instance *instance, const sp_batch *batch, sp_error **out_error);
+    sp_status (*collect)(sp_instance *instance, sp_write_result *out, sp_error **out_error);
+} sp_ext_pipelined_write;
 
 #ifdef __cplusplus
 }

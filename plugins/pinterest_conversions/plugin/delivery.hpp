@@ -7,6 +7,7 @@
 #include <syncplugin/syncplugin.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,31 +42,29 @@ struct DeliveryReport {
 class Delivery {
 public:
     virtual ~Delivery() = default;
-    // Delivers every payload (concurrently where it can), filling report.outcomes for each item.
-    // Never throws for delivery failures; those are outcomes.
-    virtual void deliver(const std::vector<Payload> &payloads, DeliveryReport &report) = 0;
-    // Stops background work and releases connections. Idempotent.
+
+    // Starts delivering every payload (concurrently where it can), filling report.outcomes for
+    // each item, and calls `done` (from any thread) once every item has its outcome. `payloads`
+    // and `report` must stay valid until then. Several deliveries may be in progress at once;
+    // they share the connection pool and the call budget. Never throws for delivery failures;
+    // those are outcomes.
+    virtual void start(const std::vector<Payload> &payloads, DeliveryReport &report, std::function<void()> done) = 0;
+
+    // Stops background work and releases connections; deliveries still in progress end with
+    // RETRY outcomes. Idempotent.
     virtual void close() {}
 };
 
-// Sends nothing: keeps the bodies that would have been sent (for --dry-run and benchmarks) and
-// reports every event as OK ("would be sent").
-class RecordingDelivery final : public Delivery {
+// Sends nothing and reports every event as OK ("would be sent"): for --dry-run, where the host
+// reads the prepared bodies instead, and for benchmarks of the pipeline alone.
+class NullDelivery final : public Delivery {
 public:
-    explicit RecordingDelivery(bool keep_bodies) : keep_(keep_bodies) {}
-    void deliver(const std::vector<Payload> &payloads, DeliveryReport &report) override {
+    void start(const std::vector<Payload> &payloads, DeliveryReport &report, std::function<void()> done) override {
         report.reset(payloads);
-        bodies_.clear();
-        for (size_t i = 0; i < payloads.size(); ++i) {
-            if (keep_) bodies_.push_back(payloads[i].body);
-            for (auto &o : report.outcomes[i]) o.status = SP_RECORD_OK;
-        }
+        for (auto &per_payload : report.outcomes)
+            for (auto &o : per_payload) o.status = SP_RECORD_OK;
+        done();
     }
-    const std::vector<std::string> &bodies() const { return bodies_; }
-
-private:
-    bool keep_;
-    std::vector<std::string> bodies_;
 };
 
 }  // namespace pcapi

@@ -55,9 +55,8 @@ Instance::Instance(const sp_open_params &params, const sp_host *host) : host_(ho
 
     const bool test_events = config_.test_events || (params.flags & SP_OPEN_TEST_EVENTS) != 0;
     if (params.flags & SP_OPEN_DRY_RUN) {
-        auto rec = std::make_unique<RecordingDelivery>(true);
-        recorder_ = rec.get();
-        delivery_ = std::move(rec);
+        dry_run_ = true;
+        delivery_ = std::make_unique<NullDelivery>();
         return;
     }
 #ifdef PCAPI_HAVE_TRANSPORT
@@ -92,10 +91,10 @@ void Instance::fill_all_retry(uint32_t n, sp_write_result &out, sp_error_categor
         r.category = category;
         r.message = messages_[0].c_str();
     }
-    publish(out);
+    publish_counts(out, 0);
 }
 
-void Instance::publish(sp_write_result &out) {
+void Instance::publish_counts(sp_write_result &out, uint64_t retry_after_ms) {
     uint32_t counts[3] = {0, 0, 0};
     for (const auto &r : results_) ++counts[r.status];
     out.record_count = static_cast<uint32_t>(results_.size());
@@ -106,29 +105,75 @@ void Instance::publish(sp_write_result &out) {
         out.rejected_count = counts[SP_RECORD_REJECTED];
         out.retry_count = counts[SP_RECORD_RETRY];
     }
-    if (SP_HAS_FIELD(&out, sp_write_result, retry_after_ms)) out.retry_after_ms = report_.retry_after_ms;
+    if (SP_HAS_FIELD(&out, sp_write_result, retry_after_ms)) out.retry_after_ms = retry_after_ms;
 }
 
 sp_status Instance::write_batch(const sp_batch &batch, sp_write_result &out, sp_error **err) {
-    report_.reset({});
-    if (closed_) {
-        fill_all_retry(batch.record_count, out, SP_ERR_INTERNAL, "instance is closed");
-        return sp::fail(err, SP_ERR_INTERNAL, "write_batch after close");
+    if (!in_flight_.empty()) {
+        fill_all_retry(batch.record_count, out, SP_ERR_INTERNAL, "batches are pending");
+        return sp::fail(err, SP_ERR_INTERNAL, "write_batch while submitted batches are not collected");
     }
-    try {
-        pipeline_->encode(batch, now_unix_seconds(), encoded_);
-    } catch (const sp::failure &f) {
-        fill_all_retry(batch.record_count, out, f.category(), f.what());
-        return sp::fail(err, f.category(), f.what(), f.code());
+    sp_error *submit_err = nullptr;
+    if (submit(batch, &submit_err) != SP_OK) {
+        const std::string msg = submit_err ? submit_err->message : "submit failed";
+        const sp_error_category cat = submit_err ? submit_err->category : SP_ERR_INTERNAL;
+        const int32_t code = submit_err ? submit_err->code : 0;
+        sp::error_destroy(submit_err);
+        fill_all_retry(batch.record_count, out, cat, msg);
+        return sp::fail(err, cat, msg, code);
     }
-    delivery_->deliver(encoded_.payloads, report_);
+    return collect(out, err);
+}
 
+sp_status Instance::submit(const sp_batch &batch, sp_error **err) {
+    if (closed_) return sp::fail(err, SP_ERR_INTERNAL, "write after close");
+    if (failed_) return sp::fail(err, SP_ERR_INTERNAL, "an earlier batch failed: " + failure_);
+    if (in_flight_.size() >= kMaxPending)
+        return sp::fail(err, SP_ERR_INTERNAL, "collect a batch before submitting more than " +
+                                                  std::to_string(kMaxPending));
+    auto f = std::make_unique<InFlight>();
+    try {
+        pipeline_->encode(batch, now_unix_seconds(), f->encoded);
+    } catch (const sp::failure &e) {
+        return sp::fail(err, e.category(), e.what(), e.code());
+    }
+    InFlight *raw = f.get();
+    {
+        std::lock_guard lock(mu_);
+        in_flight_.push_back(std::move(f));
+    }
+    delivery_->start(raw->encoded.payloads, raw->report, [this, raw] {
+        std::lock_guard lock(mu_);
+        raw->done = true;
+        cv_.notify_all();
+    });
+    return SP_OK;
+}
+
+sp_status Instance::collect(sp_write_result &out, sp_error **err) {
+    {
+        std::unique_lock lock(mu_);
+        if (in_flight_.empty()) {
+            results_.clear();
+            publish_counts(out, 0);
+            return sp::fail(err, SP_ERR_INTERNAL, "collect with nothing submitted");
+        }
+        cv_.wait(lock, [this] { return in_flight_.front()->done; });
+        collected_ = std::move(in_flight_.front());
+        in_flight_.pop_front();
+    }
+    return publish(*collected_, out, err);
+}
+
+sp_status Instance::publish(const InFlight &f, sp_write_result &out, sp_error **err) {
+    const EncodedBatch &encoded = f.encoded;
+    const DeliveryReport &report = f.report;
+    const auto n = static_cast<uint32_t>(encoded.records.size());
     // Which delivery outcome belongs to which record.
-    const uint32_t n = batch.record_count;
     std::vector<const EventOutcome *> outcome(n, nullptr);
-    for (size_t p = 0; p < encoded_.payloads.size(); ++p)
-        for (size_t i = 0; i < encoded_.payloads[p].items.size(); ++i)
-            outcome[encoded_.payloads[p].items[i].record] = &report_.outcomes[p][i];
+    for (size_t p = 0; p < encoded.payloads.size(); ++p)
+        for (size_t i = 0; i < encoded.payloads[p].items.size(); ++i)
+            outcome[encoded.payloads[p].items[i].record] = &report.outcomes[p][i];
 
     results_.assign(n, sp_record_result{});
     messages_.clear();
@@ -137,17 +182,17 @@ sp_status Instance::write_batch(const sp_batch &batch, sp_write_result &out, sp_
     std::vector<uint32_t> id_offsets(n);
     for (uint32_t r = 0; r < n; ++r) {
         id_offsets[r] = static_cast<uint32_t>(ids_.size());
-        ids_.append(encoded_.event_id(r));
+        ids_.append(encoded.event_id(r));
         ids_.push_back('\0');
         sp_record_result &res = results_[r];
         res.struct_size = sizeof res;
-        const auto &rec = encoded_.records[r];
+        const auto &rec = encoded.records[r];
         if (rec.rejected) {
             res.status = SP_RECORD_REJECTED;
             res.category = SP_ERR_DATA;
             res.field = rec.field == Field::count_ ? nullptr : field_info(rec.field).name.data();
             message_of.emplace_back(r, static_cast<uint32_t>(messages_.size()));
-            messages_.push_back(encoded_.messages[rec.message]);
+            messages_.push_back(encoded.messages[rec.message]);
             continue;
         }
         const EventOutcome *o = outcome[r];
@@ -161,17 +206,22 @@ sp_status Instance::write_batch(const sp_batch &batch, sp_write_result &out, sp_
     }
     for (auto [r, m] : message_of) results_[r].message = messages_[m].c_str();
     for (uint32_t r = 0; r < n; ++r)
-        if (encoded_.records[r].id_len) results_[r].event_id = ids_.data() + id_offsets[r];
-    publish(out);
+        if (encoded.records[r].id_len) results_[r].event_id = ids_.data() + id_offsets[r];
+    publish_counts(out, report.retry_after_ms);
 
-    if (report_.fatal_category != SP_ERR_NONE)
-        return sp::fail(err, report_.fatal_category, report_.fatal_message, report_.fatal_code);
+    if (report.fatal_category != SP_ERR_NONE) {
+        failed_ = true;
+        failure_ = report.fatal_message;
+        return sp::fail(err, report.fatal_category, report.fatal_message, report.fatal_code);
+    }
     return SP_OK;
 }
 
 sp_status Instance::flush(sp_error **err) {
     if (closed_) return sp::fail(err, SP_ERR_INTERNAL, "flush after close");
-    // write_batch returns only once every event has a final outcome, so nothing is pending here.
+    // Every collected batch is final: collect returns only once each event has its outcome.
+    if (!in_flight_.empty())
+        return sp::fail(err, SP_ERR_INTERNAL, "collect every submitted batch before flush");
     return SP_OK;
 }
 
@@ -183,8 +233,8 @@ void Instance::close() {
 
 const char *const *Instance::dry_run_requests(uint32_t *count) {
     dry_run_ptrs_.clear();
-    if (recorder_)
-        for (const auto &b : recorder_->bodies()) dry_run_ptrs_.push_back(b.c_str());
+    if (dry_run_ && collected_)
+        for (const auto &p : collected_->encoded.payloads) dry_run_ptrs_.push_back(p.body.c_str());
     if (count) *count = static_cast<uint32_t>(dry_run_ptrs_.size());
     return dry_run_ptrs_.data();
 }

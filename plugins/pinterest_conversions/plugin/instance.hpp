@@ -1,5 +1,7 @@
 // One opened destination connection (what the ABI calls sp_instance): validated config, compiled
-// mapping, pipeline and delivery, plus the result storage the ABI lends to the host.
+// mapping, pipeline and delivery, the batches in flight, and the result storage the ABI lends to
+// the host. Batches go through submit() (encode, start delivery in the background) and collect()
+// (wait for the oldest, publish its results); write_batch is the two in a row.
 #pragma once
 
 #include "plugin/config.hpp"
@@ -8,7 +10,10 @@
 
 #include <syncplugin/syncplugin.h>
 
+#include <condition_variable>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -16,39 +21,55 @@ namespace pcapi {
 
 class Instance {
 public:
+    static constexpr uint32_t kMaxPending = 2;
+
     // Throws sp::failure: SP_ERR_UNSUPPORTED for modes the manifest does not declare,
     // SP_ERR_CONFIG for bad config or mapping.
     Instance(const sp_open_params &params, const sp_host *host);
     ~Instance();
 
     sp_status write_batch(const sp_batch &batch, sp_write_result &out, sp_error **err);
+    sp_status submit(const sp_batch &batch, sp_error **err);
+    sp_status collect(sp_write_result &out, sp_error **err);
     sp_status flush(sp_error **err);
     void close();
-    bool closed() const { return closed_; }
 
-    // Bodies prepared by the last write on a dry-run instance.
+    // Bodies prepared for the last collected batch of a dry-run instance.
     const char *const *dry_run_requests(uint32_t *count);
 
     // Fills `out` with `n` RETRY results carrying `message` (for refused or failed writes).
     void fill_all_retry(uint32_t n, sp_write_result &out, sp_error_category category, const std::string &message);
 
 private:
+    // A submitted batch: its encoding, its delivery outcomes, and whether delivery is done.
+    struct InFlight {
+        EncodedBatch encoded;
+        DeliveryReport report;
+        bool done = false;  // guarded by mu_
+    };
+
     void log(sp_log_level level, const std::string &message) const;
     int64_t now_unix_seconds() const;
-    void publish(sp_write_result &out);
+    sp_status publish(const InFlight &batch, sp_write_result &out, sp_error **err);
+    void publish_counts(sp_write_result &out, uint64_t retry_after_ms);
 
     const sp_host *host_;
     PluginConfig config_;
+    bool dry_run_ = false;
     std::unique_ptr<Pipeline> pipeline_;
     std::unique_ptr<Delivery> delivery_;
-    RecordingDelivery *recorder_ = nullptr;  // == delivery_ on dry runs
     bool closed_ = false;
+    bool failed_ = false;  // a collect reported a fatal error: no more submits
+    std::string failure_;
 
-    EncodedBatch encoded_;
-    DeliveryReport report_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<std::unique_ptr<InFlight>> in_flight_;
+    std::unique_ptr<InFlight> collected_;  // the last collected batch (its bodies back dry runs)
+
     std::vector<sp_record_result> results_;
-    std::vector<std::string> messages_;  // result messages for this batch
-    std::string ids_;                    // NUL-separated event ids for this batch
+    std::vector<std::string> messages_;  // result messages for the published batch
+    std::string ids_;                    // NUL-separated event ids for the published batch
     std::vector<const char *> dry_run_ptrs_;
 };
 

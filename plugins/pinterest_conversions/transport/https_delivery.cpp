@@ -1,19 +1,22 @@
 #include "transport/https_delivery.hpp"
 
+#include "net/https_client.hpp"
 #include "transport/endpoint.hpp"
 #include "transport/host_services.hpp"
-#include "net/https_client.hpp"
 #include "transport/pacer.hpp"
 #include "transport/response.hpp"
 #include "transport/retry_policy.hpp"
 
 #include <syncplugin/syncplugin.hpp>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <deque>
 #include <list>
+#include <thread>
 
 namespace pcapi {
 
@@ -24,20 +27,31 @@ using clock = std::chrono::steady_clock;
 
 namespace {
 
-// One request's worth of events: items [first, last) of payload `p`. A 400 splits a job in two
-// so that one bad event cannot keep the good ones from landing.
+// One started delivery: its payloads, where the outcomes go, and how many jobs are still open.
+struct Batch {
+    const std::vector<Payload> *payloads = nullptr;
+    DeliveryReport *report = nullptr;
+    std::function<void()> done;
+    size_t open_jobs = 0;
+};
+
+// One request's worth of events: items [first, last) of payload `p` of `batch`. A 400 splits a
+// job in two so that one bad event cannot keep the good ones from landing. Every job ends exactly
+// once, in end_job().
 struct Job {
+    Batch *batch = nullptr;
     size_t p = 0, first = 0, last = 0;
     std::string owned_body;  // for a split job; otherwise the payload's body is used
     std::string_view body;
     unsigned attempt = 0;
-    bool refreshed = false;  // the token was refreshed once for this job after a 401
+    bool refreshed = false;         // the token was refreshed once for this job after a 401
     uint64_t token_generation = 0;  // which token the last attempt carried
     clock::time_point started{};
-    std::string last_error;
     size_t size() const { return last - first; }
 };
 
+// All network work runs on one private io_context thread; start() and close() hand work to it.
+// Everything below the public functions runs on that thread only.
 class HttpsDelivery final : public Delivery {
 public:
     HttpsDelivery(const PluginConfig &c, bool test_events, const sp_host *host)
@@ -51,44 +65,38 @@ public:
         policy_.max_backoff = milliseconds(c.retry_max_backoff_ms);
         policy_.max_elapsed = milliseconds(c.retry_max_elapsed_seconds * 1000);
         target_ = "/v5/ad_accounts/" + c.ad_account_id + "/events" + (test_events ? "?test=true" : "");
-        for (size_t i = 0; i < client_.slots(); ++i) slot_timers_.emplace_back(ioc_);
+        for (size_t i = 0; i < client_.slots(); ++i) {
+            slot_timers_.emplace_back(ioc_);
+            idle_.push_back(i);
+        }
+        thread_ = std::thread([this] { ioc_.run(); });
     }
 
     ~HttpsDelivery() override { close(); }
 
-    void deliver(const std::vector<Payload> &payloads, DeliveryReport &report) override {
+    void start(const std::vector<Payload> &payloads, DeliveryReport &report, std::function<void()> done) override {
         report.reset(payloads);
-        if (payloads.empty()) return;
-        payloads_ = &payloads;
-        report_ = &report;
-        stopping_ = false;
-        jobs_.clear();
-        queue_.clear();
-        idle_.clear();
-        for (size_t s = 0; s < client_.slots(); ++s) idle_.push_back(s);
-
-        if (!refresh_token(false)) return finish_all("not sent: " + report.fatal_message);
-        for (size_t p = 0; p < payloads.size(); ++p) {
-            Job &j = jobs_.emplace_back();
-            j.p = p;
-            j.last = payloads[p].size();
-            j.body = payloads[p].body;
-            queue_.push_back(&j);
+        if (payloads.empty() || closed_) {
+            done();
+            return;
         }
-        ioc_.restart();
-        watch_cancellation();
-        pump();
-        ioc_.run();
-        finish_all(stopping_ && !report.fatal_message.empty() ? "not sent: " + report.fatal_message
-                                                               : "not sent: the run was stopped");
+        net::post(ioc_, [this, &payloads, &report, done = std::move(done)]() mutable {
+            Batch &b = batches_.emplace_back();
+            b.payloads = &payloads;
+            b.report = &report;
+            b.done = std::move(done);
+            begin(b);
+        });
     }
 
     void close() override {
-        if (closed_) return;
-        closed_ = true;
-        client_.cancel_all();
-        ioc_.restart();
-        ioc_.poll();  // let cancelled operations finish
+        if (closed_.exchange(true)) return;
+        net::post(ioc_, [this] {
+            stop_everything();
+            work_.reset();
+            cancel_poll_.cancel();
+        });
+        if (thread_.joinable()) thread_.join();
         cleanse(token_);
         cleanse(authorization_);
     }
@@ -105,7 +113,27 @@ private:
         return o;
     }
 
-    // ---- scheduling --------------------------------------------------------------------------
+    // ---- batches and jobs ----------------------------------------------------------------------
+
+    void begin(Batch &b) {
+        if (stopping_) return finish_batch(b, fatal_category_ != SP_ERR_NONE ? "not sent: " + fatal_message_
+                                                                             : "not sent: the run was stopped");
+        if (!refresh_token(false)) {  // the host may have refreshed it ahead of expiry
+            stopping_ = true;
+            return finish_batch(b, "not sent: " + fatal_message_);
+        }
+        for (size_t p = 0; p < b.payloads->size(); ++p) {
+            Job &j = jobs_.emplace_back();
+            j.batch = &b;
+            j.p = p;
+            j.last = (*b.payloads)[p].size();
+            j.body = (*b.payloads)[p].body;
+            queue_.push_back(&j);
+            ++b.open_jobs;
+        }
+        if (!watching_) watch_cancellation();
+        pump();
+    }
 
     void pump() {
         while (!stopping_ && !queue_.empty() && !idle_.empty()) {
@@ -114,31 +142,30 @@ private:
             const size_t slot = idle_.back();
             idle_.pop_back();
             if (j->started == clock::time_point{}) j->started = clock::now();
-            ++in_flight_;
             paced_send(j, slot);
         }
-        if (in_flight_ == 0 && (queue_.empty() || stopping_)) cancel_poll_.cancel();  // nothing left: let run() return
+        if (stopping_) drop_queue();
     }
 
     void paced_send(Job *j, size_t slot) {
         const auto now = clock::now();
         const auto when = pacer_.reserve(now);
         if (when <= now) return send(j, slot);
-        wait_then(slot, when - now, [this, j, slot] { send(j, slot); });
+        wait_then(j, slot, when - now, [this, j, slot] { send(j, slot); });
     }
 
     template <class F>
-    void wait_then(size_t slot, clock::duration d, F &&then) {
+    void wait_then(Job *j, size_t slot, clock::duration d, F &&then) {
         auto &t = slot_timers_[slot];
         t.expires_after(d);
-        t.async_wait([this, j_then = std::forward<F>(then), slot](boost::system::error_code ec) mutable {
-            if (ec || stopping_) return release(slot, nullptr);
-            j_then();
+        t.async_wait([this, j, slot, then = std::forward<F>(then)](boost::system::error_code ec) mutable {
+            if (ec || stopping_) return end_job(j, slot);
+            then();
         });
     }
 
     void send(Job *j, size_t slot) {
-        if (stopping_) return release(slot, j);
+        if (stopping_) return end_job(j, slot);
         host_services().metric("pinterest.requests", 1);
         j->token_generation = token_generation_;
         HttpsClient::Request req;
@@ -147,24 +174,57 @@ private:
         req.authorization = authorization_;
         req.content_type = "application/json";
         req.body = j->body;
-        client_.request(slot, req, [this, j, slot](HttpResponse r) {
+        const auto sent_at = clock::now();
+        client_.request(slot, req, [this, j, slot, sent_at](HttpResponse r) {
+            record_latency(clock::now() - sent_at);
             on_response(j, slot, std::move(r));
         });
     }
 
-    // A slot is free again. A job that was not finished goes back to being "not sent" (RETRY).
-    void release(size_t slot, Job *unfinished) {
-        (void)unfinished;  // its outcomes stay RETRY and get a message in finish_all()
+    // Ends a job: frees its slot, and completes its batch when it was the last open job.
+    void end_job(Job *j, size_t slot) {
         idle_.push_back(slot);
-        --in_flight_;
+        Batch *b = j->batch;
+        jobs_.remove_if([j](const Job &x) { return &x == j; });
+        if (--b->open_jobs == 0) finish_batch(*b, stopping_ ? "not sent: " + (fatal_message_.empty() ? std::string("the run was stopped") : fatal_message_)
+                                                            : "not sent");
         pump();
+    }
+
+    // Jobs not started when the run stops: their events stay RETRY.
+    void drop_queue() {
+        while (!queue_.empty()) {
+            Job *j = queue_.front();
+            queue_.pop_front();
+            Batch *b = j->batch;
+            jobs_.remove_if([j](const Job &x) { return &x == j; });
+            if (--b->open_jobs == 0) finish_batch(*b, "not sent: " + (fatal_message_.empty() ? std::string("the run was stopped") : fatal_message_));
+        }
+    }
+
+    void finish_batch(Batch &b, const std::string &reason) {
+        DeliveryReport &report = *b.report;
+        if (fatal_category_ != SP_ERR_NONE && report.fatal_category == SP_ERR_NONE) {
+            report.fatal_category = fatal_category_;
+            report.fatal_message = fatal_message_;
+        }
+        for (auto &per_payload : report.outcomes)
+            for (auto &o : per_payload)
+                if (o.status == SP_RECORD_RETRY && o.message.empty()) {
+                    o.category = fatal_category_ != SP_ERR_NONE ? fatal_category_ : SP_ERR_TRANSIENT;
+                    o.message = reason;
+                }
+        auto done = std::move(b.done);
+        batches_.remove_if([&b](const Batch &x) { return &x == &b; });
+        if (batches_.empty()) cancel_poll_.cancel();
+        done();
     }
 
     // ---- answers -----------------------------------------------------------------------------
 
     void on_response(Job *j, size_t slot, HttpResponse r) {
         const std::string rid = r.request_id.empty() ? "" : " (x-pinterest-rid " + r.request_id + ")";
-        if (r.error == NetError::cancelled || stopping_) return release(slot, j);
+        if (r.error == NetError::cancelled || stopping_) return end_job(j, slot);
         if (r.error == NetError::tls_verify)
             return fatal(j, slot, SP_ERR_CONFIG,
                          "cannot verify the TLS certificate of the Pinterest API: " + r.error_detail +
@@ -222,7 +282,7 @@ private:
             j->refreshed = true;
             host_services().log(SP_LOG_INFO, "Pinterest answered 401" + rid + "; asking the host for a fresh token");
             if (refresh_token(true)) return send(j, slot);
-            return fatal(j, slot, report_->fatal_category, report_->fatal_message);
+            return fatal(j, slot, fatal_category_, fatal_message_);
         }
         fatal(j, slot, SP_ERR_AUTH,
               "Pinterest rejected the access token (401)" + rid +
@@ -232,45 +292,43 @@ private:
     bool refresh_token(bool force) {
         HostServices::Token t = host_services().token(force, token_);
         if (t.status == SP_CRED_OK) {
-            cleanse(token_);
-            cleanse(authorization_);
-            token_ = std::move(t.value);
-            authorization_ = "Bearer " + token_;
-            ++token_generation_;
+            if (t.value != token_) {
+                cleanse(token_);
+                cleanse(authorization_);
+                token_ = std::move(t.value);
+                authorization_ = "Bearer " + token_;
+                ++token_generation_;
+            }
+            cleanse(t.value);
             return true;
         }
         const sp_error_category cat = t.status == SP_CRED_TRANSIENT ? SP_ERR_TRANSIENT : SP_ERR_AUTH;
-        std::string why = t.message.empty() ? "no access token available" : t.message;
+        const std::string why = t.message.empty() ? "no access token available" : t.message;
         set_fatal(cat, (force ? "could not refresh the access token: " : "no access token: ") + why);
         return false;
     }
 
     void retry_later(Job *j, size_t slot, const std::string &reason, std::optional<milliseconds> retry_after) {
         host_services().metric("pinterest.retries", 1);
-        j->last_error = reason;
         const milliseconds wait = next_wait(policy_, j->attempt, retry_after, rng_);
         ++j->attempt;
         const auto elapsed = clock::now() - j->started;
         if (elapsed + wait > policy_.max_elapsed) {
-            report_->retry_after_ms = std::max<uint64_t>(report_->retry_after_ms, static_cast<uint64_t>(wait.count()));
+            DeliveryReport &report = *j->batch->report;
+            report.retry_after_ms = std::max<uint64_t>(report.retry_after_ms, static_cast<uint64_t>(wait.count()));
             const auto secs = std::chrono::duration_cast<std::chrono::seconds>(elapsed).count();
             host_services().log(SP_LOG_WARN, "giving up on " + std::to_string(j->size()) + " events after " +
                                                  std::to_string(j->attempt) + " attempts in " + std::to_string(secs) +
                                                  " s: " + reason + "; they will be sent again on the next run");
             fill(j, SP_RECORD_RETRY, SP_ERR_TRANSIENT,
                  "not delivered after " + std::to_string(j->attempt) + " attempts: " + reason);
-            return release(slot, nullptr);
+            return end_job(j, slot);
         }
         host_services().log(SP_LOG_WARN, reason + "; retrying " + std::to_string(j->size()) + " events in " +
                                              std::to_string(wait.count()) + " ms (attempt " +
                                              std::to_string(j->attempt + 1) + ")");
-        wait_then(slot, wait, [this, j, slot] {
-            // Re-enter pacing: a retry is a call like any other.
-            const auto now = clock::now();
-            const auto when = pacer_.reserve(now);
-            if (when <= now) return send(j, slot);
-            wait_then(slot, when - now, [this, j, slot] { send(j, slot); });
-        });
+        // After the wait, a retry goes through pacing like any other call.
+        wait_then(j, slot, wait, [this, j, slot] { paced_send(j, slot); });
     }
 
     void split(Job *j, size_t slot) {
@@ -279,43 +337,45 @@ private:
         const size_t mid = j->first + j->size() / 2;
         for (auto [first, last] : {std::pair{mid, j->last}, std::pair{j->first, mid}}) {
             Job &h = jobs_.emplace_back();
+            h.batch = j->batch;
             h.p = j->p;
             h.first = first;
             h.last = last;
-            h.owned_body = (*payloads_)[j->p].slice(first, last).body;
+            h.owned_body = (*j->batch->payloads)[j->p].slice(first, last).body;
             h.body = h.owned_body;
             h.started = j->started;
             queue_.push_front(&h);
+            ++j->batch->open_jobs;
         }
-        release(slot, nullptr);
+        end_job(j, slot);
     }
 
     void complete(Job *j, size_t slot, std::vector<EventOutcome> outcomes) {
-        auto &dst = report_->outcomes[j->p];
-        size_t sent_ok = 0;
+        auto &dst = j->batch->report->outcomes[j->p];
+        size_t ok = 0;
         for (size_t i = 0; i < outcomes.size(); ++i) {
-            sent_ok += outcomes[i].status == SP_RECORD_OK;
+            ok += outcomes[i].status == SP_RECORD_OK;
             dst[j->first + i] = std::move(outcomes[i]);
         }
-        host_services().metric("pinterest.events_processed", static_cast<double>(sent_ok));
-        release(slot, nullptr);
+        host_services().metric("pinterest.events_processed", static_cast<double>(ok));
+        end_job(j, slot);
     }
 
     void reject_all(Job *j, size_t slot, const std::string &message) {
         host_services().log(SP_LOG_WARN, message);
         fill(j, SP_RECORD_REJECTED, SP_ERR_DATA, message);
-        release(slot, nullptr);
+        end_job(j, slot);
     }
 
     void fill(Job *j, sp_record_status status, sp_error_category category, const std::string &message) {
-        auto &dst = report_->outcomes[j->p];
+        auto &dst = j->batch->report->outcomes[j->p];
         for (size_t i = j->first; i < j->last; ++i) dst[i] = {status, category, 0, message};
     }
 
     void set_fatal(sp_error_category category, const std::string &message) {
-        if (report_->fatal_category != SP_ERR_NONE) return;
-        report_->fatal_category = category;
-        report_->fatal_message = message;
+        if (fatal_category_ != SP_ERR_NONE) return;
+        fatal_category_ = category;
+        fatal_message_ = message;
         host_services().log(SP_LOG_ERROR, message);
     }
 
@@ -324,38 +384,45 @@ private:
         set_fatal(category, message);
         stopping_ = true;
         for (auto &t : slot_timers_) t.cancel();
-        release(slot, j);
+        end_job(j, slot);
     }
 
-    // Every outcome that is still the default RETRY without a reason gets one.
-    void finish_all(const std::string &reason) {
-        for (auto &per_payload : report_->outcomes)
-            for (auto &o : per_payload)
-                if (o.status == SP_RECORD_RETRY && o.message.empty()) {
-                    o.category = report_->fatal_category != SP_ERR_NONE ? report_->fatal_category : SP_ERR_TRANSIENT;
-                    o.message = reason;
-                }
+    void stop_everything() {
+        stopping_ = true;
+        client_.cancel_all();
+        for (auto &t : slot_timers_) t.cancel();
+        drop_queue();
     }
 
     void watch_cancellation() {
+        watching_ = true;
         cancel_poll_.expires_after(std::chrono::milliseconds(100));
         cancel_poll_.async_wait([this](boost::system::error_code ec) {
-            if (ec) return;
+            watching_ = false;
+            if (ec || batches_.empty()) return;
             if (host_services().cancelled()) {
-                host_services().log(SP_LOG_INFO, "cancelled: stopping after the requests in flight");
-                stopping_ = true;
-                client_.cancel_all();
-                for (auto &t : slot_timers_) t.cancel();
-                return;
+                host_services().log(SP_LOG_INFO, "cancelled: stopping the requests in flight");
+                return stop_everything();
             }
             watch_cancellation();
         });
+    }
+
+    // Request latency as a histogram the host can read back from its metrics
+    // ("pinterest.request_ms.le_<bound>" counts requests that took at most <bound> ms).
+    void record_latency(clock::duration d) {
+        static constexpr int kBounds[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 30000, 60000};
+        const auto ms = std::chrono::duration_cast<std::chrono::microseconds>(d).count() / 1000.0;
+        for (int b : kBounds)
+            if (ms <= b) return host_services().metric(("pinterest.request_ms.le_" + std::to_string(b)).c_str(), 1);
+        host_services().metric("pinterest.request_ms.le_inf", 1);
     }
 
     HostServices host_services() const { return HostServices(host_); }
 
     const sp_host *host_;
     net::io_context ioc_{1};
+    net::executor_work_guard<net::io_context::executor_type> work_{ioc_.get_executor()};
     HttpsClient client_;
     Pacer pacer_;
     RetryPolicy policy_;
@@ -364,16 +431,16 @@ private:
     uint64_t token_generation_ = 0;
     std::vector<net::steady_timer> slot_timers_;
     net::steady_timer cancel_poll_;
-    bool closed_ = false;
+    std::atomic<bool> closed_{false};
+    std::thread thread_;
 
-    // State of the current deliver() call.
-    const std::vector<Payload> *payloads_ = nullptr;
-    DeliveryReport *report_ = nullptr;
-    std::list<Job> jobs_;  // stable addresses
+    std::list<Batch> batches_;  // stable addresses
+    std::list<Job> jobs_;
     std::deque<Job *> queue_;
     std::vector<size_t> idle_;
-    size_t in_flight_ = 0;
-    bool stopping_ = false;
+    bool stopping_ = false, watching_ = false;
+    sp_error_category fatal_category_ = SP_ERR_NONE;
+    std::string fatal_message_;
 };
 
 }  // namespace
