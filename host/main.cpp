@@ -1,5 +1,6 @@
 // synchost: the reference sync host. Loads destination plugins through the syncplugin C ABI and
 // drives syncs from model queries. See README.md for every command.
+#include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "exit_codes.hpp"
 
@@ -46,6 +47,9 @@ int main(int argc, char **argv) {
     }
     try {
         return it->second(Argv(argv + 2, argv + argc));
+    } catch (const HelpRequested &h) {
+        std::cout << h.text;
+        return kExitOk;
     } catch (const CliError &e) {
         std::cerr << "synchost " << argv[1] << ": " << e.what() << "\n";
         return e.code();

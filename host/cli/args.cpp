@@ -8,7 +8,7 @@
 
 namespace synchost {
 
-Args::Args(const std::vector<std::string> &argv, const std::vector<FlagSpec> &spec) {
+Args::Args(const std::vector<std::string> &argv, const std::vector<FlagSpec> &spec, const std::string &usage) {
     auto find = [&](const std::string &name) -> const FlagSpec * {
         for (const auto &s : spec)
             if (s.name == name) return &s;
@@ -27,6 +27,7 @@ Args::Args(const std::vector<std::string> &argv, const std::vector<FlagSpec> &sp
             only_positionals = true;
             continue;
         }
+        if (a == "--help" && find("help") == nullptr) throw HelpRequested{usage + "\n" + flags_help(spec)};
         std::string name = a.substr(2), value;
         const size_t eq = name.find('=');
         const bool inline_value = eq != std::string::npos;

@@ -15,10 +15,16 @@ struct FlagSpec {
     std::string value_name = "VALUE";
 };
 
+// Thrown when the arguments contain --help: `text` is the usage and the flags, for stdout.
+struct HelpRequested {
+    std::string text;
+};
+
 class Args {
 public:
-    // Throws CliError(kExitConfig) on unknown flags or missing values.
-    Args(const std::vector<std::string> &argv, const std::vector<FlagSpec> &spec);
+    // Throws CliError(kExitConfig) on unknown flags or missing values, and HelpRequested (with
+    // `usage` and the flags) when --help is given and the spec does not handle it itself.
+    Args(const std::vector<std::string> &argv, const std::vector<FlagSpec> &spec, const std::string &usage = "");
 
     bool has(const std::string &name) const { return values_.count(name) > 0; }
     std::string get(const std::string &name, const std::string &fallback = "") const;

@@ -21,7 +21,7 @@ int cmd_check(const Argv &argv) {
     std::vector<FlagSpec> spec = common_flags();
     spec.push_back({"json", false, "print the checks as JSON"});
     spec.push_back({"offline", false, "skip the checks that need the network"});
-    Args args(argv, spec);
+    Args args(argv, spec, "usage: synchost check SYNC.json [options]\n\nChecks, in order: the definition, the plugin and its modes, the mapping, the source query, the credentials, then the destination itself (read-only).");
     if (args.positional().size() != 1) throw CliError(kExitConfig, "usage: synchost check SYNC.json [options]");
     const bool json = args.has("json");
     boost::json::array checks;

@@ -52,7 +52,7 @@ spmanifest::Manifest capabilities_of(const CatalogEntry &c) {
 
 int cmd_plugins(const Argv &argv) {
     const std::vector<FlagSpec> spec{kPluginPath, kJson};
-    Args args(argv, spec);
+    Args args(argv, spec, "usage: synchost plugins [--json] [--plugin-path DIRS]\n\nLists plugins found on the plugin path, reading manifests without loading code.");
     const auto dirs = plugin_search_path(args.get("plugin-path"));
     const auto all = discover_plugins(dirs);
     json::array out;
@@ -93,7 +93,7 @@ int cmd_plugins(const Argv &argv) {
 
 int cmd_describe(const Argv &argv) {
     const std::vector<FlagSpec> spec{kPluginPath, kJson};
-    Args args(argv, spec);
+    Args args(argv, spec, "usage: synchost describe PLUGIN [--json] [--plugin-path DIRS]\n\nEverything a plugin declares: modes, features, auth, config, destination fields, required mapping.");
     if (args.positional().size() != 1)
         throw CliError(kExitConfig, "usage: synchost describe PLUGIN [--json] [--plugin-path DIRS]");
     const CatalogEntry entry = find_plugin(args.positional()[0], plugin_search_path(args.get("plugin-path")));

@@ -31,7 +31,7 @@ int cmd_status(const Argv &argv) {
     std::vector<FlagSpec> spec = common_flags();
     spec.push_back({"json", false, "print JSON"});
     spec.push_back({"runs", true, "how many recent runs to show (default 5)", "N"});
-    Args args(argv, spec);
+    Args args(argv, spec, "usage: synchost status SYNC.json [options]\n\nRecent runs, delivered/rejected/pending counts, and the most common rejection reasons.");
     if (args.positional().size() != 1) throw CliError(kExitConfig, "usage: synchost status SYNC.json [--json]");
     const SyncDefinition def = load_definition(args.positional()[0]);
     const auto dir = state_dir(args);

@@ -66,7 +66,7 @@ int cmd_sync(const Argv &argv) {
         {"json", false, "print a JSON summary on stdout"},
         {"quiet", false, "no progress output"},
     });
-    Args args(argv, spec);
+    Args args(argv, spec, "usage: synchost sync SYNC.json [options]\n\nRuns the sync: sends rows not yet delivered (insert) or members new since the last run (audience add), checkpointing after each acknowledged batch.");
     if (args.positional().size() != 1) throw CliError(kExitConfig, "usage: synchost sync SYNC.json [options]");
     auto session = Session::load(args, args.positional()[0]);
     Logger &log = session->log;
