@@ -5,10 +5,20 @@
 namespace pcapi {
 
 void EncodedBatch::clear() {
+    for (auto &p : payloads) spare_.push_back(std::move(p));
     payloads.clear();
     records.clear();
     ids.clear();
     messages.clear();
+}
+
+Payload &EncodedBatch::new_payload() {
+    if (spare_.empty()) return payloads.emplace_back();
+    Payload &p = payloads.emplace_back(std::move(spare_.back()));
+    spare_.pop_back();
+    p.body.clear();
+    p.items.clear();
+    return p;
 }
 
 Pipeline::Pipeline(Mapping mapping, PipelineOptions options, size_t max_events, size_t max_bytes)
@@ -48,7 +58,7 @@ void Pipeline::encode(const sp_batch &batch, int64_t now_s, EncodedBatch &out) {
 void Pipeline::add_event(EncodedBatch &out, uint32_t record) {
     Payload *p = out.payloads.empty() ? nullptr : &out.payloads.back();
     if (p == nullptr || p->items.size() >= max_events_ || p->body.size() + 1 + event_.size() + Payload::suffix.size() > max_bytes_) {
-        p = &out.payloads.emplace_back();
+        p = &out.new_payload();
         p->body.reserve(std::min(max_bytes_, max_events_ * (event_.size() + 1) + 64));
         p->body.append(Payload::prefix);
     } else {

@@ -31,7 +31,13 @@ struct EncodedBatch {
     std::string_view event_id(uint32_t r) const {
         return std::string_view(ids).substr(records[r].id_begin, records[r].id_len);
     }
+    // Empties the batch but keeps its buffers (request bodies are hundreds of KB each: reusing
+    // them avoids page faults and copies on every batch).
     void clear();
+    Payload &new_payload();
+
+private:
+    std::vector<Payload> spare_;
 };
 
 class Pipeline {

@@ -131,10 +131,18 @@ sp_status Instance::submit(const sp_batch &batch, sp_error **err) {
     if (in_flight_.size() >= kMaxPending)
         return sp::fail(err, SP_ERR_INTERNAL, "collect a batch before submitting more than " +
                                                   std::to_string(kMaxPending));
-    auto f = std::make_unique<InFlight>();
+    std::unique_ptr<InFlight> f;
+    if (spare_.empty()) {
+        f = std::make_unique<InFlight>();
+    } else {
+        f = std::move(spare_.back());
+        spare_.pop_back();
+        f->done = false;
+    }
     try {
         pipeline_->encode(batch, now_unix_seconds(), f->encoded);
     } catch (const sp::failure &e) {
+        spare_.push_back(std::move(f));
         return sp::fail(err, e.category(), e.what(), e.code());
     }
     InFlight *raw = f.get();
@@ -159,6 +167,7 @@ sp_status Instance::collect(sp_write_result &out, sp_error **err) {
             return sp::fail(err, SP_ERR_INTERNAL, "collect with nothing submitted");
         }
         cv_.wait(lock, [this] { return in_flight_.front()->done; });
+        if (collected_) spare_.push_back(std::move(collected_));
         collected_ = std::move(in_flight_.front());
         in_flight_.pop_front();
     }

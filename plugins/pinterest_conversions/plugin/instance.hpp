@@ -66,6 +66,7 @@ private:
     std::condition_variable cv_;
     std::deque<std::unique_ptr<InFlight>> in_flight_;
     std::unique_ptr<InFlight> collected_;  // the last collected batch (its bodies back dry runs)
+    std::vector<std::unique_ptr<InFlight>> spare_;  // collected batches, reused with their buffers
 
     std::vector<sp_record_result> results_;
     std::vector<std::string> messages_;  // result messages for the published batch
