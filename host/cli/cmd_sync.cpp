@@ -104,7 +104,11 @@ int cmd_sync(const Argv &argv) {
     const RunOutcome r = run_sync(def, session->plugin, *state, services, log, progress, opt, g_stop);
 
     if (args.has("json")) {
-        std::cout << boost::json::serialize(summary_json(def, r)) << "\n";
+        boost::json::object j = summary_json(def, r);
+        boost::json::object metrics;  // what the plugin reported through the host's metrics slot
+        for (const auto &[name, value] : services.metrics()) metrics[name] = value;
+        j["metrics"] = std::move(metrics);
+        std::cout << boost::json::serialize(j) << "\n";
     } else {
         const RunSummary &s = r.summary;
         log.info("run " + std::to_string(s.id) + " " + s.status + ": read " + std::to_string(s.rows_read) + ", skipped " +

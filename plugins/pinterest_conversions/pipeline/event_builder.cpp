@@ -67,8 +67,8 @@ bool is_null(const sp_value &v) { return v.type == SP_VALUE_NULL; }
 }  // namespace
 
 void derive_event_id(Sha256 &sha, std::string_view sync_id, std::string_view record_key, char out[kEventIdLength]) {
-    std::string material;
-    material.reserve(sync_id.size() + record_key.size() + 16);
+    thread_local std::string material;  // reused: this runs for every row without an event_id
+    material.clear();
     material.append("pcapi-event/1\n").append(sync_id).push_back('\n');
     material.append(record_key);
     char hex[64];
@@ -229,14 +229,18 @@ bool EventBuilder::user_data(const Mapping &m, const sp_batch &b, uint32_t r, st
         has_em = has_em || hk.raw == Field::email;
         has_maids = has_maids || hk.raw == Field::maids;
         key(out, hk.api_key, first);
-        out.push_back('[');
+        // ["h1","h2"]: 67 bytes per hash, written in place.
+        const size_t at = out.size();
+        out.resize(at + 1 + hashes_.size() * 67);
+        char *p = out.data() + at;
+        *p++ = '[';
         for (size_t i = 0; i < hashes_.size(); ++i) {
-            if (i) out.push_back(',');
-            out.push_back('"');
-            out.append(hashes_[i].data(), 64);
-            out.push_back('"');
+            *p++ = '"';
+            std::memcpy(p, hashes_[i].data(), 64);
+            p += 64;
+            *p++ = '"';
+            *p++ = i + 1 < hashes_.size() ? ',' : ']';
         }
-        out.push_back(']');
     }
 
     bool has_ip = false, has_ua = false;
