@@ -103,3 +103,49 @@ Register dry_run("write.dry_run_bodies", "a dry run prepares request bodies and 
 
 }  // namespace
 }  // namespace harness
+
+namespace harness {
+namespace {
+
+Register pipelined("write.pipelined", "sp.pipelined_write/1: batches collected in submission order, max_pending enforced",
+                   [](const Options &o) {
+    Fixture f(o);
+    auto ext = static_cast<const sp_ext_pipelined_write *>(
+        f.entry.get_extension ? f.entry.get_extension(SP_EXT_PIPELINED_WRITE) : nullptr);
+    if (ext == nullptr) skip("plugin has no " SP_EXT_PIPELINED_WRITE " extension");
+    expect(ext->struct_size >= sizeof(sp_ext_pipelined_write) && ext->submit && ext->collect && ext->max_pending >= 1,
+           "extension table incomplete");
+    Config c(o.config);
+    Mapping m(o.mapping);
+    sp_instance *inst = f.open_good(c, m);
+    std::vector<size_t> sizes;
+    for (uint32_t i = 0; i < ext->max_pending; ++i) {
+        Batch b = f.sample_batch(3 + i * 5);  // distinct sizes identify the batches
+        sp_error *err = nullptr;
+        expect(ext->submit(inst, b.get(), &err) == SP_OK, "submit failed: " + take(f.entry, err).message);
+        sizes.push_back(3 + i * 5);
+    }
+    Batch extra = f.sample_batch(1);
+    sp_error *err = nullptr;
+    expect(ext->submit(inst, extra.get(), &err) != SP_OK, "submit beyond max_pending was accepted");
+    take(f.entry, err);
+    for (size_t want : sizes) {
+        sp_write_result wr{};
+        wr.struct_size = sizeof wr;
+        err = nullptr;
+        expect(ext->collect(inst, &wr, &err) == SP_OK, "collect failed: " + take(f.entry, err).message);
+        expect(wr.record_count == want, "collected a batch of " + std::to_string(wr.record_count) + " records, expected " +
+                                            std::to_string(want) + " (submission order)");
+    }
+    sp_write_result wr{};
+    wr.struct_size = sizeof wr;
+    err = nullptr;
+    expect(ext->collect(inst, &wr, &err) != SP_OK, "collect with nothing submitted succeeded");
+    take(f.entry, err);
+    err = nullptr;
+    expect(f.entry.flush(inst, &err) == SP_OK, "flush after collecting everything failed");
+    f.entry.destroy(inst);
+});
+
+}  // namespace
+}  // namespace harness
