@@ -37,23 +37,48 @@ bool key_text(const sp_value &v, std::string &out) {
     }
 }
 
-uint64_t row_hash(const std::vector<sp_value> &cells, const std::vector<size_t> &columns) {
-    uint64_t h = 1469598103934665603ull;
-    auto mix = [&h](const void *data, size_t n) {
+namespace {
+
+// A fast 64-bit hash, eight bytes at a time (multiply-rotate, as in FxHash). Not cryptographic:
+// it only tells whether a rejected row's content changed since it was rejected.
+struct Hasher {
+    uint64_t h = 0x243f6a8885a308d3ull;
+    void word(uint64_t w) { h = (((h << 5) | (h >> 59)) ^ w) * 0x517cc1b727220a95ull; }
+    void bytes(const void *data, size_t n) {
         const auto *p = static_cast<const unsigned char *>(data);
-        for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
-    };
+        for (; n >= 8; n -= 8, p += 8) {
+            uint64_t w;
+            std::memcpy(&w, p, 8);
+            word(w);
+        }
+        uint64_t tail = 0;
+        std::memcpy(&tail, p, n);
+        word(tail ^ (static_cast<uint64_t>(n) << 56));
+    }
+};
+
+}  // namespace
+
+uint64_t row_hash(const std::vector<sp_value> &cells, const std::vector<size_t> &columns) {
+    Hasher hs;
     for (size_t c : columns) {
         const sp_value &v = cells[c];
-        mix(&v.type, sizeof v.type);
+        hs.word((static_cast<uint64_t>(v.type) << 32) | v.len);
         if (v.type == SP_VALUE_TEXT || v.type == SP_VALUE_BLOB) {
-            mix(&v.len, sizeof v.len);
-            if (v.len) mix(v.as.text, v.len);
+            if (v.len) hs.bytes(v.as.text, v.len);
         } else if (v.type != SP_VALUE_NULL) {
-            mix(&v.as.i, sizeof v.as.i);
+            uint64_t w;
+            std::memcpy(&w, &v.as, sizeof w);
+            hs.word(w);
         }
     }
-    return h;
+    return hs.h;
+}
+
+uint64_t key_hash(std::string_view key) {
+    Hasher hs;
+    hs.bytes(key.data(), key.size());
+    return hs.h;
 }
 
 std::string display_key(const std::string &key) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace synchost {
@@ -14,8 +15,11 @@ namespace synchost {
 // Returns false for NULL (a per-row error: the row cannot be tracked).
 bool key_text(const sp_value &v, std::string &out);
 
-// FNV-1a over the types and bytes of the cells at `columns`.
+// A content hash over the types and bytes of the cells at `columns`.
 uint64_t row_hash(const std::vector<sp_value> &cells, const std::vector<size_t> &columns);
+
+// A hash of a key, for in-memory duplicate detection (confirmed by comparing the keys).
+uint64_t key_hash(std::string_view key);
 
 // A key as shown to people: keys that look like an email address are masked, since `status`
 // output must not print raw personal data.

@@ -187,14 +187,11 @@ private:
     // Whether to send this row; builds the record key (the plugin's event-id seed) when so.
     bool decide(const std::string &pk, const std::vector<sp_value> &cells, std::string &record_key) {
         // Keys of rows sent but not yet checkpointed; earlier ones are found in the state.
-        if (!unsettled_pks_.insert(pk).second) {
+        if (unsettled(pk)) {
             row_error(pk, "duplicate primary key in the query result; only its first row is sent");
             return false;
         }
-        auto skip = [&] {
-            unsettled_pks_.erase(pk);
-            return false;
-        };
+        auto skip = [] { return false; };
         const uint64_t hash = row_hash(cells, hashed_);
         bool rejoin = false;
         record_key = pk;
@@ -221,7 +218,25 @@ private:
             }
         }
         pending_.push_back({pk, hash, rejoin});
+        unsettled_.insert(key_hash(pk));
         return true;
+    }
+
+    void settle_key(const std::string &pk) {
+        auto it = unsettled_.find(key_hash(pk));
+        if (it != unsettled_.end()) unsettled_.erase(it);  // one, not every key with this hash
+    }
+
+    // Whether `pk` is in a batch sent but not yet checkpointed. The hash set answers "no" at
+    // once; a hash hit is confirmed against the keys themselves.
+    bool unsettled(const std::string &pk) const {
+        if (!unsettled_.count(key_hash(pk))) return false;
+        for (const auto &p : pending_)
+            if (p.pk == pk) return true;
+        for (const auto &batch : submitted_)
+            for (const auto &p : batch)
+                if (p.pk == pk) return true;
+        return false;
     }
 
     void row_error(const std::string &pk, const std::string &reason) {
@@ -240,7 +255,7 @@ private:
                 // Not taken: nothing of it was delivered; the rows go again next run.
                 PluginError e = take_error(*plugin_, err, "submit failed");
                 summary_.retry += b->record_count;
-                for (const auto &p : pending_) unsettled_pks_.erase(p.pk);
+                for (const auto &p : pending_) settle_key(p.pk);
                 reset_batch();
                 fatal_ = true;
                 fail(exit_code_for(e.category), e.message);
@@ -288,7 +303,7 @@ private:
                                      std::to_string(rows.size()) + " records");
         record_results(wr, rows);
         if (!opt_.dry_run) state_.commit(summary_, row_updates_, member_updates_, row_errors_);
-        for (const auto &p : rows) unsettled_pks_.erase(p.pk);
+        for (const auto &p : rows) settle_key(p.pk);
         row_updates_.clear();
         member_updates_.clear();
         row_errors_.clear();
@@ -389,7 +404,7 @@ private:
     const sp_ext_pipelined_write *pipelined_ = nullptr;
     std::vector<Pending> pending_;                 // rows of the batch being built
     std::deque<std::vector<Pending>> submitted_;   // rows of batches submitted, not yet collected
-    std::unordered_set<std::string> unsettled_pks_;
+    std::unordered_multiset<uint64_t> unsettled_;  // key hashes of unsettled rows
     std::vector<RowUpdate> row_updates_;
     std::vector<MemberUpdate> member_updates_;
     std::vector<RowError> row_errors_;
