@@ -21,7 +21,9 @@ CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS rows(
   pk TEXT PRIMARY KEY, state INTEGER NOT NULL, hash INTEGER, event_id TEXT,
   reason TEXT, field TEXT, run_id INTEGER, updated_at INTEGER) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS rows_by_state ON rows(state, reason);
+-- Only rejected rows are looked up by reason (status); indexing the rest would double the cost
+-- of every checkpoint.
+CREATE INDEX IF NOT EXISTS rows_rejected ON rows(reason) WHERE state = 2;
 CREATE TABLE IF NOT EXISTS members(
   pk TEXT PRIMARY KEY, active INTEGER NOT NULL, generation INTEGER NOT NULL,
   joined_run INTEGER, seen_run INTEGER, departed_run INTEGER) WITHOUT ROWID;
@@ -73,7 +75,8 @@ struct StateStore::Impl {
         upsert_row = db.prepare(
             "INSERT INTO rows(pk, state, hash, event_id, reason, field, run_id, updated_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8) "
             "ON CONFLICT(pk) DO UPDATE SET state=excluded.state, hash=excluded.hash, event_id=excluded.event_id, "
-            "reason=excluded.reason, field=excluded.field, run_id=excluded.run_id, updated_at=excluded.updated_at");
+            "reason=excluded.reason, field=excluded.field, run_id=excluded.run_id, updated_at=excluded.updated_at "
+            "WHERE rows.run_id != excluded.run_id");
         member_add = db.prepare(
             "INSERT INTO members(pk, active, generation, joined_run, seen_run) VALUES(?1, 1, 1, ?2, ?2) "
             "ON CONFLICT(pk) DO UPDATE SET active=1, generation=generation+1, joined_run=?2, seen_run=?2, departed_run=NULL");
@@ -167,11 +170,14 @@ RunSummary StateStore::begin_run(const std::string &mode, bool dry_run) {
     return r;
 }
 
-void StateStore::commit(const RunSummary &run, const std::vector<RowUpdate> &rows,
-                        const std::vector<MemberUpdate> &members, const std::vector<RowError> &errors) {
+std::vector<size_t> StateStore::commit(const RunSummary &run, const std::vector<RowUpdate> &rows,
+                                            const std::vector<MemberUpdate> &members,
+                                            const std::vector<RowError> &errors) {
     impl_->open_tx();
     const int64_t now = now_s();
-    for (const auto &u : rows) {
+    std::vector<size_t> repeated;
+    for (size_t i = 0; i < rows.size(); ++i) {
+        const RowUpdate &u = rows[i];
         Stmt &s = impl_->upsert_row;
         s.bind(1, u.pk).bind(2, static_cast<int64_t>(u.state)).bind(3, static_cast<int64_t>(u.hash)).bind(4, u.event_id);
         if (u.reason.empty()) s.bind_null(5);
@@ -180,6 +186,7 @@ void StateStore::commit(const RunSummary &run, const std::vector<RowUpdate> &row
         else s.bind(6, u.field);
         s.bind(7, run.id).bind(8, now);
         s.run();
+        if (impl_->db.changes() == 0) repeated.push_back(i);  // already written by this run
     }
     for (const auto &m : members) {
         Stmt &s = m.added ? impl_->member_add : impl_->member_seen;
@@ -199,6 +206,7 @@ void StateStore::commit(const RunSummary &run, const std::vector<RowUpdate> &row
     }
     impl_->write_run(run);
     impl_->commit_tx();
+    return repeated;
 }
 
 void StateStore::finish_run(const RunSummary &run) {
@@ -226,6 +234,12 @@ uint64_t StateStore::forget_delivered() {
     impl_->db.exec("DELETE FROM members");
     tx.commit();
     return n;
+}
+
+bool StateStore::has_rows() {
+    Stmt q = impl_->db.prepare("SELECT EXISTS(SELECT 1 FROM rows) OR EXISTS(SELECT 1 FROM members)");
+    q.step();
+    return q.integer(0) != 0;
 }
 
 StateCounts StateStore::counts() {

@@ -80,13 +80,17 @@ public:
 
     const std::filesystem::path &file() const;
 
+    // False when nothing was ever recorded: a first run can skip per-row lookups.
+    bool has_rows();
     std::optional<KnownRow> lookup(std::string_view pk);
     std::optional<MemberState> member(std::string_view pk);
 
     RunSummary begin_run(const std::string &mode, bool dry_run);
     // One acknowledged batch: row and member updates, row errors and the run's progress, atomically.
-    void commit(const RunSummary &run, const std::vector<RowUpdate> &rows, const std::vector<MemberUpdate> &members,
-                const std::vector<RowError> &errors);
+    // Returns the indexes (into `rows`) of rows this run had already written: a primary key
+    // repeated in the query result, seen too late to skip; its first outcome is kept.
+    std::vector<size_t> commit(const RunSummary &run, const std::vector<RowUpdate> &rows,
+                                    const std::vector<MemberUpdate> &members, const std::vector<RowError> &errors);
     void finish_run(const RunSummary &run);
 
     // Audience: members not seen by run `run_id` depart (no event is sent). Returns how many.

@@ -149,6 +149,9 @@ private:
                                   : plugin_->descriptor().recommended_batch_records
                                       ? plugin_->descriptor().recommended_batch_records
                                       : 1000;
+        // A first run (empty state) needs no per-row lookups: nothing was delivered before, and
+        // keys repeated within this run are caught when their row is checkpointed.
+        lookups_ = state_.has_rows();
         std::vector<sp_value> cells;
         std::string pk, record_key;
         while (!stopping() && source_->next(cells)) {
@@ -196,7 +199,7 @@ private:
         bool rejoin = false;
         record_key = pk;
         if (def_.audience) {
-            std::optional<MemberState> m = state_.member(pk);
+            std::optional<MemberState> m = lookups_ ? state_.member(pk) : std::nullopt;
             if (m && m->active) {
                 member_updates_.push_back({pk, false});  // still a member: seen this run
                 ++summary_.skipped;
@@ -206,7 +209,7 @@ private:
             // A returning member is a new event: its id is seeded with the membership generation.
             record_key = pk + "#" + std::to_string(m ? m->generation + 1 : 1);
         }
-        if (std::optional<KnownRow> k = state_.lookup(pk)) {
+        if (std::optional<KnownRow> k = lookups_ ? state_.lookup(pk) : std::nullopt) {
             if (k->run_id == summary_.id && !opt_.dry_run) {
                 row_error(pk, "duplicate primary key in the query result; only its first row is sent");
                 return skip();
@@ -302,11 +305,25 @@ private:
             throw std::runtime_error("plugin returned " + std::to_string(wr.record_count) + " results for " +
                                      std::to_string(rows.size()) + " records");
         record_results(wr, rows);
-        if (!opt_.dry_run) state_.commit(summary_, row_updates_, member_updates_, row_errors_);
+        std::vector<size_t> repeated;
+        if (!opt_.dry_run) repeated = state_.commit(summary_, row_updates_, member_updates_, row_errors_);
+        std::vector<std::string> repeated_keys;
+        for (size_t i : repeated) {
+            // Sent again with the same event id, which Pinterest deduplicates; its first outcome
+            // stands, and the repeat is reported as what it is.
+            const RowUpdate &u = row_updates_[i];
+            --(u.state == RowState::delivered ? summary_.delivered
+               : u.state == RowState::rejected ? summary_.rejected
+                                                : summary_.retry);
+            repeated_keys.push_back(u.pk);
+        }
         for (const auto &p : rows) settle_key(p.pk);
         row_updates_.clear();
         member_updates_.clear();
         row_errors_.clear();
+        for (const auto &pk : repeated_keys)  // recorded with the next checkpoint
+            row_error(pk, "duplicate primary key in the query result; its first row was sent, and the repeat "
+                          "carried the same event id");
         progress_.update(counts());
         if (failure.category != SP_ERR_NONE) {
             fatal_ = true;
@@ -409,7 +426,7 @@ private:
     std::vector<MemberUpdate> member_updates_;
     std::vector<RowError> row_errors_;
     RunSummary summary_;
-    bool fatal_ = false, interrupted_ = false;
+    bool fatal_ = false, interrupted_ = false, lookups_ = true;
     int exit_code_ = kExitOk;
     std::string error_;
 };

@@ -138,6 +138,28 @@ TEST(SyncE2E, FirstRunSendsAllValidRowsSecondRunSendsNoneNewRowsGoNext) {
     EXPECT_EQ(summary(r4).at("delivered").as_int64(), 1);
 }
 
+TEST(SyncE2E, DuplicateAndNullKeysAreRowErrorsNotCrashes) {
+    Workspace w;
+    w.add_orders(1, 400);
+    // A view repeats some orders far apart (beyond the batches in flight) and adds a NULL key.
+    w.sql("CREATE VIEW dup AS SELECT * FROM orders UNION ALL SELECT * FROM orders WHERE order_id IN ('o7', 'o8') "
+          "UNION ALL SELECT NULL, 'checkout', created_at, email, total FROM orders WHERE order_id = 'o9';");
+    w.write_sync("orders", R"("mode": "insert", "batch_size": 25)", "SELECT * FROM dup", kOrderMapping);
+    CommandResult r = w.synchost({"sync", "orders.json", "--json"});
+    ASSERT_EQ(r.exit_code, 1) << r.err;
+    auto s = summary(r);
+    EXPECT_EQ(s.at("row_errors").as_int64(), 3);
+    EXPECT_EQ(s.at("delivered").as_int64(), 392);
+    EXPECT_EQ(w.stat("distinct_event_ids"), 392);
+    CommandResult st = w.synchost({"status", "orders.json"});
+    EXPECT_NE(st.out.find("duplicate primary key"), std::string::npos) << st.out;
+    EXPECT_NE(st.out.find("is NULL"), std::string::npos) << st.out;
+    // The second run sends nothing: every key, repeated or not, was delivered before.
+    CommandResult r2 = w.synchost({"sync", "orders.json", "--json"});
+    EXPECT_EQ(summary(r2).at("sent").as_int64(), 0);
+    EXPECT_EQ(summary(r2).at("row_errors").as_int64(), 1);  // the NULL key
+}
+
 TEST(SyncE2E, RejectedRowsAppearInStatusWithReasonsAndNoRawPii) {
     Workspace w;
     w.add_orders(1, 300);
