@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <thread>
 
 using test_support::Command;
@@ -335,4 +336,136 @@ TEST(SyncE2E, CheckReportsEachProblemDistinctly) {
     auto tag = with_account("549755885175", "\"conversion_tag_id\": \"777\"");
     EXPECT_EQ(tag.exit_code, 2);
     EXPECT_NE(tag.out.find("conversion tag 777 does not exist"), std::string::npos) << tag.out;
+}
+
+TEST(SyncE2E, LimitRetryRejectedFullResyncAndTestEvents) {
+    Workspace w;
+    w.add_orders(1, 200);
+    w.write_sync("orders", R"("mode": "insert")", "SELECT * FROM orders", kOrderMapping);
+    CommandResult limited = w.synchost({"sync", "orders.json", "--json", "--limit", "50"});
+    EXPECT_EQ(summary(limited).at("sent").as_int64(), 50);
+    CommandResult rest = w.synchost({"sync", "orders.json", "--json"});
+    EXPECT_EQ(summary(rest).at("sent").as_int64(), 150);
+    EXPECT_EQ(w.stat("distinct_event_ids"), 196);
+
+    // Rejected rows stay put unless asked: --retry-rejected sends the 4 again (and they fail again).
+    CommandResult retry = w.synchost({"sync", "orders.json", "--json", "--retry-rejected"});
+    EXPECT_EQ(summary(retry).at("sent").as_int64(), 4);
+    EXPECT_EQ(summary(retry).at("rejected").as_int64(), 4);
+
+    // --full-resync needs confirmation; with --yes everything goes again with the same event ids.
+    CommandResult refused = w.synchost({"sync", "orders.json", "--full-resync"});
+    EXPECT_EQ(refused.exit_code, 2);
+    EXPECT_NE(refused.err.find("--yes"), std::string::npos) << refused.err;
+    CommandResult full = w.synchost({"sync", "orders.json", "--json", "--full-resync", "--yes"});
+    EXPECT_EQ(summary(full).at("sent").as_int64(), 200);
+    EXPECT_EQ(w.stat("distinct_event_ids"), 196);  // same ids: Pinterest counts each event once
+
+    w.add_orders(201, 210);
+    CommandResult test = w.synchost({"sync", "orders.json", "--json", "--test-events"});
+    EXPECT_EQ(summary(test).at("sent").as_int64(), 10);
+    EXPECT_EQ(w.stat("test_events"), 10);
+    EXPECT_EQ(w.stat("distinct_event_ids"), 196);  // validated, not recorded
+}
+
+TEST(SyncE2E, CsvAndJsonlSources) {
+    Workspace w;
+    {
+        std::ofstream csv(w.dir() + "/orders.csv");
+        csv << "order_id,event_type,created_at,email,total\n";
+        for (int i = 1; i <= 30; ++i)
+            csv << "c" << i << ",checkout," << now_s() - 60 << ",\" Buyer" << i << "@Shop.example \"," << i << ".25\n";
+        std::ofstream jl(w.dir() + "/orders.jsonl");
+        for (int i = 1; i <= 20; ++i)
+            jl << R"({"order_id": "j)" << i << R"(", "event_type": "lead", "created_at": )" << now_s() - 60
+               << R"(, "email": "j)" << i << R"(@shop.example", "total": )" << i << "}\n";
+    }
+    for (const char *kind : {"csv", "jsonl"}) {
+        std::ofstream f(w.dir() + "/" + kind + ".json");
+        f << R"({"name": ")" << kind << R"(", "source": {"type": ")" << kind << R"(", "path": "orders.)" << kind
+          << R"("}, "primary_key": "order_id", "mode": "insert", "destination": {"plugin": "pinterest_conversions", "config": {"ad_account_id": "549755885175"}},)"
+          << R"( "credentials": {"token_env": "E2E_TOKEN"}, "mapping": )" << kOrderMapping << "}";
+    }
+    // The sandbox URL and CA come from the Workspace's generated definitions: reuse them.
+    w.write_sync("base", R"("mode": "insert")", "SELECT 1", kOrderMapping);
+    std::string base;
+    {
+        std::ifstream in(w.dir() + "/base.json");
+        std::stringstream ss;
+        ss << in.rdbuf();
+        base = ss.str();
+    }
+    const auto cfg_at = base.find("\"config\"");
+    const std::string config = base.substr(cfg_at, base.find("}}", cfg_at) - cfg_at + 1);
+    for (const char *kind : {"csv", "jsonl"}) {
+        std::string d;
+        {
+            std::ifstream in(w.dir() + "/" + kind + ".json");
+            std::stringstream ss;
+            ss << in.rdbuf();
+            d = ss.str();
+        }
+        const auto at = d.find("\"config\"");
+        d.replace(at, d.find("}}", at) - at + 1, config);
+        std::ofstream(w.dir() + "/" + kind + ".json") << d;
+        CommandResult r = w.synchost({"sync", std::string(kind) + ".json", "--json"});
+        ASSERT_EQ(r.exit_code, 0) << kind << ": " << r.err;
+    }
+    EXPECT_EQ(w.stat("distinct_event_ids"), 50);
+}
+
+TEST(SyncE2E, InterruptFinishesTheBatchInFlightAndResumes) {
+    Workspace w({"--latency-ms", "80"});
+    w.add_orders(1, 3000);
+    w.sql("UPDATE orders SET email = 'ok' || order_id || '@shop.example';");
+    w.write_sync("orders", R"("mode": "insert", "batch_size": 100)", "SELECT * FROM orders", kOrderMapping,
+                 ", \"max_in_flight\": 1");
+    auto c = w.start_synchost({"sync", "orders.json", "--json"});
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    c->signal(SIGINT);
+    CommandResult r = c->wait();
+    EXPECT_EQ(r.exit_code, 130) << r.err;
+    auto s = summary(r);
+    EXPECT_GT(s.at("delivered").as_int64(), 0);
+    EXPECT_LT(s.at("delivered").as_int64(), 3000);
+    EXPECT_EQ(s.at("retry").as_int64(), 0);  // the batch in flight was finished, not abandoned
+    CommandResult rest = w.synchost({"sync", "orders.json", "--json"});
+    EXPECT_EQ(rest.exit_code, 0);
+    EXPECT_EQ(summary(rest).at("sent").as_int64(), 3000 - s.at("delivered").as_int64());
+    EXPECT_EQ(w.stat("distinct_event_ids"), 3000);
+    EXPECT_EQ(w.stat("duplicate_events"), 0);
+}
+
+TEST(SyncE2E, PostgresSourceAgainstARealServer) {
+    const char *pg = std::getenv("SYNCHOST_TEST_PG");
+    if (pg == nullptr || *pg == '\0') GTEST_SKIP() << "SYNCHOST_TEST_PG is not set (scripts/start-postgres.sh)";
+    Workspace w;
+    const std::string table = "e2e_orders_" + std::to_string(::getpid());
+    auto psql = [&](const std::string &sql) {
+        return Command::run({"/usr/bin/psql", pg, "-v", "ON_ERROR_STOP=1", "-qc", sql}, w.dir());
+    };
+    ASSERT_EQ(psql("CREATE TABLE " + table + "(order_id bigint PRIMARY KEY, event_type text, created_at bigint, "
+                   "email text, total numeric(10,2)); INSERT INTO " + table +
+                   " SELECT g, 'checkout', extract(epoch from now())::bigint - 60, 'pg' || g || '@shop.example', "
+                   "g * 1.5 FROM generate_series(1, 1500) g;")
+                  .exit_code,
+              0);
+    w.write_sync("pg", R"("mode": "insert")", "SELECT 1", kOrderMapping);
+    std::string d;
+    {
+        std::ifstream in(w.dir() + "/pg.json");
+        std::stringstream ss;
+        ss << in.rdbuf();
+        d = ss.str();
+    }
+    const auto at = d.find("\"source\"");
+    d.replace(at, d.find("},", at) - at + 1,
+              "\"source\": {\"type\": \"postgres\", \"connection_env\": \"E2E_PG\", \"query\": \"SELECT * FROM " + table + "\"}");
+    std::ofstream(w.dir() + "/pg.json") << d;
+    CommandResult r = Command::run({SYNCHOST_EXE, "sync", "pg.json", "--json", "--plugin-path", PLUGIN_DIR}, w.dir(),
+                                   {{"E2E_TOKEN", kToken}, {"E2E_PG", pg}});
+    psql("DROP TABLE " + table);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(summary(r).at("delivered").as_int64(), 1500);
+    EXPECT_EQ(w.stat("distinct_event_ids"), 1500);
 }
