@@ -39,11 +39,16 @@ bool key_text(const sp_value &v, std::string &out) {
 
 namespace {
 
-// A fast 64-bit hash, eight bytes at a time (multiply-rotate, as in FxHash). Not cryptographic:
-// it only tells whether a rejected row's content changed since it was rejected.
+// A fast 64-bit hash, eight bytes at a time: each word is multiplied in and folded down
+// (xor-shift), so differences in high bits reach the low ones; murmur's fmix64 finishes it. Not
+// cryptographic: it tells whether a rejected row's content changed, and speeds up duplicate checks
+// (which then compare the keys themselves).
 struct Hasher {
     uint64_t h = 0x243f6a8885a308d3ull;
-    void word(uint64_t w) { h = (((h << 5) | (h >> 59)) ^ w) * 0x517cc1b727220a95ull; }
+    void word(uint64_t w) {
+        h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+        h ^= h >> 32;
+    }
     void bytes(const void *data, size_t n) {
         const auto *p = static_cast<const unsigned char *>(data);
         for (; n >= 8; n -= 8, p += 8) {
@@ -54,6 +59,15 @@ struct Hasher {
         uint64_t tail = 0;
         std::memcpy(&tail, p, n);
         word(tail ^ (static_cast<uint64_t>(n) << 56));
+    }
+    uint64_t done() const {
+        uint64_t x = h;
+        x ^= x >> 33;
+        x *= 0xff51afd7ed558ccdull;
+        x ^= x >> 33;
+        x *= 0xc4ceb9fe1a85ec53ull;
+        x ^= x >> 33;
+        return x;
     }
 };
 
@@ -72,13 +86,13 @@ uint64_t row_hash(const std::vector<sp_value> &cells, const std::vector<size_t> 
             hs.word(w);
         }
     }
-    return hs.h;
+    return hs.done();
 }
 
 uint64_t key_hash(std::string_view key) {
     Hasher hs;
     hs.bytes(key.data(), key.size());
-    return hs.h;
+    return hs.done();
 }
 
 std::string display_key(const std::string &key) {
