@@ -179,7 +179,12 @@ std::vector<size_t> StateStore::commit(const RunSummary &run, const std::vector<
     for (size_t i = 0; i < rows.size(); ++i) {
         const RowUpdate &u = rows[i];
         Stmt &s = impl_->upsert_row;
-        s.bind(1, u.pk).bind(2, static_cast<int64_t>(u.state)).bind(3, static_cast<int64_t>(u.hash)).bind(4, u.event_id);
+        // A delivered row needs only its key and run: its event id is derived from the key, and
+        // its content hash matters only for rejected rows (resent when they change).
+        const bool delivered = u.state == RowState::delivered;
+        s.bind(1, u.pk).bind(2, static_cast<int64_t>(u.state));
+        if (delivered) s.bind_null(3).bind_null(4);
+        else s.bind(3, static_cast<int64_t>(u.hash)).bind(4, u.event_id);
         if (u.reason.empty()) s.bind_null(5);
         else s.bind(5, u.reason);
         if (u.field.empty()) s.bind_null(6);
