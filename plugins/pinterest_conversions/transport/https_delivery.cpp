@@ -72,7 +72,12 @@ public:
         thread_ = std::thread([this] { ioc_.run(); });
     }
 
-    ~HttpsDelivery() override { close(); }
+    ~HttpsDelivery() override {
+        try {
+            close();
+        } catch (...) {  // a destructor must not throw; close() only fails if the thread cannot join
+        }
+    }
 
     void start(const std::vector<Payload> &payloads, DeliveryReport &report, std::function<void()> done) override {
         report.reset(payloads);
@@ -222,7 +227,7 @@ private:
 
     // ---- answers -----------------------------------------------------------------------------
 
-    void on_response(Job *j, size_t slot, HttpResponse r) {
+    void on_response(Job *j, size_t slot, const HttpResponse &r) {
         const std::string rid = r.request_id.empty() ? "" : " (x-pinterest-rid " + r.request_id + ")";
         if (r.error == NetError::cancelled || stopping_) return end_job(j, slot);
         if (r.error == NetError::tls_verify)
