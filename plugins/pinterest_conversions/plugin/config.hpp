@@ -20,7 +20,7 @@ struct PluginConfig {
     int64_t event_time_max_future_seconds = 300;
     std::string api_base_url;  // https://host[:port], no trailing slash
     std::string ca_file;       // empty: system store only
-    int64_t max_in_flight = 8;
+    int64_t max_in_flight = 12;
     int64_t calls_per_minute = 5000;
     int64_t retry_max_elapsed_seconds = 600;
     int64_t retry_initial_backoff_ms = 1000;
