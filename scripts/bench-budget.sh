@@ -61,6 +61,11 @@ read -r steady n200 span < <(jq -r '
     | (($a[-1].t_ms - $a[0].t_ms) / 1000) as $span
     | (($ok | map(.events) | add) - ($ok[0].events)) as $ev
     | "\(if $span > 0 then $ev / $span else 0 end | floor) \($ok | length) \($span)"' "$BENCH_TMP/log.json")
+# Stalls: gaps between request arrivals longer than 2.5 pacing intervals, and the time they cost.
+interval_ms=$(awk -v r="$rate_limit" 'BEGIN { print 60000 / r }')
+read -r stalls stall_ms < <(jq -r '[.[] | select(.endpoint == "events") | .t_ms] | sort | . as $t
+    | [range(1; length) | $t[.] - $t[. - 1]] | map(select(. > 2.5 * '"$interval_ms"'))
+    | "\(length) \(map(. - '"$interval_ms"') | add // 0 | floor)"' "$BENCH_TMP/log.json")
 pct=$(awk -v r="$rate" -v c="$cap" 'BEGIN { printf "%.1f", 100 * r / c }')
 spct=$(awk -v r="$steady" -v c="$cap" 'BEGIN { printf "%.1f", 100 * r / c }')
 
@@ -68,6 +73,7 @@ echo "delivered $(fmt_int "$rows") events in $secs s"
 echo "whole run:    $(fmt_int "$rate") events/s = $pct% of the cap ($(fmt_int "$cap") events/s)"
 echo "steady state: $(fmt_int "$steady") events/s = $spct% of the cap ($n200 requests answered 200 over ${span} s of arrivals)"
 echo "outside steady state: $(awk -v w="$secs" -v s="$span" 'BEGIN { printf "%.2f", w - s }') s (start-up to the first request, and the last answers, of the $secs s run)"
+echo "stalls:       $stalls gaps between requests longer than $(awk -v i="$interval_ms" 'BEGIN { print 2.5 * i }') ms (2.5 pacing intervals), costing $(awk -v m="$stall_ms" 'BEGIN { printf "%.2f", m / 1000 }') s in all"
 echo "429 answers:  $limited; most concurrent requests seen by the sandbox: $max_conc"
 echo "sandbox stats: $stats"
 [ -z "${BUDGET_CONFIG:-}${BUDGET_DEF:-}" ] || echo "(an experiment with non-default settings: the target is judged on the defaults)"

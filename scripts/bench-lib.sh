@@ -116,9 +116,11 @@ bench_snapshot() {
         else
             dst=$BENCH_TMP/bin/$(basename "$src")
         fi
-        cp "$src" "$dst"
+        cp -p "$src" "$dst"
         printf -v "$var" '%s' "$dst"
+        echo "# $var: $src, built $(date -r "$src" '+%Y-%m-%d %H:%M:%S')"
     done
+    echo "# source tree: $(git -C "$BENCH_ROOT" rev-parse --short HEAD)$(git -C "$BENCH_ROOT" diff --quiet HEAD -- plugins plugin_api host support manifests tests/sandbox cmake CMakeLists.txt 2>/dev/null || echo ' + uncommitted changes')"
 }
 
 bench_need_cmd() {

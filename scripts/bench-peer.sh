@@ -56,7 +56,7 @@ for p in $(seq "$pairs"); do
         seg_rates+=("$a") our_rates+=("$b") ratios+=("$r")
     fi
 done
-med=$(median "${ratios[@]}")
+med=$(printf "%.1f" "$(median "${ratios[@]}")")
 lo=$(printf '%s\n' "${ratios[@]}" | sort -g | sed -n 1p)
 hi=$(printf '%s\n' "${ratios[@]}" | sort -g | sed -n '$p')
 echo "median: Segment $(fmt_int "$(median "${seg_rates[@]}")") rows/s, ours $(fmt_int "$(median "${our_rates[@]}")") events/s"

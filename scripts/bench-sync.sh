@@ -106,17 +106,21 @@ for rows in "$@"; do
     m_rss=$(median "${r_rss[@]}")
     rss_by_rows[$rows]=$m_rss
     rate_by_rows[$rows]=$(median "${r_rate[@]}")
-    summary+=("$(printf '| %s | %s | %.2f | %.2f | %s | %.1f | %.1f | %s | %s |' "$(fmt_int "$rows")" \
-        "$(fmt_int "$(median "${r_rate[@]}")")" "$(median "${r_cpu_host[@]}")" "$(median "${r_cpu_sb[@]}")" \
+    m_cpu_host=$(median "${r_cpu_host[@]}")
+    summary+=("$(printf '| %s | %s | %.2f | %s | %.2f | %s | %.1f | %.1f | %s | %s |' "$(fmt_int "$rows")" \
+        "$(fmt_int "$(median "${r_rate[@]}")")" "$m_cpu_host" "$(fmt_int "$(awk -v c="$m_cpu_host" 'BEGIN { print 1e6 / c }')")" \
+        "$(median "${r_cpu_sb[@]}")" \
         "$(awk -v a="$(median "${r_cpu_host[@]}")" -v b="$(median "${r_cpu_sb[@]}")" 'BEGIN { printf "%.2f", a + b }')" \
         "$(awk -v k="$m_rss" 'BEGIN { print k / 1024 }')" "$(awk -v k="$(median "${r_rss_sb[@]}")" 'BEGIN { print k / 1024 }')" \
         "${r_p50[0]}" "${r_p99[0]}")")
 done
 
 echo
-echo "| rows | rows/s | synchost CPU-s / 1M events | sandbox CPU-s / 1M events | total CPU-s / 1M | synchost peak RSS MiB | sandbox peak RSS MiB | p50 ms | p99 ms |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---|---|"
+echo "| rows | rows/s | synchost CPU-s / 1M events | ceiling rows/s | sandbox CPU-s / 1M events | total CPU-s / 1M | synchost peak RSS MiB | sandbox peak RSS MiB | p50 ms | p99 ms |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
 printf '%s\n' "${summary[@]}"
+echo "(ceiling: 1,000,000 / synchost CPU-s per 1M events, the rate if synchost had CPU 0 to itself; the"
+echo " wall-clock rows/s is lower when other work shares the core or synchost waits on the network)"
 [ "$runs" -gt 1 ] && echo "(medians of $runs runs; latency of the first run)"
 
 echo
