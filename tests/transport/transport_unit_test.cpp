@@ -51,8 +51,9 @@ TEST(Backoff, FullJitterStaysWithinTheExponentialCeiling) {
 TEST(Pacer, SpacesCallsAndSlowsDownAfter429) {
     Pacer pacer(6000);  // 100 per second: 10 ms apart
     auto t = Pacer::clock::now();
+    for (int i = 0; i < Pacer::kBurst; ++i) EXPECT_EQ(pacer.reserve(t), t) << "a fresh pacer starts with a full bank";
     auto a = pacer.reserve(t), b = pacer.reserve(t), c = pacer.reserve(t);
-    EXPECT_EQ(a, t);
+    EXPECT_EQ(a - t, std::chrono::milliseconds(10));
     EXPECT_EQ(b - a, std::chrono::milliseconds(10));
     EXPECT_EQ(c - b, std::chrono::milliseconds(10));
     pacer.on_rate_limited();
@@ -62,10 +63,11 @@ TEST(Pacer, SpacesCallsAndSlowsDownAfter429) {
     EXPECT_EQ(e - d, std::chrono::milliseconds(20));
     for (int i = 0; i < 100; ++i) pacer.on_success();
     EXPECT_DOUBLE_EQ(pacer.current_calls_per_minute(), 6000);
-    // Idle time does not bank a burst.
+    // Idle time banks at most kBurst calls, never more.
     auto later = t + std::chrono::seconds(10);
-    EXPECT_EQ(pacer.reserve(later), later);
+    for (int i = 0; i < Pacer::kBurst; ++i) EXPECT_EQ(pacer.reserve(later), later) << i;
     EXPECT_EQ(pacer.reserve(later), later + std::chrono::milliseconds(10));
+    EXPECT_EQ(pacer.reserve(later), later + std::chrono::milliseconds(20));
 }
 
 TEST(Responses, PerEventResultsFrom200And422) {

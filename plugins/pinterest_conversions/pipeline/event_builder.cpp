@@ -193,7 +193,7 @@ bool EventBuilder::user_data(const Mapping &m, const sp_batch &b, uint32_t r, st
             const bool raw = info.kind == FieldKind::hashed;
             // Normalizes and hashes one value; returns a reason on failure.
             auto add = [&](std::string_view item) -> Reason {
-                if (raw && !valid_utf8_text(item.data(), item.size())) return "is not valid UTF-8 text";
+                // Items come from for_each_list_item or shape_string, which validated the cell's UTF-8.
                 if (Reason bad = normalize(info.normalizer, item, opt_.default_phone_country_code, norm_)) return bad;
                 std::array<char, 64> h;
                 if (raw) sha_.hex(norm_, h.data());
@@ -296,9 +296,7 @@ bool EventBuilder::custom_data(const Mapping &m, const sp_batch &b, uint32_t r, 
         json_out::integer(out, n);
     }
     if (present(Field::content_ids)) {
-        const sp_value &v = m.value(b, r, Field::content_ids);
-        if (v.type == SP_VALUE_TEXT && !valid_utf8_text(v.as.text, v.len))
-            return fail(err, Field::content_ids, "is not valid UTF-8 text");
+        const sp_value &v = m.value(b, r, Field::content_ids);  // for_each_list_item validates UTF-8
         const size_t key_mark = out.size();
         const bool first_before = first;
         key(out, "content_ids", first);

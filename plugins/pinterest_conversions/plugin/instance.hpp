@@ -21,7 +21,9 @@ namespace pcapi {
 
 class Instance {
 public:
-    static constexpr uint32_t kMaxPending = 2;
+    // Batches the host may have submitted and not collected: with 4, the next batch is already
+    // queued when one completes, so the connection pool never idles while the host reads rows.
+    static constexpr uint32_t kMaxPending = 4;
 
     // Throws sp::failure: SP_ERR_UNSUPPORTED for modes the manifest does not declare,
     // SP_ERR_CONFIG for bad config or mapping.

@@ -413,14 +413,16 @@ private:
         });
     }
 
-    // Request latency as a histogram the host can read back from its metrics
-    // ("pinterest.request_ms.le_<bound>" counts requests that took at most <bound> ms).
+    // Request latency as a cumulative histogram the host can read back from its metrics
+    // ("pinterest.request_ms.le_<bound>" counts requests that took at most <bound> ms, as
+    // Prometheus buckets do; le_inf counts them all).
     void record_latency(clock::duration d) {
         static constexpr int kBounds[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 30000, 60000};
         const auto ms = std::chrono::duration_cast<std::chrono::microseconds>(d).count() / 1000.0;
+        const HostServices host = host_services();
         for (int b : kBounds)
-            if (ms <= b) return host_services().metric(("pinterest.request_ms.le_" + std::to_string(b)).c_str(), 1);
-        host_services().metric("pinterest.request_ms.le_inf", 1);
+            if (ms <= b) host.metric(("pinterest.request_ms.le_" + std::to_string(b)).c_str(), 1);
+        host.metric("pinterest.request_ms.le_inf", 1);
     }
 
     HostServices host_services() const { return HostServices(host_); }

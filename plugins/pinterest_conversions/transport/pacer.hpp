@@ -1,5 +1,5 @@
 // Client-side pacing to the destination's call budget (Pinterest: 5,000 calls per minute per ad
-// account). Calls are spaced evenly; after a 429 the pace halves (down to 1/16) and recovers
+// account). Calls are spaced evenly (idle time banks at most a few); after a 429 the pace halves (down to 1/16) and recovers
 // gradually with successes, so a throttled run backs off instead of hammering. Pure: the caller
 // passes the clock.
 #pragma once
@@ -21,6 +21,8 @@ public:
     void on_success();       // recover towards the configured pace
 
     double current_calls_per_minute() const { return calls_per_minute_ * factor_; }
+
+    static constexpr int kBurst = 4;  // calls that idle time may bank
 
 private:
     double calls_per_minute_;
