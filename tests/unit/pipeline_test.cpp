@@ -32,7 +32,8 @@ Pipeline make_pipeline(const OwnedMapping &m, PipelineOptions opt = {}, size_t m
 std::string event_id_for(const std::string &sync, const std::string &key) {
     Sha256 sha;
     char id[kEventIdLength];
-    derive_event_id(sha, sync, key, id);
+    std::string scratch;
+    derive_event_id(sha, sync, key, id, scratch);
     return std::string(id, kEventIdLength);
 }
 

@@ -3,6 +3,7 @@
 #include "normalize/iso_tables.hpp"
 #include "normalize/text.hpp"
 
+#include <array>
 #include <boost/json.hpp>
 
 #include <charconv>
@@ -599,6 +600,68 @@ Reason shape_language(const sp_value &v, std::string &out) {
 
 namespace detail {
 
+namespace {
+
+// The common shape of a list cell, ["sku-1", "sku-2", 42]: strings without escapes and plain
+// integers. Recognized without a JSON parser; anything else (escapes, decimals, nesting, more
+// than 64 items, malformed text) returns false and takes the full Boost.JSON path. The whole
+// text is checked before any item is handed out, so a malformed tail never yields items twice.
+bool simple_json_list(std::string_view s, ListItemFn fn, void *ctx, Reason &result) {
+    std::array<std::string_view, 64> items;
+    size_t n = 0, i = 1;  // s[0] == '['
+    auto ws = [&] {
+        while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
+    };
+    ws();
+    if (i < s.size() && s[i] == ']') {
+        ++i;
+    } else {
+        for (;;) {
+            ws();
+            if (i >= s.size() || n == items.size()) return false;
+            const size_t start = i;
+            if (s[i] == '"') {
+                const size_t end = s.find('"', i + 1);
+                if (end == std::string_view::npos) return false;
+                const std::string_view str = s.substr(i + 1, end - i - 1);
+                for (char c : str)
+                    if (c == '\\' || static_cast<unsigned char>(c) < 0x20) return false;
+                items[n++] = str;
+                i = end + 1;
+            } else {
+                if (s[i] == '-') ++i;
+                const size_t digits = i;
+                while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+                const size_t len = i - digits;
+                if (len == 0 || len > 15 || (s[digits] == '0' && len > 1) || (s[start] == '-' && s[digits] == '0'))
+                    return false;
+                items[n++] = s.substr(start, i - start);
+            }
+            ws();
+            if (i < s.size() && s[i] == ',') {
+                ++i;
+                continue;
+            }
+            if (i < s.size() && s[i] == ']') {
+                ++i;
+                break;
+            }
+            return false;
+        }
+    }
+    ws();
+    if (i != s.size()) return false;
+    result = nullptr;
+    for (size_t k = 0; k < n; ++k) {
+        const std::string_view item = trim(items[k]);
+        if (item.empty()) continue;
+        if ((result = fn(ctx, item))) return true;
+    }
+    return true;
+}
+
+}  // namespace
+
 Reason for_each_list_item_impl(const sp_value &v, char delimiter, std::string &scratch, ListItemFn fn, void *ctx) {
     switch (v.type) {
         case SP_VALUE_NULL:
@@ -645,7 +708,10 @@ Reason for_each_list_item_impl(const sp_value &v, char delimiter, std::string &s
         }
     }
 
-    // A JSON array. Small arrays parse into this stack buffer without touching the heap.
+    Reason simple = nullptr;
+    if (simple_json_list(s, fn, ctx, simple)) return simple;
+
+    // Any other JSON array. Small arrays parse into this stack buffer without touching the heap.
     unsigned char buf[4096];
     boost::json::monotonic_resource mr(buf);
     const boost::json::storage_ptr sp(&mr);

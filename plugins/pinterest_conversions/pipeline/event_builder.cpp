@@ -66,8 +66,8 @@ bool is_null(const sp_value &v) { return v.type == SP_VALUE_NULL; }
 
 }  // namespace
 
-void derive_event_id(Sha256 &sha, std::string_view sync_id, std::string_view record_key, char out[kEventIdLength]) {
-    thread_local std::string material;  // reused: this runs for every row without an event_id
+void derive_event_id(Sha256 &sha, std::string_view sync_id, std::string_view record_key, char out[kEventIdLength],
+                     std::string &material) {
     material.clear();
     material.append("pcapi-event/1\n").append(sync_id).push_back('\n');
     material.append(record_key);
@@ -116,7 +116,7 @@ bool EventBuilder::build(const Mapping &m, const sp_batch &b, uint32_t r, int64_
         if (rk == nullptr || rk[0] == '\0')
             return fail(err, Field::event_id, "no event id: map event_id, or give the sync a primary key");
         event_id.resize(kEventIdLength);
-        derive_event_id(sha_, opt_.sync_id, rk, event_id.data());
+        derive_event_id(sha_, opt_.sync_id, rk, event_id.data(), id_material_);
     }
 
     out.push_back('{');

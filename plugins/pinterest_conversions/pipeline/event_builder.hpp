@@ -34,8 +34,9 @@ inline constexpr size_t kEventIdLength = 36;
 
 // Derived event id: UUID-formatted SHA-256 of (sync_id, record key), the same across runs and
 // processes, so a re-sent row is recognized by Pinterest as the same event.
+// `scratch` is a reusable buffer.
 void derive_event_id(Sha256 &sha, std::string_view sync_id, std::string_view record_key,
-                     char out[kEventIdLength]);
+                     char out[kEventIdLength], std::string &scratch);
 
 class EventBuilder {
 public:
@@ -54,7 +55,7 @@ private:
 
     PipelineOptions opt_;
     Sha256 sha_;
-    std::string scratch_, norm_, list_scratch_, text_;
+    std::string scratch_, norm_, list_scratch_, text_, id_material_;
     std::vector<std::array<char, 64>> hashes_;  // hashes collected for one user_data key
 };
 
