@@ -149,9 +149,12 @@ void read_mapping(const Reader &top, SyncDefinition &d) {
             if (c->is_string()) {
                 e.text = std::string(c->get_string());
                 e.value.type = SP_VALUE_TEXT;
-            } else if (c->is_int64() || c->is_uint64()) {
+            } else if (c->is_int64()) {
                 e.value.type = SP_VALUE_INT;
-                e.value.as.i = c->to_number<int64_t>();
+                e.value.as.i = c->get_int64();
+            } else if (c->is_uint64()) {  // above INT64_MAX: keep the exact digits as text
+                e.text = json::serialize(*c);
+                e.value.type = SP_VALUE_TEXT;
             } else if (c->is_double()) {
                 e.value.type = SP_VALUE_REAL;
                 e.value.as.r = c->get_double();

@@ -92,6 +92,18 @@ TEST(Responses, PerEventResultsFrom200And422) {
     EXPECT_EQ(error_summary(502, "<html>bad gateway</html>"), "HTTP 502");
 }
 
+TEST(Responses, LongMessagesAreClippedAtACharacterBoundary) {
+    // 299 ASCII bytes, then a 2-byte character straddling the 300-byte cut.
+    const std::string message = std::string(299, 'x') + "\xC3\xA9" + std::string(50, 'y');
+    std::vector<EventOutcome> out;
+    std::string problem;
+    ASSERT_TRUE(parse_event_results(R"({"events":[{"status":"failed","error_message":")" + message + R"("}]})", 1, out,
+                                    problem));
+    const std::string &m = out[0].message;
+    EXPECT_EQ(m.substr(m.size() - 3), "...");
+    EXPECT_EQ(m.find('\xC3'), std::string::npos) << "half a character left in the message";
+}
+
 TEST(Endpoints, OnlyHttpsHostAndPort) {
     EXPECT_EQ(parse_endpoint("https://api.pinterest.com").host, "api.pinterest.com");
     EXPECT_EQ(parse_endpoint("https://api.pinterest.com").port, "443");

@@ -259,6 +259,27 @@ TEST(Pipeline, MissingColumnIsAConfigErrorNamingIt) {
     }
 }
 
+TEST(Pipeline, AFailedBindingIsNotReusedByTheNextBatch) {
+    OwnedMapping m({{"event_name", "type"}, {"email", "email"}});
+    Pipeline p = make_pipeline(m);
+    support::BatchBuilder wrong({"type", "mail"});
+    wrong.begin_row("1");
+    wrong.add_text("lead");
+    wrong.add_text("a@b.co");
+    EncodedBatch out;
+    EXPECT_THROW(p.encode(*wrong.finish(), kNow, out), sp::failure);
+    // A batch with no columns at all must not be read with the failed batch's indexes.
+    support::BatchBuilder empty(std::vector<std::string>{});
+    empty.begin_row("2");
+    EXPECT_THROW(p.encode(*empty.finish(), kNow, out), sp::failure);
+    support::BatchBuilder right({"type", "email"});
+    right.begin_row("3");
+    right.add_text("lead");
+    right.add_text("a@b.co");
+    p.encode(*right.finish(), kNow, out);
+    EXPECT_EQ(out.payloads.size(), 1u);
+}
+
 TEST(EventId, DeterministicAcrossRunsAndProcesses) {
     const std::string a = event_id_for("shop-checkouts", "order-42");
     EXPECT_EQ(a, event_id_for("shop-checkouts", "order-42"));

@@ -85,7 +85,7 @@ void Mapping::refresh_constants() noexcept {
 
 const std::array<int32_t, kFieldCount> &Mapping::bind(const sp_batch &batch) {
     refresh_constants();  // cheap; keeps constants valid after this object was moved
-    bool same = bound_columns_.size() == batch.column_count;
+    bool same = bound_valid_ && bound_columns_.size() == batch.column_count;
     for (uint32_t c = 0; same && c < batch.column_count; ++c)
         same = batch.column_names[c] != nullptr && bound_columns_[c] == batch.column_names[c];
     if (same) return bound_;
@@ -111,9 +111,14 @@ const std::array<int32_t, kFieldCount> &Mapping::bind(const sp_batch &batch) {
     }
     if (!missing.empty()) {
         const std::string columns = support::join(bound_columns_);
-        bound_columns_.clear();  // bind again (and fail again) on the next batch
+        // Forget this binding entirely: the next batch binds again (and fails again) rather than
+        // reusing indexes that belong to these columns.
+        bound_columns_.clear();
+        bound_.fill(-1);
+        bound_valid_ = false;
         config_error(missing + "; the result has columns: " + columns);
     }
+    bound_valid_ = true;
     return bound_;
 }
 

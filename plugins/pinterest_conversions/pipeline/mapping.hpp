@@ -51,6 +51,7 @@ private:
     std::array<sp_value, kFieldCount> constants_{};  // SP_VALUE_NULL when not a constant
     std::array<int32_t, kFieldCount> bound_{};
     std::vector<std::string> bound_columns_;  // the column names bound_ was computed for
+    bool bound_valid_ = false;                // bound_ matches bound_columns_
 };
 
 }  // namespace pcapi

@@ -10,10 +10,12 @@ namespace {
 
 constexpr size_t kMaxMessage = 300;
 
+// At most kMaxMessage bytes, cut at a character boundary so the message stays valid UTF-8.
 std::string clip(std::string_view s) {
-    std::string out(s.substr(0, kMaxMessage));
-    if (s.size() > kMaxMessage) out += "...";
-    return out;
+    if (s.size() <= kMaxMessage) return std::string(s);
+    size_t n = kMaxMessage;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;  // s[n] continues a character
+    return std::string(s.substr(0, n)) + "...";
 }
 
 const json::object *object_at(const json::object &o, std::string_view key) {
