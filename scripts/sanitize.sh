@@ -56,7 +56,11 @@ echo "sanitize: $mode: configuring $dir (-DSP_SANITIZE=$sanitize)"
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" \
   -DSP_SANITIZE="$sanitize" -DSP_WERROR="${SP_WERROR:-OFF}" -DSP_FUZZ=OFF -DSP_BUILD_TESTS=ON >/dev/null
 echo "sanitize: $mode: building with $jobs jobs"
-cmake --build "$dir" -j "$jobs"
+# Keep going past a target that fails to build, so the tests of everything else still run; the
+# build failure still fails the script.
+build_status=0
+cmake --build "$dir" -j "$jobs" -- -k 0 || build_status=$?
+[ "$build_status" -eq 0 ] || echo "sanitize: $mode: BUILD FAILED (exit $build_status); running the tests that were built"
 built=$(date +%s)
 
 # The PostgreSQL source tests (label host) need a server; skip them quietly if it cannot start.
@@ -64,6 +68,8 @@ if [ -z "${SYNCHOST_TEST_PG:-}" ]; then
   if pg=$(scripts/start-postgres.sh 2>/dev/null); then export SYNCHOST_TEST_PG=$pg; fi
 fi
 
+# Address mode: CTest tests not run as such (see below).
+ASAN_EXCLUDE=${ASAN_EXCLUDE:-^(harness\.pinterest_conversions|Harness\.PassesThePinterestPluginWithoutSamplesSkippingWhatNeedsThem)\$}
 # Thread mode: the tests where threads meet (see the header).
 TSAN_LABELS=${TSAN_LABELS:-transport|abi|harness|e2e}
 TSAN_REGEX=${TSAN_REGEX:-AuthTest}
@@ -71,8 +77,19 @@ TSAN_REGEX=${TSAN_REGEX:-AuthTest}
 status=0
 cd "$dir"
 if [ "$mode" = address ] || [ "$mode" = asan ]; then
-  echo "sanitize: address: running the whole suite (ASan + LSan + UBSan)"
-  ctest --output-on-failure -j "$jobs" --timeout 600 "$@" || status=$?
+  # Two checks of the conformance harness measure the process itself and cannot hold under ASan
+  # (shadow memory and quarantine): load.scan_time (a time budget) and leaks.load_unload_loop
+  # (RSS growth over load/unload rounds; LeakSanitizer checks leaks here instead). The two CTest
+  # tests that run the whole harness are replaced by a direct run of it without those checks.
+  echo "sanitize: address: running the whole suite (ASan + LSan + UBSan) except '$ASAN_EXCLUDE'"
+  ctest --output-on-failure -j "$jobs" --timeout 600 -E "$ASAN_EXCLUDE" "$@" || status=$?
+  echo "sanitize: address: conformance harness without load.scan_time and leaks.load_unload_loop"
+  bin/syncplugin-harness plugins/libpinterest_conversions.so --exclude 'load\.scan_time|leaks\.load_unload_loop' \
+    --config ad_account_id=549755885175 \
+    --map event_name=event_name --map email=email --map phone=phone \
+    --map value=total --map currency=currency --map order_id=order_id \
+    --sample ../tests/harness/pinterest_sample.jsonl --manifest ../manifests/pinterest_conversions.json ||
+    status=$?
 else
   echo "sanitize: thread: running -L '$TSAN_LABELS' and -R '$TSAN_REGEX' (TSan)"
   ctest --output-on-failure -j "$jobs" --timeout 600 -L "$TSAN_LABELS" "$@" || status=$?
@@ -81,5 +98,6 @@ else
   fi
 fi
 end=$(date +%s)
+[ "$status" -ne 0 ] || status=$build_status
 echo "sanitize: $mode: build $((built - start)) s, tests $((end - built)) s, exit $status"
 exit "$status"
