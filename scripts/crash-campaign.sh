@@ -26,7 +26,7 @@
 #   BUILD_DIR      build with synchost, the plugin and pinterest-sandbox (default build); the
 #                  script builds those three targets first (set NO_BUILD=1 to skip)
 #   SEED           campaign seed (default 20261128)
-#   LATENCY_MS     sandbox latency per events request (default 20)
+#   LATENCY_MS     sandbox latency per events request (default 60: a clean run takes ~6 s)
 #   BATCH_SIZE     rows per write_batch, i.e. per checkpoint (default 500)
 #   MAX_IN_FLIGHT  plugin max_in_flight (default 2)
 #   KILL_MIN_MS, KILL_MAX_MS   kill window after each start (default 100, 5000)
@@ -41,7 +41,7 @@ rows=${2:-100000}
 case "$trials$rows" in '' | *[!0-9]*) echo "usage: scripts/crash-campaign.sh [TRIALS] [ROWS]" >&2; exit 2 ;; esac
 build=${BUILD_DIR:-build}
 seed=${SEED:-20261128}
-latency=${LATENCY_MS:-20}
+latency=${LATENCY_MS:-60}
 batch=${BATCH_SIZE:-500}
 inflight=${MAX_IN_FLIGHT:-2}
 kill_min=${KILL_MIN_MS:-100}
