@@ -20,7 +20,7 @@ constexpr const char *kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS rows(
   pk TEXT PRIMARY KEY, state INTEGER NOT NULL, hash INTEGER, event_id TEXT,
-  reason TEXT, field TEXT, run_id INTEGER, updated_at INTEGER) WITHOUT ROWID;
+  reason TEXT, field TEXT, run_id INTEGER, updated_at INTEGER, seq INTEGER) WITHOUT ROWID;
 -- Only rejected rows are looked up by reason (status); indexing the rest would double the cost
 -- of every checkpoint.
 CREATE INDEX IF NOT EXISTS rows_rejected ON rows(reason) WHERE state = 2;
@@ -37,6 +37,20 @@ INSERT OR IGNORE INTO meta VALUES('schema_version', '1');
 
 // Row errors kept per run: enough to explain, bounded so a broken query cannot fill the disk.
 constexpr int kMaxRowErrorsPerRun = 1000;
+
+// Delivered rows are written kChunk per statement: one statement step per row was the largest
+// cost of a checkpoint.
+constexpr int kChunk = 64;
+
+std::string chunk_sql() {
+    std::string sql = "INSERT INTO rows(pk, state, run_id, updated_at, seq) VALUES ";
+    const std::string shared = std::to_string(kChunk + 1) + ", ?" + std::to_string(kChunk + 2) + ", ?" +
+                               std::to_string(kChunk + 3) + ")";
+    for (int i = 1; i <= kChunk; ++i) sql += (i > 1 ? ",(?" : "(?") + std::to_string(i) + ", 1, ?" + shared;
+    return sql +
+           " ON CONFLICT(pk) DO UPDATE SET state=excluded.state, hash=NULL, event_id=NULL, reason=NULL, field=NULL, "
+           "run_id=excluded.run_id, updated_at=excluded.updated_at, seq=excluded.seq WHERE rows.run_id != excluded.run_id";
+}
 
 int64_t now_s() {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -66,6 +80,8 @@ struct StateStore::Impl {
         if (in_tx) db.exec("ROLLBACK");
         if (lock_fd >= 0) ::close(lock_fd);
     }
+    Stmt upsert_chunk, written_before;
+    int64_t commits = 0;  // checkpoints so far: tells this checkpoint's rows from earlier ones
     Stmt lookup, member, upsert_row, member_add, member_seen, save_run, add_error, count_errors;
     explicit Impl(const fs::path &file) : db(file) {
         db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
@@ -73,10 +89,13 @@ struct StateStore::Impl {
         lookup = db.prepare("SELECT state, run_id, hash FROM rows WHERE pk = ?1");
         member = db.prepare("SELECT active, generation FROM members WHERE pk = ?1");
         upsert_row = db.prepare(
-            "INSERT INTO rows(pk, state, hash, event_id, reason, field, run_id, updated_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8) "
+            "INSERT INTO rows(pk, state, hash, event_id, reason, field, run_id, updated_at, seq) "
+            "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) "
             "ON CONFLICT(pk) DO UPDATE SET state=excluded.state, hash=excluded.hash, event_id=excluded.event_id, "
-            "reason=excluded.reason, field=excluded.field, run_id=excluded.run_id, updated_at=excluded.updated_at "
-            "WHERE rows.run_id != excluded.run_id");
+            "reason=excluded.reason, field=excluded.field, run_id=excluded.run_id, updated_at=excluded.updated_at, "
+            "seq=excluded.seq WHERE rows.run_id != excluded.run_id");
+        upsert_chunk = db.prepare(chunk_sql());
+        written_before = db.prepare("SELECT 1 FROM rows WHERE pk = ?1 AND seq != ?2");
         member_add = db.prepare(
             "INSERT INTO members(pk, active, generation, joined_run, seen_run) VALUES(?1, 1, 1, ?2, ?2) "
             "ON CONFLICT(pk) DO UPDATE SET active=1, generation=generation+1, joined_run=?2, seen_run=?2, departed_run=NULL");
@@ -175,23 +194,50 @@ std::vector<size_t> StateStore::commit(const RunSummary &run, const std::vector<
                                             const std::vector<RowError> &errors) {
     impl_->open_tx();
     const int64_t now = now_s();
+    // Unique per checkpoint: rows already written by this run (keys repeated in the query result)
+    // keep an older seq, since the upserts skip rows whose run_id is this run's.
+    const int64_t seq = run.id * 1'000'000'000 + ++impl_->commits;
     std::vector<size_t> repeated;
+    std::vector<size_t> delivered;
     for (size_t i = 0; i < rows.size(); ++i) {
         const RowUpdate &u = rows[i];
+        if (u.state == RowState::delivered) {
+            delivered.push_back(i);
+            continue;
+        }
         Stmt &s = impl_->upsert_row;
-        // A delivered row needs only its key and run: its event id is derived from the key, and
-        // its content hash matters only for rejected rows (resent when they change).
-        const bool delivered = u.state == RowState::delivered;
-        s.bind(1, u.pk).bind(2, static_cast<int64_t>(u.state));
-        if (delivered) s.bind_null(3).bind_null(4);
-        else s.bind(3, static_cast<int64_t>(u.hash)).bind(4, u.event_id);
+        s.bind(1, u.pk).bind(2, static_cast<int64_t>(u.state)).bind(3, static_cast<int64_t>(u.hash)).bind(4, u.event_id);
         if (u.reason.empty()) s.bind_null(5);
         else s.bind(5, u.reason);
         if (u.field.empty()) s.bind_null(6);
         else s.bind(6, u.field);
-        s.bind(7, run.id).bind(8, now);
+        s.bind(7, run.id).bind(8, now).bind(9, seq);
         s.run();
         if (impl_->db.changes() == 0) repeated.push_back(i);  // already written by this run
+    }
+    // Delivered rows need only key, state and run: the event id is derived from the key, and the
+    // content hash matters only for rejected rows.
+    size_t at = 0;
+    for (; at + kChunk <= delivered.size(); at += kChunk) {
+        Stmt &s = impl_->upsert_chunk;
+        for (int k = 0; k < kChunk; ++k) s.bind(k + 1, rows[delivered[at + k]].pk);
+        s.bind(kChunk + 1, run.id).bind(kChunk + 2, now).bind(kChunk + 3, seq);
+        s.run();
+        if (impl_->db.changes() == kChunk) continue;
+        for (int k = 0; k < kChunk; ++k) {  // rare: find which keys this run had written before
+            Stmt &q = impl_->written_before;
+            q.bind(1, rows[delivered[at + k]].pk).bind(2, seq);
+            if (q.step()) repeated.push_back(delivered[at + k]);
+            q.reset();
+        }
+    }
+    for (; at < delivered.size(); ++at) {
+        const RowUpdate &u = rows[delivered[at]];
+        Stmt &s = impl_->upsert_row;
+        s.bind(1, u.pk).bind(2, static_cast<int64_t>(u.state)).bind_null(3).bind_null(4).bind_null(5).bind_null(6);
+        s.bind(7, run.id).bind(8, now).bind(9, seq);
+        s.run();
+        if (impl_->db.changes() == 0) repeated.push_back(delivered[at]);
     }
     for (const auto &m : members) {
         Stmt &s = m.added ? impl_->member_add : impl_->member_seen;

@@ -161,6 +161,25 @@ TEST(SyncE2E, DuplicateAndNullKeysAreRowErrorsNotCrashes) {
     EXPECT_EQ(summary(r2).at("row_errors").as_int64(), 1);  // the NULL key
 }
 
+TEST(SyncE2E, KeysRepeatedFarApartAreCaughtAtTheCheckpoint) {
+    Workspace w;
+    w.add_orders(1, 1200);
+    w.sql("CREATE VIEW dup AS SELECT * FROM (SELECT * FROM orders WHERE rowid <= 512) UNION ALL "
+          "SELECT * FROM (SELECT * FROM orders WHERE order_id IN ('o1', 'o2', 'o3')) UNION ALL "
+          "SELECT * FROM (SELECT * FROM orders WHERE rowid > 512);");
+    // Batches of 128: the repeats arrive long after their first rows were checkpointed, in whole
+    // 64-row insert statements.
+    w.write_sync("orders", R"("mode": "insert", "batch_size": 128)", "SELECT * FROM dup", kOrderMapping);
+    CommandResult r = w.synchost({"sync", "orders.json", "--json"});
+    ASSERT_EQ(r.exit_code, 1) << r.err;
+    auto s = summary(r);
+    EXPECT_EQ(s.at("row_errors").as_int64(), 3);
+    EXPECT_EQ(s.at("delivered").as_int64(), 1200 - 24);  // every 50th order has an invalid email
+    EXPECT_EQ(w.stat("distinct_event_ids"), 1176);
+    CommandResult st = w.synchost({"status", "orders.json", "--json"});
+    EXPECT_EQ(json::parse(st.out).at("delivered").as_int64(), 1176);
+}
+
 TEST(SyncE2E, RejectedRowsAppearInStatusWithReasonsAndNoRawPii) {
     Workspace w;
     w.add_orders(1, 300);
