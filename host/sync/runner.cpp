@@ -1,6 +1,7 @@
 #include "sync/runner.hpp"
 
 #include "exit_codes.hpp"
+#include "sync/hash_multiset.hpp"
 #include "sync/row_key.hpp"
 
 #include <support/batch_builder.hpp>
@@ -226,14 +227,13 @@ private:
     }
 
     void settle_key(const std::string &pk) {
-        auto it = unsettled_.find(key_hash(pk));
-        if (it != unsettled_.end()) unsettled_.erase(it);  // one, not every key with this hash
+        unsettled_.erase_one(key_hash(pk));  // one, not every key with this hash
     }
 
     // Whether `pk` is in a batch sent but not yet checkpointed. The hash set answers "no" at
     // once; a hash hit is confirmed against the keys themselves.
     bool unsettled(const std::string &pk) const {
-        if (!unsettled_.count(key_hash(pk))) return false;
+        if (!unsettled_.contains(key_hash(pk))) return false;
         for (const auto &p : pending_)
             if (p.pk == pk) return true;
         for (const auto &batch : submitted_)
@@ -340,7 +340,10 @@ private:
         for (uint32_t i = 0; i < wr.record_count; ++i) {
             const sp_record_result *r = sp_result_at(&wr, i);
             const Pending &p = rows[i];
-            RowUpdate u{p.pk, RowState::pending, r->event_id ? r->event_id : "", p.hash, "", ""};
+            RowUpdate u{p.pk, RowState::pending, "", p.hash, "", ""};
+            // The event id is kept for rows that may be sent again (a delivered row's is derived
+            // from its key anyway).
+            if (r->status != SP_RECORD_OK && r->event_id) u.event_id = r->event_id;
             switch (r->status) {
             case SP_RECORD_OK:
                 ++summary_.delivered;
@@ -421,7 +424,7 @@ private:
     const sp_ext_pipelined_write *pipelined_ = nullptr;
     std::vector<Pending> pending_;                 // rows of the batch being built
     std::deque<std::vector<Pending>> submitted_;   // rows of batches submitted, not yet collected
-    std::unordered_multiset<uint64_t> unsettled_;  // key hashes of unsettled rows
+    HashMultiset unsettled_;  // key hashes of unsettled rows
     std::vector<RowUpdate> row_updates_;
     std::vector<MemberUpdate> member_updates_;
     std::vector<RowError> row_errors_;
