@@ -128,7 +128,7 @@ run_sync() {  # one synchost run; sets rc, rss_kb, fd_peak, secs
     [ -n "$pid" ] || pid=$(pgrep -P "$run_pid" -x synchost 2>/dev/null | head -n 1 || true)
     if [ -n "$pid" ] && [ -d "/proc/$pid/fd" ]; then
       local n
-      n=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+      n=$({ find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 2>/dev/null || true; } | wc -l)  # it may just have exited
       [ "$n" -gt "$fd_peak" ] && fd_peak=$n
     fi
     sleep 0.05
