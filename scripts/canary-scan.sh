@@ -71,7 +71,7 @@ client_secret=cnry-client-secret-93c4e1aa
 client_id=scan-client
 
 "$tmp/bin/pinterest-sandbox" --static-token "$static_token" --client-id "$client_id" --client-secret "$client_secret" \
-  --access-token-ttl 4 --ca-out "$tmp/ca.pem" --capture-dir "$tmp/capture" --seed 11 $faults \
+  --access-token-ttl 63 --ca-out "$tmp/ca.pem" --capture-dir "$tmp/capture" --seed 11 $faults \
   >"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
 sandbox_pid=$!
 url=""
@@ -197,7 +197,7 @@ creds=$tmp/state/credentials.json
 tokens_of() { grep -o '"\(access\|refresh\)_token": *"[^"]*"' "$creds" 2>/dev/null | sed 's/.*"\([^"]*\)"$/\1/' || true; }
 issued=$(tokens_of)
 sync_until_done oauth-sync sync oauth_sync.json --log-level debug --log-file "$tmp/out/oauth.log"
-sleep 5  # the access token (TTL 4 s) expires: the next run refreshes it
+sleep 4  # the access token (TTL 63 s) is now within synchost's 60 s refresh margin: the next run refreshes it
 add_rows 300
 issued="$issued $(tokens_of)"
 sync_until_done oauth-after-expiry sync oauth_sync.json --log-level debug --log-file "$tmp/out/oauth.log"
