@@ -75,10 +75,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (e.code() != synchost::kExitConfig) finding("CliError with an unexpected exit code", e.what());
         if (std::string(e.what()).empty()) finding("CliError", "empty message");
     } catch (const std::exception &e) {
-        // Known bug (regressions/fuzz_definition/mapping-constant-uint64): an integer constant
-        // >= 2^63 in "mapping" escapes as boost::system::system_error ("not exact") from
-        // value::to_number<int64_t>() in definition.cpp read_mapping().
-        if (fuzz::skip_known() && std::string(e.what()).find("not exact") != std::string::npos) return 0;
         finding("unexpected exception (not CliError)", std::string(typeid(e).name()) + ": " + e.what());
     } catch (...) {
         finding("unexpected exception", "not derived from std::exception");
