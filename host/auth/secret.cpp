@@ -75,12 +75,17 @@ namespace {
 // Plain operator new/delete, with a wipe before every delete. Stateless, so one shared instance
 // serves every thread.
 class CleansingResource final : public boost::json::memory_resource {
+    // Boost.JSON may free a block with another alignment than it allocated it with (both at most
+    // the default), so only over-aligned requests use the aligned forms, as Boost's own default
+    // resource does; the forms must match between new and delete.
+    static bool over_aligned(std::size_t align) { return align > __STDCPP_DEFAULT_NEW_ALIGNMENT__; }
     void *do_allocate(std::size_t bytes, std::size_t align) override {
-        return ::operator new(bytes, std::align_val_t(align));
+        return over_aligned(align) ? ::operator new(bytes, std::align_val_t(align)) : ::operator new(bytes);
     }
     void do_deallocate(void *p, std::size_t bytes, std::size_t align) override {
         OPENSSL_cleanse(p, bytes);
-        ::operator delete(p, bytes, std::align_val_t(align));
+        if (over_aligned(align)) ::operator delete(p, std::align_val_t(align));
+        else ::operator delete(p);
     }
     bool do_is_equal(const memory_resource &other) const noexcept override { return this == &other; }
 };

@@ -440,7 +440,9 @@ TEST(SyncE2E, InterruptFinishesTheBatchInFlightAndResumes) {
     w.write_sync("orders", R"("mode": "insert", "batch_size": 100)", "SELECT * FROM orders", kOrderMapping,
                  ", \"max_in_flight\": 1");
     auto c = w.start_synchost({"sync", "orders.json", "--json"});
-    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    // Interrupt once it is sending (its Ctrl-C handler is installed before the first log line).
+    ASSERT_TRUE(c->wait_for_stderr("insert into pinterest_conversions", std::chrono::seconds(20)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
     c->signal(SIGINT);
     CommandResult r = c->wait();
     EXPECT_EQ(r.exit_code, 130) << r.err;

@@ -112,7 +112,8 @@ std::string authorize(Client& c, const std::string& redirect = "http://127.0.0.1
     auto r = c.request("GET", "/oauth/?client_id=sandbox-client&redirect_uri=" + redirect +
                                   "&response_type=code&scope=ads:write,ads:read&state=st4te");
     EXPECT_EQ(r.status, 302u);
-    auto loc = boost::urls::parse_absolute_uri(r.header("location"));
+    const std::string location = r.header("location");  // the url_view below points into it
+    auto loc = boost::urls::parse_absolute_uri(location);
     if (!loc) return {};
     auto it = loc->params().find("code");
     return it == loc->params().end() ? std::string() : std::string((*it).value);

@@ -65,6 +65,16 @@ public:
 
     void signal(int sig) { ::kill(pid_, sig); }
 
+    // Waits until the child's stderr contains `needle` (true), or `timeout` passes (false).
+    bool wait_for_stderr(const std::string &needle, std::chrono::milliseconds timeout) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (slurp(dir_ + "/err").find(needle) != std::string::npos) return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return false;
+    }
+
     CommandResult wait() {
         int status = 0;
         ::waitpid(pid_, &status, 0);

@@ -23,7 +23,8 @@ TEST(RetryAfter, SecondsDatesGarbageAndClamping) {
     EXPECT_EQ(parse_retry_after("Wed Oct 21 07:28:05 2015", now, cap), milliseconds(5000));
     EXPECT_EQ(parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now, cap), milliseconds(0));  // past
     EXPECT_EQ(parse_retry_after("Wed, 21 Oct 2099 07:00:00 GMT", now, cap), cap);
-    for (const char *bad : {"", "soon", "-5", "1.5", "7s", "Wed, 32 Oct 2015 07:28:00 GMT", "99999999999999999999"})
+    for (const char *bad : {"", "soon", "-5", "1.5", "7s", "Wed, 32 Oct 2015 07:28:00 GMT", "99999999999999999999",
+                            "Fri, 31 Dec 9999999200999 23:59:59 GMT"})
         EXPECT_FALSE(parse_retry_after(bad, now, cap).has_value()) << bad;
 }
 

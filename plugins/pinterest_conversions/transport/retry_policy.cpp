@@ -75,7 +75,8 @@ std::optional<int64_t> http_date(std::string_view v) {
     } else {
         return std::nullopt;
     }
-    if (day < 1 || day > 31 || h > 23 || mi > 59 || s > 60 || year < 1970) return std::nullopt;
+    // Years past 9999 are not HTTP dates, and would overflow the seconds below.
+    if (day < 1 || day > 31 || h > 23 || mi > 59 || s > 60 || year < 1970 || year > 9999) return std::nullopt;
     return days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 + h * 3600 +
            mi * 60 + s;
 }
