@@ -419,7 +419,9 @@ TEST(Transport, RequestsOverlapWithConcurrency) {
     auto t0 = steady_clock::now();
     expect_all_ok(s->write(b.finish()), 4000);
     EXPECT_GE(env.stat("max_concurrent_requests"), 3);
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)  // instrumented code is too slow for this bound
     EXPECT_LT(steady_clock::now() - t0, std::chrono::milliseconds(4 * 150));  // not one after another
+#endif
 }
 
 // Pacing: the client's budget keeps the sandbox's rate limit from ever answering 429; without

@@ -19,6 +19,18 @@ bool parse_int(const std::string &s, int64_t &out) {
     return ec == std::errc() && p == s.data() + s.size() && !s.empty();
 }
 
+// The manifest's patterns, compiled once (thread-safe static initialization): building a
+// std::regex per open was slow, and concurrent builds race inside libstdc++'s ctype cache.
+const std::regex &compiled(const std::string &pattern) {
+    static const std::map<std::string, std::regex> patterns = [] {
+        std::map<std::string, std::regex> m;
+        for (const auto &c : manifest().config)
+            if (!c.pattern.empty()) m.emplace(c.pattern, std::regex(c.pattern, std::regex::ECMAScript));
+        return m;
+    }();
+    return patterns.at(pattern);
+}
+
 // Checks one value against its spec; appends a problem description (no value) on failure.
 void validate(const spmanifest::ConfigField &spec, const std::string &value, std::vector<std::string> &problems) {
     const std::string &k = spec.key;
@@ -55,7 +67,7 @@ void validate(const spmanifest::ConfigField &spec, const std::string &value, std
     }
     case SP_CONFIG_STRING:
     case SP_CONFIG_SECRET:
-        if (!spec.pattern.empty() && !std::regex_search(value, std::regex(spec.pattern, std::regex::ECMAScript)))
+        if (!spec.pattern.empty() && !std::regex_search(value, compiled(spec.pattern)))
             problems.push_back(k + " is not valid: " + spec.description);
         return;
     }
