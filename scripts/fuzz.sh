@@ -8,8 +8,9 @@
 #      -DCMAKE_{C,CXX}_FLAGS=-fsanitize=fuzzer-no-link
 #    so the libraries under test are instrumented for coverage and sanitizers, and builds only the
 #    fuzz targets (the plugin .so and the rest of the tree are not needed). C++ also gets
-#    -fsized-deallocation: clang 14 leaves sized operator delete undeclared without it, and
-#    host/auth/secret.cpp calls ::operator delete(p, bytes, align) (GCC enables it by default).
+#    -fsized-deallocation (GCC's default; clang 14 leaves sized operator delete undeclared
+#    without it): host/auth/secret.cpp called ::operator delete(p, bytes, align) until 11af96d,
+#    and the flag keeps such code compiling here.
 # 2. For each target, replays its regressions first (tests/fuzz/regressions/TARGET/*: every
 #    crash ever found, run once each without fuzzing; a failing one fails the script), then fuzzes
 #    for SECONDS with its dictionary (tests/fuzz/TARGET.dict) on a scratch copy of its seed corpus
