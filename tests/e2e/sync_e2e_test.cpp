@@ -490,3 +490,58 @@ TEST(SyncE2E, PostgresSourceAgainstARealServer) {
     EXPECT_EQ(summary(r).at("delivered").as_int64(), 1500);
     EXPECT_EQ(w.stat("distinct_event_ids"), 1500);
 }
+
+TEST(SyncE2E, HostileSetupsFailCleanlyNamingTheProblem) {
+    Workspace w;
+    w.add_orders(1, 50);
+    // A query without the primary-key column.
+    w.write_sync("nokey", R"("mode": "insert")", "SELECT event_type, created_at, email, total FROM orders",
+                 kOrderMapping);
+    CommandResult r = w.synchost({"sync", "nokey.json"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("primary_key column \"order_id\" is not in the query result"), std::string::npos) << r.err;
+    // A state directory that cannot be created (its parent is a file).
+    w.write_sync("orders", R"("mode": "insert")", "SELECT * FROM orders", kOrderMapping);
+    std::ofstream(w.dir() + "/not-a-dir") << "x";
+    CommandResult bad_state = w.synchost({"sync", "orders.json", "--state-dir", w.dir() + "/not-a-dir/state"});
+    EXPECT_EQ(bad_state.exit_code, 2);
+    EXPECT_NE(bad_state.err.find("state directory"), std::string::npos) << bad_state.err;
+    EXPECT_EQ(w.stat("events_received"), 0);
+    // A missing source file.
+    std::ofstream(w.dir() + "/csv.json") << R"({"name": "csv", "source": {"type": "csv", "path": "gone.csv"}, )"
+                                         << R"("primary_key": "order_id", "mode": "insert", "destination": )"
+                                         << R"({"plugin": "pinterest_conversions", "config": {"ad_account_id": "1"}}, )"
+                                         << R"("mapping": {"event_name": "e", "email": "m"}})";
+    CommandResult missing = w.synchost({"sync", "csv.json"});
+    EXPECT_EQ(missing.exit_code, 2);
+    EXPECT_NE(missing.err.find("gone.csv"), std::string::npos) << missing.err;
+}
+
+TEST(SyncE2E, ASourceFileDeletedMidRunIsReadToTheEnd) {
+    Workspace w({"--latency-ms", "40"});
+    {
+        std::ofstream csv(w.dir() + "/orders.csv");
+        csv << "order_id,event_type,created_at,email,total\n";
+        for (int i = 1; i <= 3000; ++i) csv << "c" << i << ",checkout," << now_s() - 60 << ",b" << i << "@shop.example,1\n";
+    }
+    w.write_sync("base", R"("mode": "insert", "batch_size": 100)", "SELECT 1", kOrderMapping, ", \"max_in_flight\": 1");
+    std::string d;
+    {
+        std::ifstream in(w.dir() + "/base.json");
+        std::stringstream ss;
+        ss << in.rdbuf();
+        d = ss.str();
+    }
+    const auto at = d.find("\"source\"");
+    d.replace(at, d.find("},", at) - at + 1, R"("source": {"type": "csv", "path": "orders.csv"})");
+    std::ofstream(w.dir() + "/csv.json") << d;
+    auto c = w.start_synchost({"sync", "csv.json", "--json"});
+    // Once events arrive, the file is open: delete it (an open file stays readable on POSIX).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (w.stat("events_received") == 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::filesystem::remove(w.dir() + "/orders.csv");
+    CommandResult r = c->wait();
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(w.stat("distinct_event_ids"), 3000);
+}
