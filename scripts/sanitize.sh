@@ -14,7 +14,6 @@
 #       C ABI, parallel write paths), harness (the conformance harness: parallel instances) and e2e
 #       (synchost + plugin + sandbox), plus the host tests of the token service (single-flight
 #       refresh), selected with: -L 'transport|abi|harness|e2e' and -R 'AuthTest' (see TSAN_REGEX).
-#       One benign libstdc++ race is suppressed (std::ctype<char>::narrow, GCC PR 77704).
 #   Both modes replace the two CTest tests that run the whole conformance harness with a direct
 #   run of it without load.scan_time and leaks.load_unload_loop, which measure time and RSS and
 #   cannot hold under a sanitizer (LeakSanitizer checks leaks in address mode instead).
@@ -100,11 +99,6 @@ if [ "$mode" = address ] || [ "$mode" = asan ]; then
   echo "sanitize: address: conformance harness without load.scan_time and leaks.load_unload_loop"
   run_harness || status=$?
 else
-  # libstdc++'s std::ctype<char>::narrow fills a per-locale cache without synchronization (GCC
-  # PR 77704, benign: every thread writes the same bytes); std::regex construction in the
-  # plugin's config validation reaches it when instances open in parallel. Suppressed here only.
-  printf '%s\n' 'race:std::ctype<char>::narrow' >tsan.supp
-  export TSAN_OPTIONS="$TSAN_OPTIONS:suppressions=$PWD/tsan.supp"
   echo "sanitize: thread: running -L '$TSAN_LABELS' and -R '$TSAN_REGEX' (TSan) except '$ASAN_EXCLUDE'"
   ctest --output-on-failure -j "$jobs" --timeout 600 -L "$TSAN_LABELS" -E "$ASAN_EXCLUDE" "$@" || status=$?
   echo "sanitize: thread: conformance harness without load.scan_time and leaks.load_unload_loop"
