@@ -440,9 +440,11 @@ TEST(SyncE2E, InterruptFinishesTheBatchInFlightAndResumes) {
     w.write_sync("orders", R"("mode": "insert", "batch_size": 100)", "SELECT * FROM orders", kOrderMapping,
                  ", \"max_in_flight\": 1");
     auto c = w.start_synchost({"sync", "orders.json", "--json"});
-    // Interrupt once it is sending (its Ctrl-C handler is installed before the first log line).
+    // Interrupt once the first events reached the sandbox (the Ctrl-C handler is installed
+    // before the first log line; instrumented builds take a while to get there).
     ASSERT_TRUE(c->wait_for_stderr("insert into pinterest_conversions", std::chrono::seconds(20)));
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    for (int i = 0; i < 500 && w.stat("events_received") == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
     c->signal(SIGINT);
     CommandResult r = c->wait();
     EXPECT_EQ(r.exit_code, 130) << r.err;
