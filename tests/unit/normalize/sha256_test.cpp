@@ -1,12 +1,15 @@
 // SHA-256 hex digests: known vectors, context reuse, and hashing after normalization checked
 // against an independent one-shot OpenSSL digest.
 #include "normalize/sha256.hpp"
+#include "normalize/sha256_multi.hpp"
 #include "normalize/normalize.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
 #include <cstdio>
+#include <random>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -61,6 +64,59 @@ TEST(Sha256, MatchesReferenceForVariousLengths) {
     }
     const std::string big(1 << 20, '\xAB');
     EXPECT_EQ(hex_of(h, big), reference_sha256(big));
+}
+
+// hex_many against the reference: every length around the one-block limit (55/56 bytes), random
+// bytes (NUL and high bytes included), group sizes 1..9 so that lanes fill, spill and mix with
+// long messages that take the OpenSSL path.
+TEST(Sha256, HexManyMatchesReferenceForEveryLengthAndGroupSize) {
+    Sha256 h;
+    std::mt19937 rng(20261201);
+    for (int round = 0; round < 400; ++round) {
+        const size_t n = 1 + round % 9;
+        std::vector<std::string> msgs(n);
+        for (std::string &m : msgs) {
+            const size_t len = round % 5 == 0 ? rng() % 130 : rng() % 57;
+            for (size_t i = 0; i < len; ++i) m.push_back(static_cast<char>(rng() & 0xFF));
+        }
+        std::vector<std::string_view> views(msgs.begin(), msgs.end());
+        std::string out(64 * n, '?');
+        h.hex_many(views.data(), n, out.data());
+        for (size_t i = 0; i < n; ++i)
+            ASSERT_EQ(out.substr(64 * i, 64), reference_sha256(msgs[i])) << "round " << round << " message " << i
+                                                                           << " of " << n << ", " << msgs[i].size()
+                                                                           << " bytes";
+    }
+}
+
+// The side-by-side compression itself, lane by lane, for every message length it accepts.
+TEST(Sha256, MultiLaneCompressionMatchesReference) {
+    if (!sha256_multi::available()) GTEST_SKIP() << "this CPU has no SHA extensions; hex_many uses OpenSSL";
+    std::mt19937 rng(7);
+    for (size_t len = 0; len <= sha256_multi::kMaxShort; ++len) {
+        for (size_t lanes = 1; lanes <= sha256_multi::kMaxLanes; ++lanes) {
+            std::string msgs[sha256_multi::kMaxLanes];
+            const unsigned char *data[sha256_multi::kMaxLanes];
+            size_t lens[sha256_multi::kMaxLanes];
+            for (size_t l = 0; l < lanes; ++l) {
+                const size_t this_len = (len + 13 * l) % (sha256_multi::kMaxShort + 1);  // lanes differ in length
+                for (size_t i = 0; i < this_len; ++i) msgs[l].push_back(static_cast<char>(rng() & 0xFF));
+                data[l] = reinterpret_cast<const unsigned char *>(msgs[l].data());
+                lens[l] = msgs[l].size();
+            }
+            unsigned char digests[sha256_multi::kMaxLanes][32];
+            sha256_multi::hash_short(lanes, data, lens, digests);
+            for (size_t l = 0; l < lanes; ++l) {
+                std::string hex;
+                char two[3];
+                for (unsigned char b : digests[l]) {
+                    snprintf(two, sizeof two, "%02x", b);
+                    hex += two;
+                }
+                ASSERT_EQ(hex, reference_sha256(msgs[l])) << "length " << lens[l] << ", lane " << l << " of " << lanes;
+            }
+        }
+    }
 }
 
 TEST(Sha256, HashOfNormalizedEmailEqualsHashOfCanonicalForm) {
