@@ -150,6 +150,44 @@ TEST(Pipeline, RejectsRowsWithPreciseReasonsAndKeepsTheRest) {
     EXPECT_EQ(out.payloads[0].items[1].record, 10u);
     EXPECT_EQ(out.records[1].field, Field::event_name);
     EXPECT_EQ(out.records[6].field, Field::count_);
+    // Every record carries its derived event id, whether it was rejected before the identifiers
+    // were hashed (event_name, email), after (currency, no usable identifier), or accepted.
+    const char *keys[] = {"ok", "no-name", "old", "future", "bad-hash", "md5", "phone-only",
+                          "bad-email", "bad-currency", "bad-event", "ok2"};
+    for (uint32_t r = 0; r < 11; ++r) EXPECT_EQ(out.event_id(r), event_id_for("test-sync", keys[r])) << keys[r];
+}
+
+// Many identifiers in one event: more than the four SHA lanes, values too long for one block,
+// duplicates within a key and across a raw field and its pre-hashed twin; hashes keep their
+// order and each key lists a hash once.
+TEST(Pipeline, ManyIdentifiersHashInOrderWithoutDuplicates) {
+    OwnedMapping m({{"event_name", "=lead"}, {"email", "emails"}, {"hashed_email", "hem"}, {"phone", "phone"},
+                    {"external_id", "xid"}, {"first_name", "fn"}});
+    Pipeline p = make_pipeline(m);
+    support::BatchBuilder b({"emails", "hem", "phone", "xid", "fn"});
+    const std::string long_email = std::string(60, 'l') + "@example.com";
+    b.begin_row("k1");
+    b.add_text("a@x.co, B@x.co ,a@x.co," + long_email + ",c@x.co,d@x.co");
+    b.add_text(sha256_hex("c@x.co"));  // the same person as a raw value above
+    b.add_text("+44 20 7946 0000");
+    b.add_text(std::string(70, 'z'));
+    b.add_text("Ada");
+    EncodedBatch out;
+    p.encode(*b.finish(), kNow, out);
+    ASSERT_EQ(out.payloads.size(), 1u);
+    ASSERT_FALSE(out.records[0].rejected) << out.messages[0];
+    auto list = [](std::initializer_list<std::string> values) {
+        std::string s = "[";
+        for (const std::string &v : values) s += (s.size() > 1 ? ",\"" : "\"") + sha256_hex(v) + "\"";
+        return s + "]";
+    };
+    const std::string expected = "{\"data\":[{\"event_name\":\"lead\",\"action_source\":\"web\",\"event_time\":" +
+                                 std::to_string(kNow) + ",\"event_id\":\"" + event_id_for("test-sync", "k1") +
+                                 "\",\"user_data\":{\"em\":" +
+                                 list({"a@x.co", "b@x.co", long_email, "c@x.co", "d@x.co"}) +
+                                 ",\"ph\":" + list({"442079460000"}) + ",\"fn\":" + list({"ada"}) +
+                                 ",\"external_id\":" + list({std::string(70, 'z')}) + "}}]}";
+    EXPECT_EQ(out.payloads[0].body, expected);
 }
 
 TEST(Pipeline, SplitsAtTheEventAndByteLimits) {

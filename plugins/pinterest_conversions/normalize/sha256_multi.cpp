@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <cstdlib>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <cpuid.h>
@@ -91,7 +92,7 @@ bool detect() noexcept {
 }  // namespace
 
 bool available() noexcept {
-    static const bool yes = detect();
+    static const bool yes = detect() && !getenv("PCAPI_NO_SHANI");
     return yes;
 }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 
 namespace pcapi {
 
@@ -37,21 +38,21 @@ Reason normalize(Normalizer n, std::string_view in, std::string_view cc, std::st
 // user_data keys whose values are SHA-256 hashes: the raw field and its pre-hashed twin.
 struct HashedKey {
     Field raw, prehashed;
-    std::string_view api_key;
+    std::string_view json_key;
 };
 constexpr HashedKey kHashedKeys[] = {
-    {Field::email, Field::hashed_email, "em"},
-    {Field::phone, Field::hashed_phone, "ph"},
-    {Field::first_name, Field::hashed_first_name, "fn"},
-    {Field::last_name, Field::hashed_last_name, "ln"},
-    {Field::gender, Field::hashed_gender, "ge"},
-    {Field::date_of_birth, Field::hashed_date_of_birth, "db"},
-    {Field::city, Field::hashed_city, "ct"},
-    {Field::state, Field::hashed_state, "st"},
-    {Field::zip, Field::hashed_zip, "zp"},
-    {Field::country, Field::hashed_country, "country"},
-    {Field::external_id, Field::hashed_external_id, "external_id"},
-    {Field::maids, Field::hashed_maids, "hashed_maids"},
+    {Field::email, Field::hashed_email, PCAPI_JSON_KEY("em")},
+    {Field::phone, Field::hashed_phone, PCAPI_JSON_KEY("ph")},
+    {Field::first_name, Field::hashed_first_name, PCAPI_JSON_KEY("fn")},
+    {Field::last_name, Field::hashed_last_name, PCAPI_JSON_KEY("ln")},
+    {Field::gender, Field::hashed_gender, PCAPI_JSON_KEY("ge")},
+    {Field::date_of_birth, Field::hashed_date_of_birth, PCAPI_JSON_KEY("db")},
+    {Field::city, Field::hashed_city, PCAPI_JSON_KEY("ct")},
+    {Field::state, Field::hashed_state, PCAPI_JSON_KEY("st")},
+    {Field::zip, Field::hashed_zip, PCAPI_JSON_KEY("zp")},
+    {Field::country, Field::hashed_country, PCAPI_JSON_KEY("country")},
+    {Field::external_id, Field::hashed_external_id, PCAPI_JSON_KEY("external_id")},
+    {Field::maids, Field::hashed_maids, PCAPI_JSON_KEY("hashed_maids")},
 };
 
 constexpr Field kEventStrings[] = {Field::event_source_url, Field::partner_name, Field::app_id, Field::app_name,
@@ -66,14 +67,16 @@ bool is_null(const sp_value &v) { return v.type == SP_VALUE_NULL; }
 
 }  // namespace
 
-void derive_event_id(Sha256 &sha, std::string_view sync_id, std::string_view record_key, char out[kEventIdLength],
-                     std::string &material) {
+namespace {
+
+void event_id_material(std::string_view sync_id, std::string_view record_key, std::string &material) {
     material.clear();
     material.append("pcapi-event/1\n").append(sync_id).push_back('\n');
     material.append(record_key);
-    char hex[64];
-    sha.hex(material, hex);
-    // 8-4-4-4-12, like a UUID, from the first 32 hex digits.
+}
+
+// 8-4-4-4-12, like a UUID, from the first 32 hex digits.
+void format_event_id(const char *hex, char out[kEventIdLength]) {
     size_t o = 0, h = 0;
     for (size_t group : {8u, 4u, 4u, 4u, 12u}) {
         if (o != 0) out[o++] = '-';
@@ -81,6 +84,16 @@ void derive_event_id(Sha256 &sha, std::string_view sync_id, std::string_view rec
         o += group;
         h += group;
     }
+}
+
+}  // namespace
+
+void derive_event_id(Sha256 &sha, std::string_view sync_id, std::string_view record_key, char out[kEventIdLength],
+                     std::string &material) {
+    event_id_material(sync_id, record_key, material);
+    char hex[64];
+    sha.hex(material, hex);
+    format_event_id(hex, out);
 }
 
 bool EventBuilder::fail(RowError &err, Field f, std::string_view reason, int index) {
@@ -97,6 +110,19 @@ bool EventBuilder::fail(RowError &err, Field f, std::string_view reason, int ind
 
 bool EventBuilder::build(const Mapping &m, const sp_batch &b, uint32_t r, int64_t now_s, std::string &out,
                          std::string &event_id, RowError &err) {
+    event_id_pending_ = false;
+    const bool ok = build_event(m, b, r, now_s, out, event_id, err);
+    if (event_id_pending_) {  // rejected before the identifiers (and the id with them) were hashed
+        char hex[64];
+        sha_.hex(id_material_, hex);
+        format_event_id(hex, event_id.data());
+        event_id_pending_ = false;
+    }
+    return ok;
+}
+
+bool EventBuilder::build_event(const Mapping &m, const sp_batch &b, uint32_t r, int64_t now_s, std::string &out,
+                               std::string &event_id, RowError &err) {
     const size_t mark = out.size();
     auto reject = [&] {
         out.resize(mark);
@@ -115,8 +141,10 @@ bool EventBuilder::build(const Mapping &m, const sp_batch &b, uint32_t r, int64_
         const char *rk = b.record_keys ? b.record_keys[r] : nullptr;
         if (rk == nullptr || rk[0] == '\0')
             return fail(err, Field::event_id, "no event id: map event_id, or give the sync a primary key");
-        event_id.resize(kEventIdLength);
-        derive_event_id(sha_, opt_.sync_id, rk, event_id.data(), id_material_);
+        // Hashed later with the event's identifiers (hash_identifiers); a placeholder until then.
+        event_id.assign(kEventIdLength, '0');
+        event_id_material(opt_.sync_id, rk, id_material_);
+        event_id_pending_ = true;
     }
 
     out.push_back('{');
@@ -125,7 +153,7 @@ bool EventBuilder::build(const Mapping &m, const sp_batch &b, uint32_t r, int64_
     const sp_value &name = m.value(b, r, Field::event_name);
     if (is_null(name)) return reject(), fail(err, Field::event_name, "is empty");
     if ((why = shape_event_name(name, text_))) return reject(), fail(err, Field::event_name, why);
-    key(out, "event_name", first);
+    key(out, PCAPI_JSON_KEY("event_name"), first);
     json_out::string(out, text_);
 
     const sp_value &source = m.value(b, r, Field::action_source);
@@ -134,7 +162,7 @@ bool EventBuilder::build(const Mapping &m, const sp_batch &b, uint32_t r, int64_
     } else if ((why = shape_action_source(source, text_))) {
         return reject(), fail(err, Field::action_source, why);
     }
-    key(out, "action_source", first);
+    key(out, PCAPI_JSON_KEY("action_source"), first);
     json_out::string(out, text_);
 
     int64_t t = now_s;
@@ -145,60 +173,57 @@ bool EventBuilder::build(const Mapping &m, const sp_batch &b, uint32_t r, int64_
         if ((why = check_event_time_window(t, now_s, opt_.max_age_seconds, opt_.max_future_seconds)))
             return reject(), fail(err, Field::event_time, why);
     }
-    key(out, "event_time", first);
+    key(out, PCAPI_JSON_KEY("event_time"), first);
     json_out::integer(out, t);
-    key(out, "event_id", first);
+    key(out, PCAPI_JSON_KEY("event_id"), first);
+    event_id_at_ = out.size() + 1;  // after the opening quote
     json_out::string(out, event_id);
 
     for (Field f : kEventStrings) {
         if (!m.mapped(f)) continue;
         if ((why = shape_string(m.value(b, r, f), text_, empty))) return reject(), fail(err, f, why);
         if (empty) continue;
-        key(out, field_info(f).api_key, first);
+        key(out, field_info(f).json_key, first);
         json_out::string(out, text_);
     }
     for (Field f : {Field::opt_out, Field::wifi}) {
         if (!m.mapped(f) || is_null(m.value(b, r, f))) continue;
         bool flag = false;
         if ((why = shape_bool(m.value(b, r, f), flag))) return reject(), fail(err, f, why);
-        key(out, field_info(f).api_key, first);
+        key(out, field_info(f).json_key, first);
         out.append(flag ? "true" : "false");
     }
     if (m.mapped(Field::language) && !is_null(m.value(b, r, Field::language))) {
         if ((why = shape_language(m.value(b, r, Field::language), text_)))
             return reject(), fail(err, Field::language, why);
-        key(out, "language", first);
+        key(out, PCAPI_JSON_KEY("language"), first);
         json_out::string(out, text_);
     }
 
-    key(out, "user_data", first);
-    if (!user_data(m, b, r, out, err)) return reject();
+    key(out, PCAPI_JSON_KEY("user_data"), first);
+    if (!user_data(m, b, r, out, event_id, err)) return reject();
     if (!custom_data(m, b, r, out, err)) return reject();
     out.push_back('}');
     return true;
 }
 
-bool EventBuilder::user_data(const Mapping &m, const sp_batch &b, uint32_t r, std::string &out, RowError &err) {
-    out.push_back('{');
-    bool first = true;
-    bool has_em = false, has_maids = false;
+bool EventBuilder::collect_identifiers(const Mapping &m, const sp_batch &b, uint32_t r, RowError &err) {
+    identifiers_.clear();
+    identifier_text_.clear();
     Reason why = nullptr;
     bool empty = false;
-
-    for (const HashedKey &hk : kHashedKeys) {
-        hashes_.clear();
-        for (Field f : {hk.raw, hk.prehashed}) {
+    for (size_t k = 0; k < std::size(kHashedKeys); ++k) {
+        for (Field f : {kHashedKeys[k].raw, kHashedKeys[k].prehashed}) {
             if (!m.mapped(f)) continue;
             const FieldInfo &info = field_info(f);
-            const bool raw = info.kind == FieldKind::hashed;
-            // Normalizes and hashes one value; returns a reason on failure.
+            const bool prehashed = info.kind != FieldKind::hashed;
+            // Normalizes one value and queues it for hashing; returns a reason on failure.
             auto add = [&](std::string_view item) -> Reason {
                 // Items come from for_each_list_item or shape_string, which validated the cell's UTF-8.
                 if (Reason bad = normalize(info.normalizer, item, opt_.default_phone_country_code, norm_)) return bad;
-                std::array<char, 64> h;
-                if (raw) sha_.hex(norm_, h.data());
-                else std::memcpy(h.data(), norm_.data(), 64);
-                if (std::find(hashes_.begin(), hashes_.end(), h) == hashes_.end()) hashes_.push_back(h);
+                identifiers_.push_back({static_cast<uint8_t>(k), prehashed, static_cast<uint32_t>(identifier_text_.size()),
+                                        static_cast<uint32_t>(norm_.size())});
+                identifier_text_.append(norm_);
                 return nullptr;
             };
             const sp_value &v = m.value(b, r, f);
@@ -225,10 +250,51 @@ bool EventBuilder::user_data(const Mapping &m, const sp_batch &b, uint32_t r, st
                 if (!empty && (why = add(text_))) return fail(err, f, why);
             }
         }
+    }
+    return true;
+}
+
+void EventBuilder::hash_identifiers(std::string &out, std::string &event_id) {
+    hash_inputs_.clear();
+    if (event_id_pending_) hash_inputs_.push_back(id_material_);
+    for (const Identifier &id : identifiers_)
+        if (!id.prehashed) hash_inputs_.emplace_back(identifier_text_.data() + id.begin, id.size);
+    hash_outputs_.resize(64 * hash_inputs_.size());
+    if (!hash_inputs_.empty()) sha_.hex_many(hash_inputs_.data(), hash_inputs_.size(), hash_outputs_.data());
+    if (event_id_pending_) {
+        format_event_id(hash_outputs_.data(), event_id.data());
+        std::memcpy(out.data() + event_id_at_, event_id.data(), kEventIdLength);
+        event_id_pending_ = false;
+    }
+}
+
+bool EventBuilder::user_data(const Mapping &m, const sp_batch &b, uint32_t r, std::string &out, std::string &event_id,
+                             RowError &err) {
+    if (!collect_identifiers(m, b, r, err)) return false;
+    const bool id_hashed_here = event_id_pending_;
+    hash_identifiers(out, event_id);
+
+    out.push_back('{');
+    bool first = true;
+    bool has_em = false, has_maids = false;
+    Reason why = nullptr;
+    bool empty = false;
+    size_t next = 0;                               // into identifiers_, grouped by key
+    size_t next_hash = id_hashed_here ? 1 : 0;     // into hash_outputs_
+    for (size_t k = 0; k < std::size(kHashedKeys); ++k) {
+        const HashedKey &hk = kHashedKeys[k];
+        hashes_.clear();
+        for (; next < identifiers_.size() && identifiers_[next].key == k; ++next) {
+            const Identifier &id = identifiers_[next];
+            const char *hex = id.prehashed ? identifier_text_.data() + id.begin : hash_outputs_.data() + 64 * next_hash++;
+            std::array<char, 64> h;
+            std::memcpy(h.data(), hex, 64);
+            if (std::find(hashes_.begin(), hashes_.end(), h) == hashes_.end()) hashes_.push_back(h);
+        }
         if (hashes_.empty()) continue;
         has_em = has_em || hk.raw == Field::email;
         has_maids = has_maids || hk.raw == Field::maids;
-        key(out, hk.api_key, first);
+        key(out, hk.json_key, first);
         // ["h1","h2"]: 67 bytes per hash, written in place.
         const size_t at = out.size();
         out.resize(at + 1 + hashes_.size() * 67);
@@ -250,7 +316,7 @@ bool EventBuilder::user_data(const Mapping &m, const sp_batch &b, uint32_t r, st
         if (empty) continue;
         has_ip = has_ip || f == Field::client_ip_address;
         has_ua = has_ua || f == Field::client_user_agent;
-        key(out, field_info(f).api_key, first);
+        key(out, field_info(f).json_key, first);
         json_out::string(out, text_);
     }
     if (!has_em && !has_maids && !(has_ip && has_ua))
@@ -274,32 +340,32 @@ bool EventBuilder::custom_data(const Mapping &m, const sp_batch &b, uint32_t r, 
     for (Field f : {Field::value, Field::predicted_ltv}) {
         if (!present(f)) continue;
         if ((why = shape_decimal(m.value(b, r, f), text_))) return fail(err, f, why);
-        key(out, field_info(f).api_key, first);
+        key(out, field_info(f).json_key, first);
         json_out::string(out, text_);
     }
     if (present(Field::currency)) {
         if ((why = shape_currency(m.value(b, r, Field::currency), text_))) return fail(err, Field::currency, why);
-        key(out, "currency", first);
+        key(out, PCAPI_JSON_KEY("currency"), first);
         json_out::string(out, text_);
     }
     for (Field f : kCustomStrings) {
         if (!m.mapped(f)) continue;
         if ((why = shape_string(m.value(b, r, f), text_, empty))) return fail(err, f, why);
         if (empty) continue;
-        key(out, field_info(f).api_key, first);
+        key(out, field_info(f).json_key, first);
         json_out::string(out, text_);
     }
     if (present(Field::num_items)) {
         int64_t n = 0;
         if ((why = shape_integer(m.value(b, r, Field::num_items), n))) return fail(err, Field::num_items, why);
-        key(out, "num_items", first);
+        key(out, PCAPI_JSON_KEY("num_items"), first);
         json_out::integer(out, n);
     }
     if (present(Field::content_ids)) {
         const sp_value &v = m.value(b, r, Field::content_ids);  // for_each_list_item validates UTF-8
         const size_t key_mark = out.size();
         const bool first_before = first;
-        key(out, "content_ids", first);
+        key(out, PCAPI_JSON_KEY("content_ids"), first);
         out.push_back('[');
         size_t count = 0;
         why = for_each_list_item(v, opt_.list_delimiter, list_scratch_, [&](std::string_view item) -> Reason {
@@ -321,7 +387,7 @@ bool EventBuilder::custom_data(const Mapping &m, const sp_batch &b, uint32_t r, 
             return false;
         }
         if (!text_.empty()) {  // NULL, blank or [] is omitted
-            key(out, "contents", first);
+            key(out, PCAPI_JSON_KEY("contents"), first);
             out.append(text_);
         }
     }

@@ -38,6 +38,7 @@ struct FieldInfo {
     std::string_view name;     // mapping name (manifest)
     FieldKind kind;
     std::string_view api_key;  // key in the v5 payload ("em", "custom_data.value" -> "value", ...)
+    std::string_view json_key; // the same as written after another member: `,"em":`
     Normalizer normalizer;     // for hashed fields
     bool multi;                // several values per row (list / JSON array)
 };
