@@ -9,12 +9,41 @@
 #include <openssl/sha.h>
 
 #include <array>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <cstring>
 #include <stdexcept>
 
 namespace pcapi {
 namespace {
 
+constexpr std::array<bool, 256> make_hex_set() {
+    std::array<bool, 256> t{};
+    for (int c = '0'; c <= '9'; ++c) t[c] = true;
+    for (int c = 'a'; c <= 'f'; ++c) t[c] = true;
+    for (int c = 'A'; c <= 'F'; ++c) t[c] = true;
+    return t;
+}
+constexpr std::array<bool, 256> kHexSet = make_hex_set();
+
+#ifdef __SSE2__
+// Sixteen bytes at a time: split into nibbles, map 0-9/10-15 to '0'-'9'/'a'-'f', interleave.
+void to_hex(const unsigned char digest[32], char out[64]) {
+    const __m128i low_nibble = _mm_set1_epi8(0x0F), nine = _mm_set1_epi8(9), zero = _mm_set1_epi8('0'),
+                  letter_gap = _mm_set1_epi8('a' - '0' - 10);
+    auto ascii = [&](__m128i n) {
+        return _mm_add_epi8(_mm_add_epi8(n, zero), _mm_and_si128(_mm_cmpgt_epi8(n, nine), letter_gap));
+    };
+    for (int half = 0; half < 2; ++half) {
+        const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(digest + 16 * half));
+        const __m128i hi = ascii(_mm_and_si128(_mm_srli_epi16(bytes, 4), low_nibble));
+        const __m128i lo = ascii(_mm_and_si128(bytes, low_nibble));
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(out + 32 * half), _mm_unpacklo_epi8(hi, lo));
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(out + 32 * half + 16), _mm_unpackhi_epi8(hi, lo));
+    }
+}
+#else
 // "000102...feff": the two lowercase hex digits of every byte value.
 constexpr std::array<char, 512> make_hex_pairs() {
     std::array<char, 512> t{};
@@ -27,18 +56,10 @@ constexpr std::array<char, 512> make_hex_pairs() {
 }
 constexpr std::array<char, 512> kHexPairs = make_hex_pairs();
 
-constexpr std::array<bool, 256> make_hex_set() {
-    std::array<bool, 256> t{};
-    for (int c = '0'; c <= '9'; ++c) t[c] = true;
-    for (int c = 'a'; c <= 'f'; ++c) t[c] = true;
-    for (int c = 'A'; c <= 'F'; ++c) t[c] = true;
-    return t;
-}
-constexpr std::array<bool, 256> kHexSet = make_hex_set();
-
 void to_hex(const unsigned char digest[32], char out[64]) {
     for (int i = 0; i < 32; ++i) std::memcpy(out + 2 * i, &kHexPairs[2 * digest[i]], 2);
 }
+#endif
 
 }  // namespace
 

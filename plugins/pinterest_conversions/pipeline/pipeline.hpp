@@ -35,6 +35,7 @@ struct EncodedBatch {
     // them avoids page faults and copies on every batch).
     void clear();
     Payload &new_payload();
+    void drop_last_payload();
 
 private:
     std::vector<Payload> spare_;
@@ -49,12 +50,13 @@ public:
     void encode(const sp_batch &batch, int64_t now_s, EncodedBatch &out);
 
 private:
-    void add_event(EncodedBatch &out, uint32_t record);
+    Payload &start_payload(EncodedBatch &out);
 
     Mapping mapping_;
     EventBuilder builder_;
     size_t max_events_, max_bytes_;
-    std::string event_, event_id_;
+    std::string event_, event_id_;  // event_: one that moves to the next payload
+    size_t last_event_size_ = 512;
     RowError err_;
 };
 
