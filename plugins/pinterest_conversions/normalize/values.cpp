@@ -607,7 +607,12 @@ namespace {
 // than 64 items, malformed text) returns false and takes the full Boost.JSON path. The whole
 // text is checked before any item is handed out, so a malformed tail never yields items twice.
 bool simple_json_list(std::string_view s, ListItemFn fn, void *ctx, Reason &result) {
-    std::array<std::string_view, 64> items;
+    // Item bounds, left uninitialized (an array of string_view would be zeroed, 1 KB per call).
+    struct Item {
+        size_t begin, size;
+    };
+    Item items[64];
+    constexpr size_t kMaxItems = sizeof items / sizeof items[0];
     size_t n = 0, i = 1;  // s[0] == '['
     auto ws = [&] {
         while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
@@ -618,7 +623,7 @@ bool simple_json_list(std::string_view s, ListItemFn fn, void *ctx, Reason &resu
     } else {
         for (;;) {
             ws();
-            if (i >= s.size() || n == items.size()) return false;
+            if (i >= s.size() || n == kMaxItems) return false;
             const size_t start = i;
             if (s[i] == '"') {
                 const size_t end = s.find('"', i + 1);
@@ -626,7 +631,7 @@ bool simple_json_list(std::string_view s, ListItemFn fn, void *ctx, Reason &resu
                 const std::string_view str = s.substr(i + 1, end - i - 1);
                 for (char c : str)
                     if (c == '\\' || static_cast<unsigned char>(c) < 0x20) return false;
-                items[n++] = str;
+                items[n++] = {i + 1, end - i - 1};
                 i = end + 1;
             } else {
                 if (s[i] == '-') ++i;
@@ -635,7 +640,7 @@ bool simple_json_list(std::string_view s, ListItemFn fn, void *ctx, Reason &resu
                 const size_t len = i - digits;
                 if (len == 0 || len > 15 || (s[digits] == '0' && len > 1) || (s[start] == '-' && s[digits] == '0'))
                     return false;
-                items[n++] = s.substr(start, i - start);
+                items[n++] = {start, i - start};
             }
             ws();
             if (i < s.size() && s[i] == ',') {
@@ -653,7 +658,7 @@ bool simple_json_list(std::string_view s, ListItemFn fn, void *ctx, Reason &resu
     if (i != s.size()) return false;
     result = nullptr;
     for (size_t k = 0; k < n; ++k) {
-        const std::string_view item = trim(items[k]);
+        const std::string_view item = trim(s.substr(items[k].begin, items[k].size));
         if (item.empty()) continue;
         if ((result = fn(ctx, item))) return true;
     }
