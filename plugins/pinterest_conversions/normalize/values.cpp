@@ -45,6 +45,27 @@ void append_uint(uint64_t u, std::string &out) {
 // exponent: 1e20 -> "100000000000000000000", 0.1 -> "0.1", -0.0 -> "0".
 void append_fixed(double d, std::string &out) {
     if (d == 0) d = 0;  // -0.0 -> 0.0
+    // Fast path for amounts in whole cents (most prices): when c/100 reads back as d, it is the
+    // shortest text too, because below 2^46 two doubles' neighbours are closer than 0.01 apart,
+    // so no other number with two or fewer decimals reads back as d. Same text as to_chars, a
+    // tenth of the work (tested against it).
+    if (std::fabs(d) < 7.0e13) {
+        const auto cents = static_cast<int64_t>(std::nearbyint(d * 100.0));
+        if (static_cast<double>(cents) / 100.0 == d) {
+            const int64_t whole = cents / 100, frac = cents < 0 ? -(cents % 100) : cents % 100;
+            char buf[32];
+            char *p = buf;
+            if (cents < 0 && whole == 0) *p++ = '-';  // -0.5: the integer part alone has no sign
+            p = std::to_chars(p, buf + sizeof buf, whole).ptr;
+            if (frac != 0) {
+                *p++ = '.';
+                *p++ = static_cast<char>('0' + frac / 10);
+                if (frac % 10 != 0) *p++ = static_cast<char>('0' + frac % 10);
+            }
+            out.append(buf, p);
+            return;
+        }
+    }
     // The longest shortest-fixed double (a subnormal) needs ~330 characters.
     char buf[400];
     const auto r = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed);

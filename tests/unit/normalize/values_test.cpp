@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <charconv>
 #include <cmath>
+#include <random>
 #include <limits>
 #include <string>
 #include <vector>
@@ -562,6 +564,33 @@ TEST(ShapeContents, Rejections) {
     EXPECT_NE(shape_contents(int_v(3), out), nullptr);
     EXPECT_NE(shape_contents(blob_v("[]"), out), nullptr);
     EXPECT_NE(shape_contents(text_v("[\"\xFF\"]"), out), nullptr);
+}
+
+// Doubles are sent as the shortest fixed text that reads back as the same double. The whole-cents
+// fast path must give exactly what std::to_chars gives, for prices and for everything else.
+TEST(ShapeDecimal, RealsMatchToCharsShortestFixed) {
+    auto expected = [](double d) {
+        if (d == 0) d = 0;
+        char buf[400];
+        const auto r = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed);
+        return std::string(buf, r.ptr);
+    };
+    std::string out;
+    auto check = [&](double d) {
+        ASSERT_EQ(shape_decimal(real_v(d), out), nullptr);
+        ASSERT_EQ(out, expected(d)) << "double " << std::hexfloat << d;
+    };
+    for (int64_t c = -200000; c <= 200000; ++c) check(static_cast<double>(c) / 100.0);
+    for (double d : {0.1 + 0.2, 1.005, 19.99 * 3, -0.0, 1e-300, -1e-7, 0.015, 69999999999999.99, 70000000000000.01,
+                     7e13, 123456789012.34, -123456789012.34, 1e20, 4503599627370495.5, 0.125, 2.675})
+        check(d);
+    std::mt19937_64 rng(99);
+    for (int i = 0; i < 200000; ++i) {
+        const double scale = std::pow(10.0, static_cast<int>(rng() % 30) - 10);
+        const double d = (static_cast<double>(rng() % 2000001) - 1000000.0) / 1000.0 * scale;
+        check(d);
+        check(std::nearbyint(d * 100.0) / 100.0);  // whole cents at every magnitude
+    }
 }
 
 }  // namespace
