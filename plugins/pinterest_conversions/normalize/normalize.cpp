@@ -87,8 +87,11 @@ Reason normalize_phone(std::string_view in, std::string_view default_country_cod
     bool any_digit = false;
     for (size_t i = 0; i < s.size(); ++i) {
         const auto c = static_cast<unsigned char>(s[i]);
-        if (is_digit(c)) {
-            out.push_back(static_cast<char>(c));
+        if (is_digit(c)) {  // a run of digits, appended at once
+            size_t end = i + 1;
+            while (end < s.size() && is_digit(static_cast<unsigned char>(s[end]))) ++end;
+            out.append(s.data() + i, end - i);
+            i = end - 1;
             any_digit = true;
             continue;
         }
