@@ -14,19 +14,29 @@ std::string reference_string(const std::string &s) {
     std::string out = "\"";
     for (unsigned char c : s) {
         switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (c < 0x20) {
-                char esc[8];
-                std::snprintf(esc, sizeof esc, "\\u%04x", c);
-                out += esc;
-            } else {
-                out += static_cast<char>(c);
-            }
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            default:
+                if (c < 0x20) {
+                    char esc[8];
+                    std::snprintf(esc, sizeof esc, "\\u%04x", c);
+                    out += esc;
+                } else {
+                    out += static_cast<char>(c);
+                }
         }
     }
     return out + "\"";
@@ -47,11 +57,15 @@ TEST(JsonOut, StringEscapesEveryByteAtEveryPosition) {
 }
 
 TEST(JsonOut, StringWithSeveralEscapesAndUtf8) {
-    const std::string s = "a\"b\\c\nd\x01\xC3\xA9" "e\x1F\"";
+    const std::string s =
+        "a\"b\\c\nd\x01\xC3\xA9"
+        "e\x1F\"";
     std::string out;
     json_out::string(out, s);
     EXPECT_EQ(out, reference_string(s));
-    EXPECT_EQ(out, "\"a\\\"b\\\\c\\nd\\u0001\xC3\xA9" "e\\u001f\\\"\"");
+    EXPECT_EQ(out,
+              "\"a\\\"b\\\\c\\nd\\u0001\xC3\xA9"
+              "e\\u001f\\\"\"");
 }
 
 TEST(JsonOut, KeysAndIntegers) {

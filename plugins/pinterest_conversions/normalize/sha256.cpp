@@ -69,7 +69,9 @@ struct Sha256::Impl {
 
 Sha256::Sha256() : impl_(new Impl) {}
 
-Sha256::~Sha256() { delete impl_; }
+Sha256::~Sha256() {
+    delete impl_;
+}
 
 void Sha256::hex(std::string_view in, char out[64]) {
     unsigned char digest[SHA256_DIGEST_LENGTH];

@@ -1,8 +1,8 @@
 #include "normalize/sha256_multi.hpp"
 
 #include <cstdint>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <cpuid.h>
@@ -28,12 +28,17 @@ alignas(16) constexpr uint32_t kRoundConstants[64] = {
 #define PCAPI_SHA_TARGET __attribute__((target("sha,sse4.1,ssse3")))
 
 // The initial hash value H0..H7 in the register layout sha256rnds2 works on: ABEF and CDGH.
-PCAPI_SHA_TARGET inline __m128i initial_abef() { return _mm_set_epi32(0x6a09e667, 0xbb67ae85, 0x510e527f, 0x9b05688c); }
-PCAPI_SHA_TARGET inline __m128i initial_cdgh() { return _mm_set_epi32(0x3c6ef372, 0xa54ff53a, 0x1f83d9ab, 0x5be0cd19); }
+PCAPI_SHA_TARGET inline __m128i initial_abef() {
+    return _mm_set_epi32(0x6a09e667, 0xbb67ae85, 0x510e527f, 0x9b05688c);
+}
+PCAPI_SHA_TARGET inline __m128i initial_cdgh() {
+    return _mm_set_epi32(0x3c6ef372, 0xa54ff53a, 0x1f83d9ab, 0x5be0cd19);
+}
 
 // N one-block messages, their 64 rounds interleaved so that the N dependency chains overlap.
 template <size_t N>
-PCAPI_SHA_TARGET inline void compress(const unsigned char *const *data, const size_t *len, unsigned char (*digests)[32]) {
+PCAPI_SHA_TARGET inline void compress(const unsigned char *const *data, const size_t *len,
+                                      unsigned char (*digests)[32]) {
     const __m128i big_endian_words = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
     __m128i w[N][4], abef[N], cdgh[N];
     for (size_t n = 0; n < N; ++n) {
@@ -44,8 +49,8 @@ PCAPI_SHA_TARGET inline void compress(const unsigned char *const *data, const si
         const uint64_t bits = static_cast<uint64_t>(len[n]) * 8;
         for (int i = 0; i < 8; ++i) block[63 - i] = static_cast<unsigned char>(bits >> (8 * i));
         for (int i = 0; i < 4; ++i)
-            w[n][i] = _mm_shuffle_epi8(_mm_load_si128(reinterpret_cast<const __m128i *>(block + 16 * i)),
-                                       big_endian_words);
+            w[n][i] =
+                _mm_shuffle_epi8(_mm_load_si128(reinterpret_cast<const __m128i *>(block + 16 * i)), big_endian_words);
         abef[n] = initial_abef();
         cdgh[n] = initial_cdgh();
     }
@@ -59,7 +64,8 @@ PCAPI_SHA_TARGET inline void compress(const unsigned char *const *data, const si
             __m128i &cur = w[n][g & 3];
             if (g >= 4) {
                 const __m128i &prev1 = w[n][(g + 3) & 3], &prev2 = w[n][(g + 2) & 3], &prev3 = w[n][(g + 1) & 3];
-                const __m128i partial = _mm_add_epi32(_mm_sha256msg1_epu32(cur, prev3), _mm_alignr_epi8(prev1, prev2, 4));
+                const __m128i partial =
+                    _mm_add_epi32(_mm_sha256msg1_epu32(cur, prev3), _mm_alignr_epi8(prev1, prev2, 4));
                 cur = _mm_sha256msg2_epu32(partial, prev1);
             }
             __m128i wk = _mm_add_epi32(cur, k);
@@ -99,17 +105,28 @@ bool available() noexcept {
 PCAPI_SHA_TARGET void hash_short(size_t n, const unsigned char *const *data, const size_t *len,
                                  unsigned char (*digests)[32]) noexcept {
     switch (n) {
-    case 1: compress<1>(data, len, digests); break;
-    case 2: compress<2>(data, len, digests); break;
-    case 3: compress<3>(data, len, digests); break;
-    case 4: compress<4>(data, len, digests); break;
-    default: break;
+        case 1:
+            compress<1>(data, len, digests);
+            break;
+        case 2:
+            compress<2>(data, len, digests);
+            break;
+        case 3:
+            compress<3>(data, len, digests);
+            break;
+        case 4:
+            compress<4>(data, len, digests);
+            break;
+        default:
+            break;
     }
 }
 
 #else  // no SHA extensions in this build: callers use OpenSSL
 
-bool available() noexcept { return false; }
+bool available() noexcept {
+    return false;
+}
 void hash_short(size_t, const unsigned char *const *, const size_t *, unsigned char (*)[32]) noexcept {}
 
 #endif
