@@ -55,24 +55,35 @@ Reason normalize_email(std::string_view in, std::string &out) {
     std::string_view s = trim(in);
     if (text::istarts_with(s, "mailto:")) s = trim(s.substr(7));
     if (s.empty()) return "email is empty";
-    if (!valid(s)) return "email contains invalid UTF-8 or a NUL byte";
+    // One pass finds the '@' and any whitespace or control character; the UTF-8 check runs only
+    // when a byte is non-ASCII or something is wrong (it names the problem first, as before).
     size_t at = std::string_view::npos;
-    for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char seen = 0;
+    Reason bad = nullptr;
+    for (size_t i = 0; i < s.size() && bad == nullptr; ++i) {
         const auto c = static_cast<unsigned char>(s[i]);
-        if (c <= 0x20 || c == 0x7F || (c == 0xC2 && static_cast<unsigned char>(s[i + 1]) == 0xA0))
-            return "email contains whitespace or control characters";
-        if (c == '@') {
-            if (at != std::string_view::npos) return "email has more than one '@'";
+        seen |= c;
+        if (c <= 0x20 || c == 0x7F || (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xA0)) {
+            bad = "email contains whitespace or control characters";
+        } else if (c == '@') {
+            if (at != std::string_view::npos) bad = "email has more than one '@'";
             at = i;
         }
     }
+    if ((bad != nullptr || (seen & 0x80) != 0) && !valid(s)) return "email contains invalid UTF-8 or a NUL byte";
+    if (bad != nullptr) return bad;
     if (at == std::string_view::npos) return "email has no '@'";
     if (at == 0) return "email has nothing before the '@'";
     const std::string_view domain = s.substr(at + 1);
     if (domain.empty()) return "email has no domain after the '@'";
-    if (domain.find('.') == std::string_view::npos) return "email domain has no '.'";
-    if (domain.front() == '.' || domain.back() == '.' || domain.find("..") != std::string_view::npos)
-        return "email domain has an empty label (leading, trailing or double '.')";
+    bool dot = false, empty_label = domain.front() == '.' || domain.back() == '.';
+    for (size_t i = 0; i < domain.size(); ++i) {
+        if (domain[i] != '.') continue;
+        dot = true;
+        if (i + 1 < domain.size() && domain[i + 1] == '.') empty_label = true;
+    }
+    if (!dot) return "email domain has no '.'";
+    if (empty_label) return "email domain has an empty label (leading, trailing or double '.')";
     text::append_lower(s, out);
     return nullptr;
 }

@@ -470,36 +470,43 @@ Reason shape_bool(const sp_value &v, bool &out) {
     }
 }
 
-Reason shape_string(const sp_value &v, std::string &out, bool &empty) {
-    out.clear();
-    empty = false;
+Reason shape_string_view(const sp_value &v, std::string &scratch, std::string_view &out) {
+    scratch.clear();
+    out = {};
     switch (v.type) {
         case SP_VALUE_TEXT: {
             const std::string_view raw = text_of(v);
             if (!valid_utf8_text(raw.data(), raw.size())) return kBadUtf8;
-            const std::string_view s = trim(raw);
-            empty = s.empty();
-            out.assign(s);
+            out = trim(raw);
             return nullptr;
         }
         case SP_VALUE_INT:
-            append_int(v.as.i, out);
-            return nullptr;
+            append_int(v.as.i, scratch);
+            break;
         case SP_VALUE_REAL:
             if (!std::isfinite(v.as.r)) return "number is not finite (NaN or infinity)";
-            append_shortest(v.as.r, out);
-            return nullptr;
+            append_shortest(v.as.r, scratch);
+            break;
         case SP_VALUE_BOOL:
-            out.assign(v.as.i != 0 ? "true" : "false");
-            return nullptr;
+            scratch.assign(v.as.i != 0 ? "true" : "false");
+            break;
         case SP_VALUE_NULL:
-            empty = true;
             return nullptr;
         case SP_VALUE_BLOB:
             return kBlobText;
         default:
             return "unsupported value type";
     }
+    out = scratch;
+    return nullptr;
+}
+
+Reason shape_string(const sp_value &v, std::string &out, bool &empty) {
+    std::string_view view;
+    const Reason why = shape_string_view(v, out, view);
+    if (view.data() != out.data()) out.assign(view);  // text in the cell: copy it
+    empty = why == nullptr && view.empty();
+    return why;
 }
 
 Reason shape_currency(const sp_value &v, std::string &out) {

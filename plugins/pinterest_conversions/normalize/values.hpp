@@ -43,6 +43,10 @@ Reason shape_bool(const sp_value &v, bool &out);
 // omitted). REAL uses the shortest round-trip text; BOOL gives "true"/"false"; BLOB a reason.
 Reason shape_string(const sp_value &v, std::string &out, bool &empty);
 
+// The same as a view, without copying text: `out` points into the cell's text (TEXT) or into
+// `scratch` (numbers, booleans); it is empty for NULL and blank text. Valid while both are.
+Reason shape_string_view(const sp_value &v, std::string &scratch, std::string_view &out);
+
 // ISO-4217 code, upper-cased, from the table of active codes.
 Reason shape_currency(const sp_value &v, std::string &out);
 

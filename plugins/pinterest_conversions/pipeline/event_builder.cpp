@@ -181,10 +181,11 @@ bool EventBuilder::build_event(const Mapping &m, const sp_batch &b, uint32_t r, 
 
     for (Field f : kEventStrings) {
         if (!m.mapped(f)) continue;
-        if ((why = shape_string(m.value(b, r, f), text_, empty))) return reject(), fail(err, f, why);
-        if (empty) continue;
+        std::string_view view;
+        if ((why = shape_string_view(m.value(b, r, f), text_, view))) return reject(), fail(err, f, why);
+        if (view.empty()) continue;
         key(out, field_info(f).json_key, first);
-        json_out::string(out, text_);
+        json_out::string(out, view);
     }
     for (Field f : {Field::opt_out, Field::wifi}) {
         if (!m.mapped(f) || is_null(m.value(b, r, f))) continue;
@@ -211,7 +212,6 @@ bool EventBuilder::collect_identifiers(const Mapping &m, const sp_batch &b, uint
     identifiers_.clear();
     identifier_text_.clear();
     Reason why = nullptr;
-    bool empty = false;
     for (size_t k = 0; k < std::size(kHashedKeys); ++k) {
         for (Field f : {kHashedKeys[k].raw, kHashedKeys[k].prehashed}) {
             if (!m.mapped(f)) continue;
@@ -246,8 +246,9 @@ bool EventBuilder::collect_identifiers(const Mapping &m, const sp_batch &b, uint
                 }
                 if (why) return fail(err, f, why);
             } else {
-                if ((why = shape_string(v, text_, empty))) return fail(err, f, why);
-                if (!empty && (why = add(text_))) return fail(err, f, why);
+                std::string_view view;
+                if ((why = shape_string_view(v, text_, view))) return fail(err, f, why);
+                if (!view.empty() && (why = add(view))) return fail(err, f, why);
             }
         }
     }
@@ -278,7 +279,6 @@ bool EventBuilder::user_data(const Mapping &m, const sp_batch &b, uint32_t r, st
     bool first = true;
     bool has_em = false, has_maids = false;
     Reason why = nullptr;
-    bool empty = false;
     size_t next = 0;                               // into identifiers_, grouped by key
     size_t next_hash = id_hashed_here ? 1 : 0;     // into hash_outputs_
     for (size_t k = 0; k < std::size(kHashedKeys); ++k) {
@@ -312,12 +312,13 @@ bool EventBuilder::user_data(const Mapping &m, const sp_batch &b, uint32_t r, st
     bool has_ip = false, has_ua = false;
     for (Field f : kUserStrings) {
         if (!m.mapped(f)) continue;
-        if ((why = shape_string(m.value(b, r, f), text_, empty))) return fail(err, f, why);
-        if (empty) continue;
+        std::string_view view;
+        if ((why = shape_string_view(m.value(b, r, f), text_, view))) return fail(err, f, why);
+        if (view.empty()) continue;
         has_ip = has_ip || f == Field::client_ip_address;
         has_ua = has_ua || f == Field::client_user_agent;
         key(out, field_info(f).json_key, first);
-        json_out::string(out, text_);
+        json_out::string(out, view);
     }
     if (!has_em && !has_maids && !(has_ip && has_ua))
         return fail(err, Field::count_,
@@ -334,7 +335,6 @@ bool EventBuilder::custom_data(const Mapping &m, const sp_batch &b, uint32_t r, 
     const size_t body_start = out.size();
     bool first = true;
     Reason why = nullptr;
-    bool empty = false;
     auto present = [&](Field f) { return m.mapped(f) && !is_null(m.value(b, r, f)); };
 
     for (Field f : {Field::value, Field::predicted_ltv}) {
@@ -350,10 +350,11 @@ bool EventBuilder::custom_data(const Mapping &m, const sp_batch &b, uint32_t r, 
     }
     for (Field f : kCustomStrings) {
         if (!m.mapped(f)) continue;
-        if ((why = shape_string(m.value(b, r, f), text_, empty))) return fail(err, f, why);
-        if (empty) continue;
+        std::string_view view;
+        if ((why = shape_string_view(m.value(b, r, f), text_, view))) return fail(err, f, why);
+        if (view.empty()) continue;
         key(out, field_info(f).json_key, first);
-        json_out::string(out, text_);
+        json_out::string(out, view);
     }
     if (present(Field::num_items)) {
         int64_t n = 0;
