@@ -49,7 +49,10 @@ TEST(JsonOut, StringEscapesEveryByteAtEveryPosition) {
                 std::string s(len, 'x');
                 if (len) s[pos] = static_cast<char>(c);
                 std::string out = "prefix";
-                json_out::string(out, s);
+                {
+                    json_out::Writer w(out);
+                    json_out::string(w, s);
+                }
                 ASSERT_EQ(out, "prefix" + reference_string(s)) << "length " << len << ", byte " << c << " at " << pos;
             }
         }
@@ -61,7 +64,10 @@ TEST(JsonOut, StringWithSeveralEscapesAndUtf8) {
         "a\"b\\c\nd\x01\xC3\xA9"
         "e\x1F\"";
     std::string out;
-    json_out::string(out, s);
+    {
+        json_out::Writer w(out);
+        json_out::string(w, s);
+    }
     EXPECT_EQ(out, reference_string(s));
     EXPECT_EQ(out,
               "\"a\\\"b\\\\c\\nd\\u0001\xC3\xA9"
@@ -70,13 +76,44 @@ TEST(JsonOut, StringWithSeveralEscapesAndUtf8) {
 
 TEST(JsonOut, KeysAndIntegers) {
     std::string out = "{";
-    bool first = true;
-    json_out::key(out, PCAPI_JSON_KEY("a"), first);
-    json_out::integer(out, -42);
-    json_out::key(out, PCAPI_JSON_KEY("bc"), first);
-    json_out::integer(out, 9223372036854775807);
-    out += "}";
+    {
+        json_out::Writer w(out);
+        bool first = true;
+        json_out::key(w, PCAPI_JSON_KEY("a"), first);
+        json_out::integer(w, -42);
+        json_out::key(w, PCAPI_JSON_KEY("bc"), first);
+        json_out::integer(w, 9223372036854775807);
+        w.put('}');
+    }
     EXPECT_EQ(out, "{\"a\":-42,\"bc\":9223372036854775807}");
+}
+
+// The writer runs ahead of the text in zero-filled steps and cuts the string back to the text:
+// on commit, on destruction, after truncate(), and across growth far beyond one step.
+TEST(JsonOut, WriterKeepsExactlyTheTextWritten) {
+    std::string out = "ab";
+    std::string expected = "ab";
+    {
+        json_out::Writer w(out);
+        EXPECT_EQ(w.size(), 2u);
+        for (int i = 0; i < 5000; ++i) {
+            const std::string piece = std::to_string(i) + ",";
+            w.append(piece);
+            expected += piece;
+        }
+        const std::string big(20000, 'x');  // more than one step at once
+        json_out::string(w, big);
+        expected += "\"" + big + "\"";
+        EXPECT_EQ(w.size(), expected.size());
+        const size_t mark = w.size();
+        w.append("rejected event");
+        w.truncate(mark);
+        w.commit();
+        EXPECT_EQ(out, expected);
+        w.put('!');
+        expected += '!';
+    }
+    EXPECT_EQ(out, expected);
 }
 
 }  // namespace

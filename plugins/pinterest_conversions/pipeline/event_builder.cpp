@@ -110,6 +110,12 @@ bool EventBuilder::fail(RowError &err, Field f, std::string_view reason, int ind
 
 bool EventBuilder::build(const Mapping &m, const sp_batch &b, uint32_t r, int64_t now_s, std::string &out,
                          std::string &event_id, RowError &err) {
+    json_out::Writer w(out);
+    return build(m, b, r, now_s, w, event_id, err);
+}
+
+bool EventBuilder::build(const Mapping &m, const sp_batch &b, uint32_t r, int64_t now_s, json_out::Writer &out,
+                         std::string &event_id, RowError &err) {
     event_id_pending_ = false;
     const bool ok = build_event(m, b, r, now_s, out, event_id, err);
     if (event_id_pending_) {  // rejected before the identifiers (and the id with them) were hashed
@@ -121,11 +127,11 @@ bool EventBuilder::build(const Mapping &m, const sp_batch &b, uint32_t r, int64_
     return ok;
 }
 
-bool EventBuilder::build_event(const Mapping &m, const sp_batch &b, uint32_t r, int64_t now_s, std::string &out,
+bool EventBuilder::build_event(const Mapping &m, const sp_batch &b, uint32_t r, int64_t now_s, json_out::Writer &out,
                                std::string &event_id, RowError &err) {
     const size_t mark = out.size();
     auto reject = [&] {
-        out.resize(mark);
+        out.truncate(mark);
         return false;
     };
     bool empty = false;
@@ -147,7 +153,7 @@ bool EventBuilder::build_event(const Mapping &m, const sp_batch &b, uint32_t r, 
         event_id_pending_ = true;
     }
 
-    out.push_back('{');
+    out.put('{');
     bool first = true;
 
     const sp_value &name = m.value(b, r, Field::event_name);
@@ -204,7 +210,7 @@ bool EventBuilder::build_event(const Mapping &m, const sp_batch &b, uint32_t r, 
     key(out, PCAPI_JSON_KEY("user_data"), first);
     if (!user_data(m, b, r, out, event_id, err)) return reject();
     if (!custom_data(m, b, r, out, err)) return reject();
-    out.push_back('}');
+    out.put('}');
     return true;
 }
 
@@ -255,7 +261,7 @@ bool EventBuilder::collect_identifiers(const Mapping &m, const sp_batch &b, uint
     return true;
 }
 
-void EventBuilder::hash_identifiers(std::string &out, std::string &event_id) {
+void EventBuilder::hash_identifiers(json_out::Writer &out, std::string &event_id) {
     hash_inputs_.clear();
     if (event_id_pending_) hash_inputs_.push_back(id_material_);
     for (const Identifier &id : identifiers_)
@@ -269,13 +275,13 @@ void EventBuilder::hash_identifiers(std::string &out, std::string &event_id) {
     }
 }
 
-bool EventBuilder::user_data(const Mapping &m, const sp_batch &b, uint32_t r, std::string &out, std::string &event_id,
+bool EventBuilder::user_data(const Mapping &m, const sp_batch &b, uint32_t r, json_out::Writer &out, std::string &event_id,
                              RowError &err) {
     if (!collect_identifiers(m, b, r, err)) return false;
     const bool id_hashed_here = event_id_pending_;
     hash_identifiers(out, event_id);
 
-    out.push_back('{');
+    out.put('{');
     bool first = true;
     bool has_em = false, has_maids = false;
     Reason why = nullptr;
@@ -296,9 +302,9 @@ bool EventBuilder::user_data(const Mapping &m, const sp_batch &b, uint32_t r, st
         has_maids = has_maids || hk.raw == Field::maids;
         key(out, hk.json_key, first);
         // ["h1","h2"]: 67 bytes per hash, written in place.
-        const size_t at = out.size();
-        out.resize(at + 1 + hashes_.size() * 67);
-        char *p = out.data() + at;
+        const size_t bytes = 1 + hashes_.size() * 67;
+        char *p = out.room(bytes);
+        out.advance(bytes);
         *p++ = '[';
         for (size_t i = 0; i < hashes_.size(); ++i) {
             *p++ = '"';
@@ -325,11 +331,11 @@ bool EventBuilder::user_data(const Mapping &m, const sp_batch &b, uint32_t r, st
                     "no usable identifier: Pinterest needs an email (email or hashed_email), a mobile ad id "
                     "(maids or hashed_maids), or both client_ip_address and client_user_agent; phone and the "
                     "other fields alone are not enough");
-    out.push_back('}');
+    out.put('}');
     return true;
 }
 
-bool EventBuilder::custom_data(const Mapping &m, const sp_batch &b, uint32_t r, std::string &out, RowError &err) {
+bool EventBuilder::custom_data(const Mapping &m, const sp_batch &b, uint32_t r, json_out::Writer &out, RowError &err) {
     const size_t mark = out.size();
     out.append(",\"custom_data\":{");
     const size_t body_start = out.size();
@@ -367,17 +373,17 @@ bool EventBuilder::custom_data(const Mapping &m, const sp_batch &b, uint32_t r, 
         const size_t key_mark = out.size();
         const bool first_before = first;
         key(out, PCAPI_JSON_KEY("content_ids"), first);
-        out.push_back('[');
+        out.put('[');
         size_t count = 0;
         why = for_each_list_item(v, opt_.list_delimiter, list_scratch_, [&](std::string_view item) -> Reason {
-            if (count++) out.push_back(',');
+            if (count++) out.put(',');
             json_out::string(out, item);
             return nullptr;
         });
         if (why) return fail(err, Field::content_ids, why);
-        out.push_back(']');
+        out.put(']');
         if (count == 0) {  // an empty list is omitted, not sent as []
-            out.resize(key_mark);
+            out.truncate(key_mark);
             first = first_before;
         }
     }
@@ -392,8 +398,8 @@ bool EventBuilder::custom_data(const Mapping &m, const sp_batch &b, uint32_t r, 
             out.append(text_);
         }
     }
-    if (out.size() == body_start) out.resize(mark);  // nothing: omit custom_data entirely
-    else out.push_back('}');
+    if (out.size() == body_start) out.truncate(mark);  // nothing: omit custom_data entirely
+    else out.put('}');
     return true;
 }
 

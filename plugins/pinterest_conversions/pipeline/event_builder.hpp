@@ -3,6 +3,7 @@
 #pragma once
 
 #include "normalize/sha256.hpp"
+#include "pipeline/json_out.hpp"
 #include "pipeline/fields.hpp"
 #include "pipeline/mapping.hpp"
 
@@ -45,17 +46,20 @@ public:
     // Appends the event JSON for record r to `out` and returns true; on rejection returns false
     // with `err` set and `out` unchanged. `event_id` receives the event's id (empty when the
     // rejection happened before the id was known).
+    bool build(const Mapping &mapping, const sp_batch &batch, uint32_t r, int64_t now_s, json_out::Writer &out,
+               std::string &event_id, RowError &err);
+    // The same, appending to a string (tests, benchmarks).
     bool build(const Mapping &mapping, const sp_batch &batch, uint32_t r, int64_t now_s, std::string &out,
                std::string &event_id, RowError &err);
 
 private:
-    bool build_event(const Mapping &m, const sp_batch &b, uint32_t r, int64_t now_s, std::string &out,
+    bool build_event(const Mapping &m, const sp_batch &b, uint32_t r, int64_t now_s, json_out::Writer &out,
                      std::string &event_id, RowError &err);
-    bool user_data(const Mapping &m, const sp_batch &b, uint32_t r, std::string &out, std::string &event_id,
+    bool user_data(const Mapping &m, const sp_batch &b, uint32_t r, json_out::Writer &out, std::string &event_id,
                    RowError &err);
     bool collect_identifiers(const Mapping &m, const sp_batch &b, uint32_t r, RowError &err);
-    void hash_identifiers(std::string &out, std::string &event_id);
-    bool custom_data(const Mapping &m, const sp_batch &b, uint32_t r, std::string &out, RowError &err);
+    void hash_identifiers(json_out::Writer &out, std::string &event_id);
+    bool custom_data(const Mapping &m, const sp_batch &b, uint32_t r, json_out::Writer &out, RowError &err);
     bool fail(RowError &err, Field f, std::string_view reason, int index = -1);
 
     PipelineOptions opt_;

@@ -1,6 +1,7 @@
 #include "pipeline/pipeline.hpp"
 
 #include <algorithm>
+#include <optional>
 
 namespace pcapi {
 
@@ -35,46 +36,53 @@ void Pipeline::encode(const sp_batch &batch, int64_t now_s, EncodedBatch &out) {
     out.records.resize(batch.record_count);
     out.ids.reserve(static_cast<size_t>(batch.record_count) * kEventIdLength);
     const size_t framing = Payload::prefix.size() + Payload::suffix.size();
+    // Each event is built straight into the request body it will travel in (no copy), through a
+    // writer on the last payload's body; the rare event that does not fit moves to a new payload.
+    // The writer is closed before payloads are added (that may move the bodies) and reopened.
+    std::optional<json_out::Writer> body;
+    auto next_payload = [&] {
+        body.reset();
+        start_payload(out);
+        body.emplace(out.payloads.back().body);
+    };
     for (uint32_t r = 0; r < batch.record_count; ++r) {
-        // Each event is built straight into the request body it will travel in (no copy); the
-        // rare event that does not fit moves to the next payload.
-        Payload *p = out.payloads.empty() || out.payloads.back().items.size() >= max_events_ ? &start_payload(out)
-                                                                                             : &out.payloads.back();
-        const size_t mark = p->body.size();
-        if (!p->items.empty()) p->body.push_back(',');
-        size_t begin = p->body.size();
-        const bool ok = builder_.build(mapping_, batch, r, now_s, p->body, event_id_, err_);
+        if (out.payloads.empty() || out.payloads.back().items.size() >= max_events_) next_payload();
+        const size_t mark = body->size();
+        if (!out.payloads.back().items.empty()) body->put(',');
+        size_t begin = body->size();
+        const bool ok = builder_.build(mapping_, batch, r, now_s, *body, event_id_, err_);
         EncodedBatch::Record &rec = out.records[r];
         rec.id_begin = static_cast<uint32_t>(out.ids.size());
         rec.id_len = static_cast<uint32_t>(event_id_.size());
         out.ids.append(event_id_);
         if (!ok) {
-            p->body.resize(mark);
+            body->truncate(mark);
             rec.rejected = true;
             rec.field = err_.field;
             rec.message = static_cast<uint32_t>(out.messages.size());
             out.messages.push_back(err_.message);
             continue;
         }
-        const size_t size = p->body.size() - begin;
+        const size_t size = body->size() - begin;
         last_event_size_ = size;
         if (size + framing > max_bytes_) {
-            p->body.resize(mark);
+            body->truncate(mark);
             rec.rejected = true;
             rec.message = static_cast<uint32_t>(out.messages.size());
             out.messages.push_back("event is " + std::to_string(size) +
                                    " bytes, more than the request byte cap (max_request_bytes)");
             continue;
         }
-        if (p->body.size() + Payload::suffix.size() > max_bytes_) {
-            event_.assign(p->body, begin, size);
-            p->body.resize(mark);
-            p = &start_payload(out);  // may move the payloads: p is re-read
-            begin = p->body.size();
-            p->body.append(event_);
+        if (body->size() + Payload::suffix.size() > max_bytes_) {
+            event_.assign(body->data() + begin, size);
+            body->truncate(mark);
+            next_payload();
+            begin = body->size();
+            body->append(event_);
         }
-        p->items.push_back({static_cast<uint32_t>(begin), static_cast<uint32_t>(p->body.size()), r});
+        out.payloads.back().items.push_back({static_cast<uint32_t>(begin), static_cast<uint32_t>(body->size()), r});
     }
+    body.reset();
     if (!out.payloads.empty() && out.payloads.back().items.empty()) out.drop_last_payload();  // every row rejected
     for (Payload &p : out.payloads) p.body.append(Payload::suffix);
 }
