@@ -1,11 +1,14 @@
 // Identifier normalization rules (normalize.hpp), table-driven.
 #include "normalize/normalize.hpp"
+#include "normalize/text.hpp"
+#include "normalize/values.hpp"
 
 #include "test_util.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -35,6 +38,53 @@ void run(Fn fn, const std::vector<Case> &cases) {
             if (r != nullptr) {
                 EXPECT_NE(std::string_view(r).find(c.fail), std::string_view::npos) << r;
             }
+        }
+    }
+}
+
+// The word-at-a-time scan against a byte-by-byte oracle (the rules as first written), on random
+// addresses built from the bytes that matter, at every position and length around 8-byte words.
+TEST(NormalizeEmail, FastScanAgreesWithByteByByteRules) {
+    auto oracle = [](std::string_view in, std::string &out) -> std::string {
+        std::string_view s = text::trim(in);
+        if (text::istarts_with(s, "mailto:")) s = text::trim(s.substr(7));
+        if (s.empty()) return "email is empty";
+        if (!valid_utf8_text(s.data(), s.size())) return "email contains invalid UTF-8 or a NUL byte";
+        size_t at = std::string_view::npos;
+        for (size_t i = 0; i < s.size(); ++i) {
+            const auto c = static_cast<unsigned char>(s[i]);
+            if (c <= 0x20 || c == 0x7F || (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xA0))
+                return "email contains whitespace or control characters";
+            if (c == '@') {
+                if (at != std::string_view::npos) return "email has more than one '@'";
+                at = i;
+            }
+        }
+        if (at == std::string_view::npos) return "email has no '@'";
+        if (at == 0) return "email has nothing before the '@'";
+        const std::string_view domain = s.substr(at + 1);
+        if (domain.empty()) return "email has no domain after the '@'";
+        if (domain.find('.') == std::string_view::npos) return "email domain has no '.'";
+        if (domain.front() == '.' || domain.back() == '.' || domain.find("..") != std::string_view::npos)
+            return "email domain has an empty label (leading, trailing or double '.')";
+        out.clear();
+        text::append_lower(s, out);
+        return "";
+    };
+    const std::string pieces[] = {"a", "B", "z", "0", "@", ".", " ", "\t", std::string(1, '\0'), "\x7f", "\xc2\xa0",
+                                  "\xc3\xa9", "\xff", "-", "_", "A", "@", "."};
+    std::mt19937 rng(5);
+    std::string got, want;
+    for (int round = 0; round < 200000; ++round) {
+        std::string in;
+        const size_t parts = rng() % 30;
+        for (size_t k = 0; k < parts; ++k) in += pieces[rng() % std::size(pieces)];
+        if (round % 3 == 0) in = "user" + std::to_string(round) + "@" + in + ".com";
+        const Reason r = normalize_email(in, got);
+        const std::string expected = oracle(in, want);
+        ASSERT_EQ(r ? std::string(r) : std::string(), expected) << "input of " << in.size() << " bytes, round " << round;
+        if (!r) {
+            ASSERT_EQ(got, want) << "round " << round;
         }
     }
 }
