@@ -19,6 +19,7 @@ int main(int argc, char **argv) {
     }
     const long rows = argc > 2 ? std::atol(argv[2]) : 1000000;
     const uint32_t batch_rows = argc > 3 ? static_cast<uint32_t>(std::atol(argv[3])) : 8000;
+    const auto load_start = std::chrono::steady_clock::now();
     void *lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
     if (!lib) {
         std::fprintf(stderr, "dlopen: %s\n", dlerror());
@@ -26,7 +27,11 @@ int main(int argc, char **argv) {
     }
     auto get_entry = reinterpret_cast<sp_get_entry_fn>(dlsym(lib, SP_ENTRY_SYMBOL));
     const sp_entry *e = get_entry ? get_entry(SP_ABI_MAJOR) : nullptr;
-    if (!e) return 1;
+    if (!e || !e->describe()) return 1;
+    // What a host pays to load the plugin and read its capabilities (target < 50 ms); on stderr,
+    // so that the throughput line stays the only line on stdout.
+    std::fprintf(stderr, "abi_throughput: load + describe %.2f ms\n",
+                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start).count());
 
     sp_config_entry account{sizeof(sp_config_entry), "ad_account_id", "549755885175"};
     sp_config_entry cc{sizeof(sp_config_entry), "default_phone_country_code", "1"};
