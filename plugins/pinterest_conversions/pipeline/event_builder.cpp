@@ -65,10 +65,6 @@ constexpr Field kCustomStrings[] = {Field::order_id, Field::content_name, Field:
 
 bool is_null(const sp_value &v) { return v.type == SP_VALUE_NULL; }
 
-}  // namespace
-
-namespace {
-
 void event_id_material(std::string_view sync_id, std::string_view record_key, std::string &material) {
     material.clear();
     material.append("pcapi-event/1\n").append(sync_id).push_back('\n');
