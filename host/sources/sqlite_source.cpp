@@ -86,21 +86,25 @@ private:
         }
     }
 
+    // One sqlite3_column_value per cell, then the value's own accessors: each sqlite3_column_*
+    // call re-validates the statement and the column, three times per cell with type, text and
+    // bytes. The value is "unprotected" (SQLite's word for: no mutex held), which is safe here:
+    // this connection is used by one thread only and was opened with SQLITE_OPEN_NOMUTEX.
     sp_value cell(int i) {
-        sqlite3_stmt *stmt = stmt_.get();
-        switch (sqlite3_column_type(stmt, i)) {
+        sqlite3_value *v = sqlite3_column_value(stmt_.get(), i);
+        switch (sqlite3_value_type(v)) {
             case SQLITE_INTEGER:
-                return int_cell(sqlite3_column_int64(stmt, i));
+                return int_cell(sqlite3_value_int64(v));
             case SQLITE_FLOAT:
-                return real_cell(sqlite3_column_double(stmt, i));
+                return real_cell(sqlite3_value_double(v));
             case SQLITE_TEXT: {
                 // text before bytes, as SQLite documents, so the length matches the converted form
-                const auto *p = reinterpret_cast<const char *>(sqlite3_column_text(stmt, i));
-                return text_cell(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt, i)));
+                const auto *p = reinterpret_cast<const char *>(sqlite3_value_text(v));
+                return text_cell(p, static_cast<std::size_t>(sqlite3_value_bytes(v)));
             }
             case SQLITE_BLOB: {
-                const void *p = sqlite3_column_blob(stmt, i);
-                return blob_cell(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt, i)));
+                const void *p = sqlite3_value_blob(v);
+                return blob_cell(p, static_cast<std::size_t>(sqlite3_value_bytes(v)));
             }
             default:
                 return null_cell();

@@ -23,6 +23,12 @@ Stmt &Stmt::bind(int i, std::string_view v) {
     return *this;
 }
 
+Stmt &Stmt::bind_static(int i, std::string_view v) {
+    if (sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC) != SQLITE_OK)
+        fail("binding a value");
+    return *this;
+}
+
 Stmt &Stmt::bind_null(int i) {
     if (sqlite3_bind_null(s_, i) != SQLITE_OK) fail("binding a value");
     return *this;

@@ -28,6 +28,8 @@ public:
 
     Stmt &bind(int i, int64_t v);
     Stmt &bind(int i, std::string_view v);
+    // Binds text without copying it: `v` must stay valid and unchanged until reset().
+    Stmt &bind_static(int i, std::string_view v);
     Stmt &bind_null(int i);
     bool step();  // true while there is a row
     void run();   // step to completion, then reset

@@ -220,7 +220,8 @@ std::vector<size_t> StateStore::commit(const RunSummary &run, const std::vector<
     size_t at = 0;
     for (; at + kChunk <= delivered.size(); at += kChunk) {
         Stmt &s = impl_->upsert_chunk;
-        for (int k = 0; k < kChunk; ++k) s.bind(k + 1, rows[delivered[at + k]].pk);
+        // `rows` outlives the statement's run: no copies of the keys
+        for (int k = 0; k < kChunk; ++k) s.bind_static(k + 1, rows[delivered[at + k]].pk);
         s.bind(kChunk + 1, run.id).bind(kChunk + 2, now).bind(kChunk + 3, seq);
         s.run();
         if (impl_->db.changes() == kChunk) continue;

@@ -70,7 +70,8 @@ private:
 struct Pending {
     std::string pk;
     uint64_t hash;
-    bool rejoin;  // audience: a returning member
+    uint64_t key_hash;  // of pk, for the set of unsettled keys
+    bool rejoin;        // audience: a returning member
 };
 
 class Run {
@@ -191,7 +192,8 @@ private:
     // Whether to send this row; builds the record key (the plugin's event-id seed) when so.
     bool decide(const std::string &pk, const std::vector<sp_value> &cells, std::string &record_key) {
         // Keys of rows sent but not yet checkpointed; earlier ones are found in the state.
-        if (unsettled(pk)) {
+        const uint64_t kh = key_hash(pk);
+        if (unsettled(pk, kh)) {
             row_error(pk, "duplicate primary key in the query result; only its first row is sent");
             return false;
         }
@@ -221,19 +223,19 @@ private:
                 return skip();
             }
         }
-        pending_.push_back({pk, hash, rejoin});
-        unsettled_.insert(key_hash(pk));
+        pending_.push_back({pk, hash, kh, rejoin});
+        unsettled_.insert(kh);
         return true;
     }
 
-    void settle_key(const std::string &pk) {
-        unsettled_.erase_one(key_hash(pk));  // one, not every key with this hash
+    void settle_key(const Pending &p) {
+        unsettled_.erase_one(p.key_hash);  // one, not every key with this hash
     }
 
     // Whether `pk` is in a batch sent but not yet checkpointed. The hash set answers "no" at
     // once; a hash hit is confirmed against the keys themselves.
-    bool unsettled(const std::string &pk) const {
-        if (!unsettled_.contains(key_hash(pk))) return false;
+    bool unsettled(const std::string &pk, uint64_t kh) const {
+        if (!unsettled_.contains(kh)) return false;
         for (const auto &p : pending_)
             if (p.pk == pk) return true;
         for (const auto &batch : submitted_)
@@ -258,7 +260,7 @@ private:
                 // Not taken: nothing of it was delivered; the rows go again next run.
                 PluginError e = take_error(*plugin_, err, "submit failed");
                 summary_.retry += b->record_count;
-                for (const auto &p : pending_) settle_key(p.pk);
+                for (const auto &p : pending_) settle_key(p);
                 reset_batch();
                 fatal_ = true;
                 fail(exit_code_for(e.category), e.message);
@@ -317,7 +319,7 @@ private:
                                                 : summary_.retry);
             repeated_keys.push_back(u.pk);
         }
-        for (const auto &p : rows) settle_key(p.pk);
+        for (const auto &p : rows) settle_key(p);
         row_updates_.clear();
         member_updates_.clear();
         row_errors_.clear();
