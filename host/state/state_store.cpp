@@ -176,6 +176,21 @@ std::optional<MemberState> StateStore::member(std::string_view pk) {
     return out;
 }
 
+void StateStore::use_row_hash(int version) {
+    impl_->commit_tx();
+    Stmt q = impl_->db.prepare("SELECT value FROM meta WHERE key = 'row_hash'");
+    // A state without the key predates versioned hashes: version 1.
+    const std::string stored = q.step() ? q.text(0) : "1";
+    q.reset();
+    if (stored == std::to_string(version)) return;
+    Db::Transaction tx(impl_->db);
+    impl_->db.exec("UPDATE rows SET hash = NULL WHERE hash IS NOT NULL");
+    Stmt set = impl_->db.prepare("INSERT OR REPLACE INTO meta VALUES('row_hash', ?1)");
+    set.bind(1, std::to_string(version));
+    set.run();
+    tx.commit();
+}
+
 RunSummary StateStore::begin_run(const std::string &mode, bool dry_run) {
     impl_->commit_tx();
     RunSummary r;

@@ -19,8 +19,8 @@ enum class RowState : int { delivered = 1, rejected = 2, pending = 3 };
 
 struct KnownRow {
     RowState state;
-    int64_t run_id;    // the run that last wrote it
-    uint64_t hash;     // content hash at that time (rejected rows: resent when it changes)
+    int64_t run_id;  // the run that last wrote it
+    uint64_t hash;   // content hash at that time (rejected rows: resent when it changes)
 };
 
 struct RowUpdate {
@@ -85,12 +85,15 @@ public:
     std::optional<KnownRow> lookup(std::string_view pk);
     std::optional<MemberState> member(std::string_view pk);
 
+    // The stored content hashes of rows were made by hash function `version`; hashes made by
+    // another one are forgotten (those rows then count as changed and are tried once more).
+    void use_row_hash(int version);
     RunSummary begin_run(const std::string &mode, bool dry_run);
     // One acknowledged batch: row and member updates, row errors and the run's progress, atomically.
     // Returns the indexes (into `rows`) of rows this run had already written: a primary key
     // repeated in the query result, seen too late to skip; its first outcome is kept.
     std::vector<size_t> commit(const RunSummary &run, const std::vector<RowUpdate> &rows,
-                                    const std::vector<MemberUpdate> &members, const std::vector<RowError> &errors);
+                               const std::vector<MemberUpdate> &members, const std::vector<RowError> &errors);
     void finish_run(const RunSummary &run);
 
     // Audience: members not seen by run `run_id` depart (no event is sent). Returns how many.

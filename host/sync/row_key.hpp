@@ -15,7 +15,10 @@ namespace synchost {
 // Returns false for NULL (a per-row error: the row cannot be tracked).
 bool key_text(const sp_value &v, std::string &out);
 
-// A content hash over the types and bytes of the cells at `columns`.
+// A content hash over the types and bytes of the cells at `columns`. The state keeps these for
+// rejected rows; kRowHashVersion names the function, so that a state written with another one is
+// known not to compare.
+inline constexpr int kRowHashVersion = 2;
 uint64_t row_hash(const std::vector<sp_value> &cells, const std::vector<size_t> &columns);
 
 // A hash of a key, for in-memory duplicate detection (confirmed by comparing the keys).

@@ -7,6 +7,7 @@
 #include <support/batch_builder.hpp>
 #include <support/suggest.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <ostream>
@@ -82,6 +83,7 @@ public:
           stop_(stop) {}
 
     RunOutcome execute() {
+        if (!opt_.dry_run) state_.use_row_hash(kRowHashVersion);
         summary_ = state_.begin_run(def_.audience ? "audience:" + def_.mode : def_.mode, opt_.dry_run);
         try {
             open_instance();
@@ -143,7 +145,7 @@ private:
         }
         for (const auto &n : names) mapped_.push_back(index_of(n, "the mapped"));
         hashed_ = mapped_;
-        hashed_.push_back(pk_col);
+        if (std::find(hashed_.begin(), hashed_.end(), pk_col) == hashed_.end()) hashed_.push_back(pk_col);
         batch_.set_columns(names);
         progress_.set_total(source_->estimated_rows());
 
@@ -191,14 +193,16 @@ private:
 
     // Whether to send this row; builds the record key (the plugin's event-id seed) when so.
     bool decide(const std::string &pk, const std::vector<sp_value> &cells, std::string &record_key) {
-        // Keys of rows sent but not yet checkpointed; earlier ones are found in the state.
+        // Keys of rows sent but not yet checkpointed; earlier ones are found in the state. The
+        // content hash is computed while the key's slot in the set is loaded.
         const uint64_t kh = key_hash(pk);
+        unsettled_.prefetch(kh);
+        const uint64_t hash = row_hash(cells, hashed_);
         if (unsettled(pk, kh)) {
             row_error(pk, "duplicate primary key in the query result; only its first row is sent");
             return false;
         }
         auto skip = [] { return false; };
-        const uint64_t hash = row_hash(cells, hashed_);
         bool rejoin = false;
         record_key = pk;
         if (def_.audience) {

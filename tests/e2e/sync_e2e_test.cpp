@@ -387,6 +387,33 @@ TEST(SyncE2E, LimitRetryRejectedFullResyncAndTestEvents) {
     EXPECT_EQ(w.stat("distinct_event_ids"), 196);  // validated, not recorded
 }
 
+// A state written by an older synchost holds content hashes of another hash function: they cannot
+// be compared, so its rejected rows count as changed and are tried once more, then settle again.
+TEST(SyncE2E, RejectedRowsHashedByAnOlderVersionAreTriedOnceMore) {
+    Workspace w;
+    w.add_orders(1, 200);
+    w.write_sync("orders", R"("mode": "insert")", "SELECT * FROM orders", kOrderMapping);
+    CommandResult first = w.synchost({"sync", "orders.json", "--json"});
+    EXPECT_EQ(summary(first).at("rejected").as_int64(), 4);
+
+    sqlite3 *db = nullptr;
+    ASSERT_EQ(sqlite3_open((w.dir() + "/.synchost/orders.sqlite").c_str(), &db), SQLITE_OK);
+    char *err = nullptr;
+    // A state of version 1 has no row_hash key. The hashes are left as they are (they would match):
+    // the missing key alone must make them count as changed.
+    ASSERT_EQ(sqlite3_exec(db, "DELETE FROM meta WHERE key = 'row_hash'", nullptr, nullptr, &err),
+              SQLITE_OK)
+        << (err ? err : "");
+    sqlite3_close(db);
+
+    CommandResult again = w.synchost({"sync", "orders.json", "--json"});
+    EXPECT_EQ(summary(again).at("sent").as_int64(), 4) << again.err;
+    EXPECT_EQ(summary(again).at("rejected").as_int64(), 4);
+    CommandResult settled = w.synchost({"sync", "orders.json", "--json"});
+    EXPECT_EQ(summary(settled).at("sent").as_int64(), 0) << settled.err;
+    EXPECT_EQ(summary(settled).at("skipped").as_int64(), 200);
+}
+
 TEST(SyncE2E, CsvAndJsonlSources) {
     Workspace w;
     {
