@@ -224,6 +224,11 @@ struct HttpsClient::Impl {
 
     Impl(net::io_context &io, ClientOptions o, size_t n) : ioc(io), opt(std::move(o)) {
         SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION);
+        // TLS 1.3 suites, AES-128-GCM first as browsers offer them: with AES-NI it is as safe in
+        // practice and a quarter cheaper than AES-256 per byte, and request bodies are large. The
+        // server still chooses.
+        SSL_CTX_set_ciphersuites(tls.native_handle(),
+                                 "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
         tls.set_default_verify_paths();
         if (!opt.ca_file.empty()) {
             error_code ec;
