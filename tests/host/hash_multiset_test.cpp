@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 using synchost::HashMultiset;
 
 TEST(HashMultiset, InsertContainsEraseOne) {
@@ -31,4 +33,31 @@ TEST(HashMultiset, StaysSmallUnderChurn) {
     EXPECT_EQ(s.size(), 40'000u);
     for (uint64_t i = 5'000'000 - 40'000; i < 5'000'000; ++i) ASSERT_TRUE(s.contains(i * 0x9e3779b97f4a7c15ull));
     EXPECT_FALSE(s.contains(3 * 0x9e3779b97f4a7c15ull));
+    // Half a megabyte for 40,000 live hashes: small enough to stay in the L2 cache.
+    EXPECT_LE(s.bytes(), 512u * 1024);
+}
+
+// Hashes that differ only in their high half share a slot and an entry's stored bits: the set
+// may then say yes for one never inserted (callers confirm), and never says no for one that is in.
+TEST(HashMultiset, HashesAliasingInTheLowBitsAreNeverMissed) {
+    HashMultiset s;
+    for (uint64_t i = 0; i < 3'000; ++i) s.insert((i << 32) | 7);
+    EXPECT_EQ(s.size(), 3'000u);
+    EXPECT_TRUE(s.contains(7));
+    EXPECT_TRUE(s.contains((uint64_t{2'999} << 32) | 7));
+    for (uint64_t i = 0; i < 3'000; ++i) s.erase_one((i << 32) | 7);
+    EXPECT_EQ(s.size(), 0u);
+    EXPECT_FALSE(s.contains(7));
+}
+
+// Growing keeps every entry findable (entries are re-placed from their stored bits alone).
+TEST(HashMultiset, GrowingKeepsEveryEntry) {
+    HashMultiset s;
+    std::vector<uint64_t> in;
+    for (uint64_t i = 1; i <= 300'000; ++i) {
+        in.push_back(i * 0xc2b2ae3d27d4eb4full);
+        s.insert(in.back());
+    }
+    for (uint64_t h : in) ASSERT_TRUE(s.contains(h));
+    EXPECT_EQ(s.size(), in.size());
 }
