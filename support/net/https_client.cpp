@@ -7,9 +7,12 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
+#include <sys/socket.h>
 
 #include <optional>
 #include <stdexcept>
@@ -121,10 +124,21 @@ struct HttpsClient::Impl {
             write();
         }
 
+        // The TLS layer hands the socket one record (at most 16 KB) per write, and with
+        // TCP_NODELAY each would leave as its own packet. Corked while a request is written, the
+        // kernel sends full-sized segments instead (a request is ~30 records); uncorking after the
+        // last record pushes the rest at once, so the request never waits.
+        void cork(bool on) {
+            const int v = on ? 1 : 0;
+            ::setsockopt(beast::get_lowest_layer(*stream).socket().native_handle(), IPPROTO_TCP, TCP_CORK, &v, sizeof v);
+        }
+
         void write() {
             beast::get_lowest_layer(*stream).expires_after(c.opt.step_timeout);
+            cork(true);
             http::async_write(*stream, req, [this](error_code ec, size_t) {
                 if (ec) return broken(ec, false);
+                cork(false);
                 read();
             });
         }
