@@ -1,5 +1,6 @@
 // fuzz_response: what the transport reads from the network, on arbitrary bytes.
-//   mode 0: pcapi::transport::parse_event_results(body, expected) and error_summary(status, body)
+//   mode 0: pcapi::transport::parse_event_results(body, expected), which must agree with the DOM
+//           reference (tests/support/event_results_oracle.hpp), and error_summary(status, body)
 //   mode 1: parse_retry_after(value, now, max) and next_wait()
 //   mode 2: the raw HTTP response through boost::beast::http::response_parser<string_body> with the
 //           client's limits (header 16 KiB, body 1 MiB; support/net/https_client.hpp), fed in
@@ -12,6 +13,8 @@
 
 #include "transport/response.hpp"
 #include "transport/retry_policy.hpp"
+
+#include "event_results_oracle.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
@@ -52,6 +55,8 @@ void event_results(std::string_view body, size_t expected, unsigned status) {
         finding("parse_event_results: false without a problem");
     }
     if (!fuzz::valid_utf8(problem)) finding("problem text is not valid UTF-8");
+    if (std::string d = oracle::disagreement(parse_event_results, body, expected); !d.empty())
+        finding("parse_event_results and the DOM reference disagree: " + d);
     const std::string summary = error_summary(status, body);
     if (summary.rfind("HTTP " + std::to_string(status), 0) != 0) finding("error_summary does not start with HTTP status");
     if (summary.size() > 400) finding("error_summary of " + std::to_string(summary.size()) + " bytes");

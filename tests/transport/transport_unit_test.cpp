@@ -4,6 +4,8 @@
 #include "transport/response.hpp"
 #include "transport/retry_policy.hpp"
 
+#include "event_results_oracle.hpp"
+
 #include <syncplugin/syncplugin.hpp>
 
 #include <gtest/gtest.h>
@@ -103,6 +105,55 @@ TEST(Responses, LongMessagesAreClippedAtACharacterBoundary) {
     const std::string &m = out[0].message;
     EXPECT_EQ(m.substr(m.size() - 3), "...");
     EXPECT_EQ(m.find('\xC3'), std::string::npos) << "half a character left in the message";
+}
+
+// The streaming reader against the DOM reading it replaced, on answers shaped to reach every branch:
+// duplicate keys (the last wins), values of the wrong type, escapes, nesting, a 422's "details",
+// and malformed JSON. Problems must read the same, outcomes must be identical.
+TEST(Responses, StreamingReaderAgreesWithTheDomReading) {
+    const std::vector<std::string> bodies = {
+        R"({"events":[{"status":"processed"},{"status":"failed","error_message":"bad"}]})",
+        R"({"events":[{"status":"processed","warning_message":"w"},{"status":"failed"}]})",
+        R"({"num_events_received":2,"events":[{"warning_message":"w","status":"processed","x":{"status":"failed"}},{"status":"failed","error_message":"e","error_message":"last"}]})",
+        R"({"events":[{"status":"processed","status":"failed"},{"status":"failed","status":"processed"}]})",
+        R"({"events":[{"status":"processed","warning_message":5},{"status":"failed","error_message":["a"]}]})",
+        R"({"events":[{"status":["processed"]},{"status":"processed"}]})",
+        R"({"events":[{"status":"process\u0065d"},{"st\u0061tus":"failed","error_message":"\u00e9\n\"q\""}]})",
+        R"({"events":[1,{"status":"processed"}]})",
+        R"({"events":[{"status":"processed"},[]]})",
+        R"({"events":[{"status":"weird"},{"status":"processed"}]})",
+        R"({"events":[{"status":"processed"},{"status":"processed"},{"status":"processed"}]})",
+        R"({"events":[{"status":"processed"}]})",
+        R"({"events":{"status":"processed"}})",
+        R"({"events":[{"status":"processed"},{"status":"processed"}],"events":"none"})",
+        R"({"events":"none","events":[{"status":"processed"},{"status":"failed"}]})",
+        R"({"code":1,"details":{"events":[{"status":"failed","error_message":"d"},{"status":"processed"}]},"events":[]})",
+        R"({"details":{"events":[{"status":"failed"},{"status":"failed"}]},"details":7,"events":[{"status":"processed"},{"status":"processed"}]})",
+        R"({"details":{"note":1},"events":[{"status":"processed"},{"status":"processed"}]})",
+        R"({"details":{"events":[{"status":"processed"},{"status":"processed"}],"events":[]}})",
+        R"({"details":[{"events":[]}],"events":[{"status":"processed"},{"status":"processed"}]})",
+        R"({"a":{"events":[{"status":"failed"}]},"events":[{"status":"processed"},{"status":"processed"}]})",
+        R"({"events":[{"status":"processed"},{"status":"processed"}]} )",
+        R"({"events":[{"status":"processed"},{"status":"processed"}]} x)",
+        R"({"events":[{"status":"processed"},{"status":"processed"}]}{})",
+        R"({"events":[{"status":"processed"},{"status":"proce)",
+        R"([{"status":"processed"},{"status":"processed"}])",
+        R"("events")",
+        "",
+        "<html>",
+        "{\"events\":[{\"status\":\"failed\",\"error_message\":\"" + std::string(299, 'x') + "\xC3\xA9" + std::string(40, 'y') +
+            "\"},{\"status\":\"processed\",\"warning_message\":\"\xFF\"}]}",
+    };
+    // The comparison itself can tell readings apart.
+    auto accepts_anything = [](std::string_view, size_t n, std::vector<EventOutcome> &out, std::string &) {
+        out.assign(n, EventOutcome{});
+        return true;
+    };
+    EXPECT_NE(oracle::disagreement(accepts_anything, "<html>", 1), "");
+    EXPECT_NE(oracle::disagreement(accepts_anything, R"({"events":[{"status":"failed"}]})", 1), "");
+    for (size_t expected : {size_t{1}, size_t{2}, size_t{3}})
+        for (const auto &body : bodies)
+            EXPECT_EQ(oracle::disagreement(parse_event_results, body, expected), "") << body << " (expected " << expected << ")";
 }
 
 TEST(Endpoints, OnlyHttpsHostAndPort) {
