@@ -1,5 +1,6 @@
 #include "normalize/values.hpp"
 
+#include "normalize/byte_scan.hpp"
 #include "normalize/iso_tables.hpp"
 #include "normalize/text.hpp"
 
@@ -297,6 +298,7 @@ Reason append_json_number(const boost::json::value &jv, std::string &out) {
 // ---- public ------------------------------------------------------------------------------------
 
 bool valid_utf8_text(const char *p, size_t n) noexcept {
+    if (byte_scan::all<byte_scan::NotAsciiOrNul>(p, n)) return true;  // the common case
     const auto *s = reinterpret_cast<const unsigned char *>(p);
     const auto *e = s + n;
     while (s < e) {

@@ -2,6 +2,8 @@
 // Callers guarantee text is valid UTF-8 (validated earlier), so only quoting is needed here.
 #pragma once
 
+#include "normalize/byte_scan.hpp"
+
 #include <charconv>
 #include <cstring>
 #include <cstdint>
@@ -58,19 +60,11 @@ private:
 namespace detail {
 inline bool needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
 
-// Length of the prefix of `s` that needs no escaping, eight bytes at a time.
+// Length of the prefix of `s` that needs no escaping: all of it, almost always, which is checked
+// in wide steps; the first byte to escape is then looked for one at a time.
 inline size_t plain_prefix(std::string_view s) {
-    constexpr uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    if (byte_scan::all<byte_scan::JsonSpecial>(s.data(), s.size())) return s.size();
     size_t i = 0;
-    for (; i + 8 <= s.size(); i += 8) {
-        uint64_t w;
-        std::memcpy(&w, s.data() + i, 8);
-        const uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
-        // A byte below 0x20, or equal to '"' or '\\', sets its high bit here (ASCII-safe: bytes
-        // >= 0x80 are not below 0x20 and never compare equal).
-        const uint64_t hit = ((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash);
-        if (hit & highs) break;
-    }
     while (i < s.size() && !needs_escape(static_cast<unsigned char>(s[i]))) ++i;
     return i;
 }
