@@ -42,14 +42,20 @@ constexpr int kMaxRowErrorsPerRun = 1000;
 // cost of a checkpoint.
 constexpr int kChunk = 64;
 
+// A checkpoint's seq is run id * kSeqPerRun + its number within the run, so a row's run is
+// seq / kSeqPerRun. Delivered rows keep only key, state and seq (run_id and updated_at stay NULL:
+// two fewer values per row in the largest write of a sync); other rows, and rows written by older
+// versions, also have run_id. SP_ROW_RUN is a stored row's run either way (1000000000 = kSeqPerRun).
+constexpr int64_t kSeqPerRun = 1'000'000'000;
+#define SP_ROW_RUN "coalesce(rows.run_id, rows.seq / 1000000000)"
+
 std::string chunk_sql() {
-    std::string sql = "INSERT INTO rows(pk, state, run_id, updated_at, seq) VALUES ";
-    const std::string shared = std::to_string(kChunk + 1) + ", ?" + std::to_string(kChunk + 2) + ", ?" +
-                               std::to_string(kChunk + 3) + ")";
-    for (int i = 1; i <= kChunk; ++i) sql += (i > 1 ? ",(?" : "(?") + std::to_string(i) + ", 1, ?" + shared;
+    std::string sql = "INSERT INTO rows(pk, state, seq) VALUES ";
+    const std::string seq = ", 1, ?" + std::to_string(kChunk + 1) + ")";
+    for (int i = 1; i <= kChunk; ++i) sql += (i > 1 ? ",(?" : "(?") + std::to_string(i) + seq;
     return sql +
            " ON CONFLICT(pk) DO UPDATE SET state=excluded.state, hash=NULL, event_id=NULL, reason=NULL, field=NULL, "
-           "run_id=excluded.run_id, updated_at=excluded.updated_at, seq=excluded.seq WHERE rows.run_id != excluded.run_id";
+           "run_id=NULL, updated_at=NULL, seq=excluded.seq WHERE " SP_ROW_RUN " != excluded.seq / 1000000000";
 }
 
 int64_t now_s() {
@@ -86,14 +92,14 @@ struct StateStore::Impl {
     explicit Impl(const fs::path &file) : db(file) {
         db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
         db.exec(kSchema);
-        lookup = db.prepare("SELECT state, run_id, hash FROM rows WHERE pk = ?1");
+        lookup = db.prepare("SELECT state, " SP_ROW_RUN ", hash FROM rows WHERE pk = ?1");
         member = db.prepare("SELECT active, generation FROM members WHERE pk = ?1");
         upsert_row = db.prepare(
             "INSERT INTO rows(pk, state, hash, event_id, reason, field, run_id, updated_at, seq) "
             "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) "
             "ON CONFLICT(pk) DO UPDATE SET state=excluded.state, hash=excluded.hash, event_id=excluded.event_id, "
             "reason=excluded.reason, field=excluded.field, run_id=excluded.run_id, updated_at=excluded.updated_at, "
-            "seq=excluded.seq WHERE rows.run_id != excluded.run_id");
+            "seq=excluded.seq WHERE " SP_ROW_RUN " != excluded.run_id");
         upsert_chunk = db.prepare(chunk_sql());
         written_before = db.prepare("SELECT 1 FROM rows WHERE pk = ?1 AND seq != ?2");
         member_add = db.prepare(
@@ -211,7 +217,7 @@ std::vector<size_t> StateStore::commit(const RunSummary &run, const std::vector<
     const int64_t now = now_s();
     // Unique per checkpoint: rows already written by this run (keys repeated in the query result)
     // keep an older seq, since the upserts skip rows whose run_id is this run's.
-    const int64_t seq = run.id * 1'000'000'000 + ++impl_->commits;
+    const int64_t seq = run.id * kSeqPerRun + ++impl_->commits;
     std::vector<size_t> repeated;
     std::vector<size_t> delivered;
     for (size_t i = 0; i < rows.size(); ++i) {
@@ -237,7 +243,7 @@ std::vector<size_t> StateStore::commit(const RunSummary &run, const std::vector<
         Stmt &s = impl_->upsert_chunk;
         // `rows` outlives the statement's run: no copies of the keys
         for (int k = 0; k < kChunk; ++k) s.bind_static(k + 1, rows[delivered[at + k]].pk);
-        s.bind(kChunk + 1, run.id).bind(kChunk + 2, now).bind(kChunk + 3, seq);
+        s.bind(kChunk + 1, seq);
         s.run();
         if (impl_->db.changes() == kChunk) continue;
         for (int k = 0; k < kChunk; ++k) {  // rare: find which keys this run had written before
