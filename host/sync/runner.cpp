@@ -164,9 +164,23 @@ private:
                 row_error("", "primary key \"" + def_.primary_key + "\" is NULL");
                 continue;
             }
-            if (!decide(pk, cells, record_key)) continue;
+            // The set of in-flight keys is far larger than the L1 cache and probed at random: the
+            // key's slot is loaded while the row is decided and copied into the batch, and the row
+            // taken out again in the rare case its key is in flight.
+            const uint64_t kh = key_hash(pk);
+            unsettled_.prefetch(kh);
+            uint64_t hash = 0;
+            bool rejoin = false;
+            if (!decide(pk, cells, record_key, hash, rejoin)) continue;
             batch_.begin_row(record_key);
             for (size_t c : mapped_) batch_.add_value(cells[c]);
+            if (unsettled(pk, kh)) {
+                batch_.drop_last_row();
+                row_error(pk, "duplicate primary key in the query result; only its first row is sent");
+                continue;
+            }
+            pending_.push_back({pk, hash, kh, rejoin});
+            unsettled_.insert(kh);
             if (batch_.rows() >= batch_size) send_batch();
             if (opt_.limit && summary_.sent + batch_.rows() >= opt_.limit) break;
         }
@@ -191,19 +205,14 @@ private:
 
     bool stopping() const { return fatal_ || stop_.load(); }
 
-    // Whether to send this row; builds the record key (the plugin's event-id seed) when so.
-    bool decide(const std::string &pk, const std::vector<sp_value> &cells, std::string &record_key) {
-        // Keys of rows sent but not yet checkpointed; earlier ones are found in the state. The
-        // content hash is computed while the key's slot in the set is loaded.
-        const uint64_t kh = key_hash(pk);
-        unsettled_.prefetch(kh);
-        const uint64_t hash = row_hash(cells, hashed_);
-        if (unsettled(pk, kh)) {
-            row_error(pk, "duplicate primary key in the query result; only its first row is sent");
-            return false;
-        }
+    // Whether to send this row as far as the state knows (keys of rows sent but not yet
+    // checkpointed are checked by the caller); when so, sets the record key (the plugin's
+    // event-id seed), the row's content hash and whether it is a returning audience member.
+    bool decide(const std::string &pk, const std::vector<sp_value> &cells, std::string &record_key, uint64_t &hash,
+                bool &rejoin) {
+        hash = row_hash(cells, hashed_);
         auto skip = [] { return false; };
-        bool rejoin = false;
+        rejoin = false;
         record_key = pk;
         if (def_.audience) {
             std::optional<MemberState> m = lookups_ ? state_.member(pk) : std::nullopt;
@@ -227,8 +236,6 @@ private:
                 return skip();
             }
         }
-        pending_.push_back({pk, hash, kh, rejoin});
-        unsettled_.insert(kh);
         return true;
     }
 

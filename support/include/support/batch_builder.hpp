@@ -47,6 +47,18 @@ public:
             values_.push_back(v);
     }
 
+    // Removes the last row begun, key and cells (a row that turned out not to be sent). Rows have
+    // one cell per column.
+    void drop_last_row() {
+        if (rows_ == 0) return;
+        --rows_;
+        const size_t first_cell = rows_ * columns_.size();
+        if (values_.size() > first_cell) values_.resize(first_cell);
+        while (!text_cells_.empty() && text_cells_.back().first >= first_cell) text_cells_.pop_back();
+        arena_.resize(key_offsets_.back());
+        key_offsets_.pop_back();
+    }
+
     size_t rows() const { return rows_; }
     size_t arena_bytes() const { return arena_.size(); }
 
