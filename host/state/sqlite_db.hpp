@@ -55,6 +55,7 @@ public:
     void exec(const char *sql);
     Stmt prepare(std::string_view sql) { return Stmt(db_, sql); }
     int64_t changes() const { return sqlite3_changes64(db_); }
+    sqlite3 *handle() const { return db_; }
     const std::filesystem::path &file() const { return file_; }
 
     // All-or-nothing: commit() or the destructor rolls back.
