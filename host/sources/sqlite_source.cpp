@@ -2,6 +2,7 @@
 // change the data it reads, and a missing file is an error instead of a new empty database. Cells
 // keep SQLite's own storage class per value (SQLite columns are not typed).
 #include "sources/source.hpp"
+#include "sources/readahead_vfs.hpp"
 #include "sources/source_util.hpp"
 
 #include <sqlite3.h>
@@ -21,7 +22,7 @@ public:
             throw SourceError("sqlite database " + config.path.string() + " does not exist (or is not a file)");
         }
         sqlite3 *db = nullptr;
-        int rc = sqlite3_open_v2(config.path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+        int rc = sqlite3_open_v2(config.path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, readahead_vfs());
         db_.reset(db);  // owned even on failure: a failed open still returns a handle to close
         if (rc != SQLITE_OK) {
             std::string msg = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
