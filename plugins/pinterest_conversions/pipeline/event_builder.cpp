@@ -154,18 +154,20 @@ bool EventBuilder::build_event(const Mapping &m, const sp_batch &b, uint32_t r, 
 
     const sp_value &name = m.value(b, r, Field::event_name);
     if (is_null(name)) return reject(), fail(err, Field::event_name, "is empty");
-    if ((why = shape_event_name(name, text_))) return reject(), fail(err, Field::event_name, why);
+    std::string_view shaped;
+    if ((why = event_names_.shape(name, text_, shaped, shape_event_name)))
+        return reject(), fail(err, Field::event_name, why);
     key(out, PCAPI_JSON_KEY("event_name"), first);
-    json_out::string(out, text_);
+    json_out::string(out, shaped);
 
     const sp_value &source = m.value(b, r, Field::action_source);
     if (is_null(source)) {
-        text_.assign("web");  // Pinterest's default for this destination; documented
-    } else if ((why = shape_action_source(source, text_))) {
+        shaped = "web";  // Pinterest's default for this destination; documented
+    } else if ((why = action_sources_.shape(source, text_, shaped, shape_action_source))) {
         return reject(), fail(err, Field::action_source, why);
     }
     key(out, PCAPI_JSON_KEY("action_source"), first);
-    json_out::string(out, text_);
+    json_out::string(out, shaped);
 
     int64_t t = now_s;
     if (m.mapped(Field::event_time)) {
@@ -346,9 +348,11 @@ bool EventBuilder::custom_data(const Mapping &m, const sp_batch &b, uint32_t r, 
         json_out::string(out, text_);
     }
     if (present(Field::currency)) {
-        if ((why = shape_currency(m.value(b, r, Field::currency), text_))) return fail(err, Field::currency, why);
+        std::string_view shaped;
+        if ((why = currencies_.shape(m.value(b, r, Field::currency), text_, shaped, shape_currency)))
+            return fail(err, Field::currency, why);
         key(out, PCAPI_JSON_KEY("currency"), first);
-        json_out::string(out, text_);
+        json_out::string(out, shaped);
     }
     for (Field f : kCustomStrings) {
         if (!m.mapped(f)) continue;

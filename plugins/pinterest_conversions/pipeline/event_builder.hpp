@@ -6,6 +6,7 @@
 #include "pipeline/json_out.hpp"
 #include "pipeline/fields.hpp"
 #include "pipeline/mapping.hpp"
+#include "pipeline/shape_memo.hpp"
 
 #include <syncplugin/syncplugin.h>
 
@@ -65,6 +66,7 @@ private:
     PipelineOptions opt_;
     Sha256 sha_;
     std::string scratch_, norm_, list_scratch_, text_, id_material_;
+    ShapeMemo event_names_, action_sources_, currencies_;  // few distinct values, row after row
     std::vector<std::array<char, 64>> hashes_;  // distinct hashes of one user_data key
 
     // One event's identifiers between normalization and hashing: all of them (and the derived
