@@ -75,7 +75,7 @@ fi
 ASAN_EXCLUDE=${ASAN_EXCLUDE:-^(harness\.pinterest_conversions|Harness\.PassesThePinterestPluginWithoutSamplesSkippingWhatNeedsThem)\$}
 # Thread mode: the tests where threads meet (see the header).
 TSAN_LABELS=${TSAN_LABELS:-transport|abi|harness|e2e}
-TSAN_REGEX=${TSAN_REGEX:-AuthTest}
+TSAN_REGEX=${TSAN_REGEX:-AuthTest|WalCheckpointer}
 
 # The harness with the arguments of tests/harness/CMakeLists.txt, minus the two checks that
 # measure the process (time, RSS) and cannot hold under a sanitizer.

@@ -1,6 +1,7 @@
 #include "state/state_store.hpp"
 
 #include "exit_codes.hpp"
+#include "state/wal_checkpointer.hpp"
 
 #include <cerrno>
 #include <chrono>
@@ -86,6 +87,7 @@ struct StateStore::Impl {
         if (in_tx) db.exec("ROLLBACK");
         if (lock_fd >= 0) ::close(lock_fd);
     }
+    std::unique_ptr<WalCheckpointer> checkpointer;  // runs only; closed before `db`
     Stmt upsert_chunk, written_before;
     int64_t commits = 0;  // checkpoints so far: tells this checkpoint's rows from earlier ones
     Stmt lookup, member, upsert_row, member_add, member_seen, save_run, add_error, count_errors;
@@ -158,6 +160,7 @@ std::unique_ptr<StateStore> StateStore::open(const fs::path &dir, const std::str
         throw CliError(kExitConfig, e.what());
     }
     s->impl_->lock_fd = fd;
+    if (access == Access::run) s->impl_->checkpointer = WalCheckpointer::start(s->impl_->db.handle(), s->file());
     return s;
 }
 
