@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <unordered_set>
+
 namespace synchost {
 
 namespace fs = std::filesystem;
@@ -33,6 +35,10 @@ CREATE TABLE IF NOT EXISTS runs(
   status TEXT, message TEXT, rows_read INTEGER, skipped INTEGER, sent INTEGER, delivered INTEGER,
   rejected INTEGER, retry INTEGER, row_errors INTEGER, departed INTEGER, exit_code INTEGER);
 CREATE TABLE IF NOT EXISTS row_errors(run_id INTEGER, position INTEGER, pk TEXT, reason TEXT);
+-- Keys delivered in insert mode, with the checkpoint (seq) that recorded them: most of a sync's
+-- state, so one narrow record per key. `rows` holds the other outcomes (and delivered rows written
+-- by versions before this table); a key is in one of the two.
+CREATE TABLE IF NOT EXISTS delivered(pk TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
 INSERT OR IGNORE INTO meta VALUES('schema_version', '1');
 )sql";
 
@@ -44,19 +50,16 @@ constexpr int kMaxRowErrorsPerRun = 1000;
 constexpr int kChunk = 64;
 
 // A checkpoint's seq is run id * kSeqPerRun + its number within the run, so a row's run is
-// seq / kSeqPerRun. Delivered rows keep only key, state and seq (run_id and updated_at stay NULL:
-// two fewer values per row in the largest write of a sync); other rows, and rows written by older
-// versions, also have run_id. SP_ROW_RUN is a stored row's run either way (1000000000 = kSeqPerRun).
+// seq / kSeqPerRun. `rows` also has run_id (older versions wrote delivered rows there with run_id
+// only); SP_ROW_RUN is a row's run either way (1000000000 = kSeqPerRun).
 constexpr int64_t kSeqPerRun = 1'000'000'000;
 #define SP_ROW_RUN "coalesce(rows.run_id, rows.seq / 1000000000)"
 
 std::string chunk_sql() {
-    std::string sql = "INSERT INTO rows(pk, state, seq) VALUES ";
-    const std::string seq = ", 1, ?" + std::to_string(kChunk + 1) + ")";
+    std::string sql = "INSERT INTO delivered(pk, seq) VALUES ";
+    const std::string seq = ", ?" + std::to_string(kChunk + 1) + ")";
     for (int i = 1; i <= kChunk; ++i) sql += (i > 1 ? ",(?" : "(?") + std::to_string(i) + seq;
-    return sql +
-           " ON CONFLICT(pk) DO UPDATE SET state=excluded.state, hash=NULL, event_id=NULL, reason=NULL, field=NULL, "
-           "run_id=NULL, updated_at=NULL, seq=excluded.seq WHERE " SP_ROW_RUN " != excluded.seq / 1000000000";
+    return sql + " ON CONFLICT(pk) DO NOTHING";
 }
 
 int64_t now_s() {
@@ -88,7 +91,11 @@ struct StateStore::Impl {
         if (lock_fd >= 0) ::close(lock_fd);
     }
     std::unique_ptr<WalCheckpointer> checkpointer;  // runs only; closed before `db`
-    Stmt upsert_chunk, written_before;
+    Stmt insert_chunk, insert_one, written_before, delivered_seq, row_run, delete_row, delete_delivered;
+    // Keys with a row in `rows` that a delivery may have to replace: found there by lookup()
+    // (rejected or pending in an earlier run) or written there by this run. Only these are looked
+    // at when a key is delivered; every other delivered key goes straight into `delivered`.
+    std::unordered_set<std::string> in_rows;
     int64_t commits = 0;  // checkpoints so far: tells this checkpoint's rows from earlier ones
     Stmt lookup, member, upsert_row, member_add, member_seen, save_run, add_error, count_errors;
     explicit Impl(const fs::path &file) : db(file) {
@@ -106,8 +113,13 @@ struct StateStore::Impl {
             "ON CONFLICT(pk) DO UPDATE SET state=excluded.state, hash=excluded.hash, event_id=excluded.event_id, "
             "reason=excluded.reason, field=excluded.field, run_id=excluded.run_id, updated_at=excluded.updated_at, "
             "seq=excluded.seq WHERE " SP_ROW_RUN " != excluded.run_id");
-        upsert_chunk = db.prepare(chunk_sql());
-        written_before = db.prepare("SELECT 1 FROM rows WHERE pk = ?1 AND seq != ?2");
+        insert_chunk = db.prepare(chunk_sql());
+        insert_one = db.prepare("INSERT INTO delivered(pk, seq) VALUES(?1, ?2) ON CONFLICT(pk) DO NOTHING");
+        written_before = db.prepare("SELECT 1 FROM delivered WHERE pk = ?1 AND seq != ?2");
+        delivered_seq = db.prepare("SELECT seq FROM delivered WHERE pk = ?1");
+        row_run = db.prepare("SELECT " SP_ROW_RUN " FROM rows WHERE pk = ?1");
+        delete_row = db.prepare("DELETE FROM rows WHERE pk = ?1");
+        delete_delivered = db.prepare("DELETE FROM delivered WHERE pk = ?1");
         member_add = db.prepare(
             "INSERT INTO members(pk, active, generation, joined_run, seen_run) VALUES(?1, 1, 1, ?2, ?2) "
             "ON CONFLICT(pk) DO UPDATE SET active=1, generation=generation+1, joined_run=?2, seen_run=?2, departed_run=NULL");
@@ -118,6 +130,32 @@ struct StateStore::Impl {
             "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)");
         add_error = db.prepare("INSERT INTO row_errors(run_id, position, pk, reason) VALUES(?1,?2,?3,?4)");
         count_errors = db.prepare("SELECT count(*) FROM row_errors WHERE run_id = ?1");
+    }
+
+    // The seq of a delivered key, if it is one.
+    std::optional<int64_t> delivered_at(std::string_view pk) {
+        delivered_seq.bind_static(1, pk);
+        std::optional<int64_t> seq;
+        if (delivered_seq.step()) seq = delivered_seq.integer(0);
+        delivered_seq.reset();
+        return seq;
+    }
+    // Records delivered key `pk`; false when it already was (then `repeated` says whether by an
+    // earlier checkpoint of this run).
+    bool insert_delivered(std::string_view pk, int64_t seq) {
+        insert_one.bind_static(1, pk).bind(2, seq);
+        insert_one.run();
+        return db.changes() == 1;
+    }
+    bool written_earlier(std::string_view pk, int64_t seq) {
+        written_before.bind_static(1, pk).bind(2, seq);
+        const bool found = written_before.step();
+        written_before.reset();
+        return found;
+    }
+    void run_one(Stmt &s, std::string_view pk) {
+        s.bind_static(1, pk);
+        s.run();
     }
 
     void write_run(const RunSummary &r) {
@@ -170,12 +208,14 @@ const fs::path &StateStore::file() const { return impl_->db.file(); }
 
 std::optional<KnownRow> StateStore::lookup(std::string_view pk) {
     impl_->open_tx();
+    if (std::optional<int64_t> seq = impl_->delivered_at(pk)) return KnownRow{RowState::delivered, *seq / kSeqPerRun, 0};
     Stmt &q = impl_->lookup;
     q.bind(1, pk);
     std::optional<KnownRow> out;
     if (q.step())
         out = KnownRow{static_cast<RowState>(q.integer(0)), q.integer(1), static_cast<uint64_t>(q.integer(2))};
     q.reset();
+    if (out && out->state != RowState::delivered) impl_->in_rows.emplace(pk);
     return out;
 }
 
@@ -225,15 +265,23 @@ std::vector<size_t> StateStore::commit(const RunSummary &run, const std::vector<
     // Unique per checkpoint: rows already written by this run (keys repeated in the query result)
     // keep an older seq, since the upserts skip rows whose run_id is this run's.
     const int64_t seq = run.id * kSeqPerRun + ++impl_->commits;
+    Impl &im = *impl_;
     std::vector<size_t> repeated;
-    std::vector<size_t> delivered;
+    std::vector<size_t> fresh, replacing;  // delivered keys: new, or with a row in `rows`
     for (size_t i = 0; i < rows.size(); ++i) {
         const RowUpdate &u = rows[i];
         if (u.state == RowState::delivered) {
-            delivered.push_back(i);
+            (im.in_rows.count(u.pk) ? replacing : fresh).push_back(i);
             continue;
         }
-        Stmt &s = impl_->upsert_row;
+        if (std::optional<int64_t> at = im.delivered_at(u.pk)) {
+            if (*at / kSeqPerRun == run.id) {  // delivered earlier in this run
+                repeated.push_back(i);
+                continue;
+            }
+            im.run_one(im.delete_delivered, u.pk);  // an outcome of a later run replaces it
+        }
+        Stmt &s = im.upsert_row;
         s.bind(1, u.pk).bind(2, static_cast<int64_t>(u.state)).bind(3, static_cast<int64_t>(u.hash)).bind(4, u.event_id);
         if (u.reason.empty()) s.bind_null(5);
         else s.bind(5, u.reason);
@@ -241,32 +289,37 @@ std::vector<size_t> StateStore::commit(const RunSummary &run, const std::vector<
         else s.bind(6, u.field);
         s.bind(7, run.id).bind(8, now).bind(9, seq);
         s.run();
-        if (impl_->db.changes() == 0) repeated.push_back(i);  // already written by this run
+        if (im.db.changes() == 0) repeated.push_back(i);  // already written by this run
+        else im.in_rows.insert(u.pk);
     }
-    // Delivered rows need only key, state and run: the event id is derived from the key, and the
-    // content hash matters only for rejected rows.
+    // Delivered keys: only key and checkpoint (the event id is derived from the key, and the
+    // content hash matters only for rejected rows).
     size_t at = 0;
-    for (; at + kChunk <= delivered.size(); at += kChunk) {
-        Stmt &s = impl_->upsert_chunk;
+    for (; at + kChunk <= fresh.size(); at += kChunk) {
+        Stmt &s = im.insert_chunk;
         // `rows` outlives the statement's run: no copies of the keys
-        for (int k = 0; k < kChunk; ++k) s.bind_static(k + 1, rows[delivered[at + k]].pk);
+        for (int k = 0; k < kChunk; ++k) s.bind_static(k + 1, rows[fresh[at + k]].pk);
         s.bind(kChunk + 1, seq);
         s.run();
-        if (impl_->db.changes() == kChunk) continue;
-        for (int k = 0; k < kChunk; ++k) {  // rare: find which keys this run had written before
-            Stmt &q = impl_->written_before;
-            q.bind(1, rows[delivered[at + k]].pk).bind(2, seq);
-            if (q.step()) repeated.push_back(delivered[at + k]);
-            q.reset();
-        }
+        if (im.db.changes() == kChunk) continue;
+        for (int k = 0; k < kChunk; ++k)  // rare: find which keys this run had delivered before
+            if (im.written_earlier(rows[fresh[at + k]].pk, seq)) repeated.push_back(fresh[at + k]);
     }
-    for (; at < delivered.size(); ++at) {
-        const RowUpdate &u = rows[delivered[at]];
-        Stmt &s = impl_->upsert_row;
-        s.bind(1, u.pk).bind(2, static_cast<int64_t>(u.state)).bind_null(3).bind_null(4).bind_null(5).bind_null(6);
-        s.bind(7, run.id).bind(8, now).bind(9, seq);
-        s.run();
-        if (impl_->db.changes() == 0) repeated.push_back(delivered[at]);
+    for (; at < fresh.size(); ++at)
+        if (!im.insert_delivered(rows[fresh[at]].pk, seq) && im.written_earlier(rows[fresh[at]].pk, seq))
+            repeated.push_back(fresh[at]);
+    for (size_t i : replacing) {
+        const std::string &pk = rows[i].pk;
+        im.row_run.bind_static(1, pk);
+        const bool this_run = im.row_run.step() && im.row_run.integer(0) == run.id;
+        im.row_run.reset();
+        if (this_run) {  // its first row's outcome, from this run, stands
+            repeated.push_back(i);
+            continue;
+        }
+        im.run_one(im.delete_row, pk);
+        im.in_rows.erase(pk);
+        if (!im.insert_delivered(pk, seq) && im.written_earlier(pk, seq)) repeated.push_back(i);
     }
     for (const auto &m : members) {
         Stmt &s = m.added ? impl_->member_add : impl_->member_seen;
@@ -310,14 +363,17 @@ uint64_t StateStore::forget_delivered() {
     impl_->commit_tx();
     Db::Transaction tx(impl_->db);
     impl_->db.exec("DELETE FROM rows");
-    const auto n = static_cast<uint64_t>(impl_->db.changes());
+    auto n = static_cast<uint64_t>(impl_->db.changes());
+    impl_->db.exec("DELETE FROM delivered");
+    n += static_cast<uint64_t>(impl_->db.changes());
+    impl_->in_rows.clear();
     impl_->db.exec("DELETE FROM members");
     tx.commit();
     return n;
 }
 
 bool StateStore::has_rows() {
-    Stmt q = impl_->db.prepare("SELECT EXISTS(SELECT 1 FROM rows) OR EXISTS(SELECT 1 FROM members)");
+    Stmt q = impl_->db.prepare("SELECT EXISTS(SELECT 1 FROM rows) OR EXISTS(SELECT 1 FROM delivered) OR EXISTS(SELECT 1 FROM members)");
     q.step();
     return q.integer(0) != 0;
 }
@@ -334,6 +390,8 @@ StateCounts StateStore::counts() {
         case RowState::pending: c.pending = n; break;
         }
     }
+    Stmt d = impl_->db.prepare("SELECT count(*) FROM delivered");
+    if (d.step()) c.delivered += static_cast<uint64_t>(d.integer(0));
     Stmt m = impl_->db.prepare("SELECT active, count(*) FROM members GROUP BY active");
     while (m.step()) (m.integer(0) ? c.members_active : c.members_departed) = static_cast<uint64_t>(m.integer(1));
     return c;

@@ -137,6 +137,40 @@ TEST(SyncE2E, FirstRunSendsAllValidRowsSecondRunSendsNoneNewRowsGoNext) {
     CommandResult r4 = w.synchost({"sync", "orders.json", "--json"});
     EXPECT_EQ(summary(r4).at("sent").as_int64(), 1);
     EXPECT_EQ(summary(r4).at("delivered").as_int64(), 1);
+    // ... and moves from the rejected rows to the delivered ones in the state.
+    auto st = json::parse(w.synchost({"status", "orders.json", "--json"}).out);
+    EXPECT_EQ(st.at("delivered").as_int64(), 2450 + 98 + 1);
+    EXPECT_EQ(st.at("rejected").as_int64(), 50 + 2 - 1);
+    CommandResult r5 = w.synchost({"sync", "orders.json", "--json"});
+    EXPECT_EQ(summary(r5).at("sent").as_int64(), 0);
+}
+
+// A state written before delivered keys had their own table keeps every delivered row in `rows`:
+// they are still skipped, counted and forgotten by --full-resync.
+TEST(SyncE2E, DeliveredRowsOfAnOlderStateLayoutAreStillKnown) {
+    Workspace w;
+    w.add_orders(1, 300);
+    w.write_sync("orders", R"("mode": "insert")", "SELECT * FROM orders", kOrderMapping);
+    ASSERT_EQ(summary(w.synchost({"sync", "orders.json", "--json"})).at("delivered").as_int64(), 294);
+    sqlite3 *db = nullptr;
+    ASSERT_EQ(sqlite3_open((w.dir() + "/.synchost/orders.sqlite").c_str(), &db), SQLITE_OK);
+    char *err = nullptr;
+    ASSERT_EQ(sqlite3_exec(db,
+                           "INSERT INTO rows(pk, state, run_id, updated_at, seq) "
+                           "SELECT pk, 1, seq / 1000000000, 0, seq FROM delivered; DELETE FROM delivered;",
+                           nullptr, nullptr, &err),
+              SQLITE_OK)
+        << (err ? err : "");
+    sqlite3_close(db);
+    auto st = json::parse(w.synchost({"status", "orders.json", "--json"}).out);
+    EXPECT_EQ(st.at("delivered").as_int64(), 294);
+    CommandResult again = w.synchost({"sync", "orders.json", "--json"});
+    EXPECT_EQ(summary(again).at("sent").as_int64(), 0) << again.err;
+    EXPECT_EQ(summary(again).at("skipped").as_int64(), 300);
+    CommandResult full = w.synchost({"sync", "orders.json", "--json", "--full-resync", "--yes"});
+    EXPECT_EQ(summary(full).at("sent").as_int64(), 300);
+    st = json::parse(w.synchost({"status", "orders.json", "--json"}).out);
+    EXPECT_EQ(st.at("delivered").as_int64(), 294);
 }
 
 TEST(SyncE2E, DuplicateAndNullKeysAreRowErrorsNotCrashes) {
@@ -166,18 +200,22 @@ TEST(SyncE2E, KeysRepeatedFarApartAreCaughtAtTheCheckpoint) {
     w.add_orders(1, 1200);
     w.sql("CREATE VIEW dup AS SELECT * FROM (SELECT * FROM orders WHERE rowid <= 512) UNION ALL "
           "SELECT * FROM (SELECT * FROM orders WHERE order_id IN ('o1', 'o2', 'o3')) UNION ALL "
-          "SELECT * FROM (SELECT * FROM orders WHERE rowid > 512);");
+          "SELECT order_id, event_type, created_at, 'fixed@shop.example', total FROM orders WHERE order_id = 'o50' "
+          "UNION ALL SELECT * FROM (SELECT * FROM orders WHERE rowid > 512);");
     // Batches of 128: the repeats arrive long after their first rows were checkpointed, in whole
     // 64-row insert statements.
     w.write_sync("orders", R"("mode": "insert", "batch_size": 128)", "SELECT * FROM dup", kOrderMapping);
     CommandResult r = w.synchost({"sync", "orders.json", "--json"});
     ASSERT_EQ(r.exit_code, 1) << r.err;
     auto s = summary(r);
-    EXPECT_EQ(s.at("row_errors").as_int64(), 3);
+    // o1-o3 again, and o50 again: rejected first (invalid email), delivered the second time; the
+    // first outcome of each stands.
+    EXPECT_EQ(s.at("row_errors").as_int64(), 4);
     EXPECT_EQ(s.at("delivered").as_int64(), 1200 - 24);  // every 50th order has an invalid email
-    EXPECT_EQ(w.stat("distinct_event_ids"), 1176);
+    EXPECT_EQ(w.stat("distinct_event_ids"), 1176 + 1);  // Pinterest did accept o50's repeat
     CommandResult st = w.synchost({"status", "orders.json", "--json"});
     EXPECT_EQ(json::parse(st.out).at("delivered").as_int64(), 1176);
+    EXPECT_EQ(json::parse(st.out).at("rejected").as_int64(), 24);
 
     // A later run looks keys up in the state: a key this run already checkpointed (delivered rows
     // keep only their checkpoint's seq, which names the run) is a repeat and is not sent again,
@@ -191,7 +229,7 @@ TEST(SyncE2E, KeysRepeatedFarApartAreCaughtAtTheCheckpoint) {
     EXPECT_EQ(s2.at("row_errors").as_int64(), 3);
     EXPECT_EQ(s2.at("sent").as_int64(), 1200);
     EXPECT_EQ(s2.at("skipped").as_int64(), 1201);
-    EXPECT_EQ(w.stat("distinct_event_ids"), 1176 * 2);
+    EXPECT_EQ(w.stat("distinct_event_ids"), 1176 * 2 + 1);
 }
 
 TEST(SyncE2E, RejectedRowsAppearInStatusWithReasonsAndNoRawPii) {
