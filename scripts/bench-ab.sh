@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Whole sync, build A against build B, on the same machine in the same minutes: on a shared VM the
+# speed of a core moves by tens of percent within an hour, so two figures taken apart say little,
+# while runs of A and B taken alternately share whatever the machine was doing.
+#
+# One pinterest-sandbox --fast pinned to CPU 1; each round runs `synchost sync` of A, then of B
+# (ROWS valid orders, fresh state dir, "calls_per_minute": 1000000), pinned to CPU 0 under
+# /usr/bin/time. Prints every run, then per build the median wall time, rows/s and CPU-s, and the
+# ratio B/A of the rows/s medians.
+#
+# usage: scripts/bench-ab.sh BUILD_DIR_A BUILD_DIR_B [ROUNDS]    (default 5 rounds)
+#   ROWS (default 1000000); BENCH_KEEP=1 keeps the temp dir. Each build dir needs host/synchost and
+#   plugins/libpinterest_conversions.so (+ its manifest), e.g. a build of an older commit:
+#     git worktree add /tmp/old <commit> && cmake -S /tmp/old -B /tmp/old/build -G Ninja \
+#       -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build /tmp/old/build --target synchost pinterest_conversions
+set -euo pipefail
+# shellcheck source=scripts/bench-lib.sh
+source "$(dirname "$0")/bench-lib.sh"
+
+[ $# -ge 2 ] || die "usage: $0 BUILD_DIR_A BUILD_DIR_B [ROUNDS]"
+rounds=${3:-5}
+rows=${ROWS:-1000000}
+bench_need "$SANDBOX"
+bench_need_cmd taskset sqlite3 /usr/bin/time
+declare -A name_of
+for side in A B; do
+    dir=$([ $side = A ] && echo "$1" || echo "$2")
+    case $dir in /*) ;; *) dir=$PWD/$dir ;; esac
+    bench_need "$dir/host/synchost" "$dir/plugins/libpinterest_conversions.so"
+    mkdir -p "$BENCH_TMP/$side/plugins"
+    cp -p "$dir/host/synchost" "$BENCH_TMP/$side/"
+    cp -p "$dir/plugins/libpinterest_conversions.so" "$dir/plugins/pinterest_conversions.json" "$BENCH_TMP/$side/plugins/"
+    name_of[$side]=$dir
+    echo "# $side: $dir (synchost built $(date -r "$dir/host/synchost" '+%Y-%m-%d %H:%M:%S'))"
+done
+
+db=$BENCH_TMP/bench-$rows.db
+make_db "$rows" "$db"
+start_sandbox 1 --fast --static-token "$BENCH_TOKEN"
+declare -A walls cpus
+for round in $(seq "$rounds"); do
+    for side in A B; do
+        def=$BENCH_TMP/def.json
+        write_def "$def" "bench-ab-$side-$round" "$db" ', "calls_per_minute": 1000000'
+        rm -rf "$BENCH_TMP/state"
+        t0=$(date +%s%N)
+        bench_run env "$BENCH_TOKEN_VAR=$BENCH_TOKEN" taskset -c 0 /usr/bin/time -f "%U %S" -o "$BENCH_TMP/time" \
+            "$BENCH_TMP/$side/synchost" sync "$def" --json --quiet --state-dir "$BENCH_TMP/state" \
+            --plugin-path "$BENCH_TMP/$side/plugins" >"$BENCH_TMP/out" 2>&1 || die "run of $side failed: $(tail -3 "$BENCH_TMP/out")"
+        t1=$(date +%s%N)
+        grep -q "\"delivered\":$rows," "$BENCH_TMP/out" || die "run of $side did not deliver every row"
+        read -r user sys <"$BENCH_TMP/time"
+        wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+        cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+        walls[$side]+="$wall "
+        cpus[$side]+="$cpu "
+        printf '  round %d %s: %s s, %s rows/s, synchost %s CPU-s (load average %s)\n' "$round" "$side" "$wall" \
+            "$(fmt_int "$(awk -v w="$wall" -v n="$rows" 'BEGIN { print n / w }')")" "$cpu" "$(loadavg)"
+    done
+done
+
+echo
+echo "| build | median s | median rows/s | median synchost CPU-s |"
+echo "|---|---:|---:|---:|"
+declare -A rate
+for side in A B; do
+    # shellcheck disable=SC2086
+    w=$(median ${walls[$side]})
+    # shellcheck disable=SC2086
+    c=$(median ${cpus[$side]})
+    rate[$side]=$(awk -v w="$w" -v n="$rows" 'BEGIN { print n / w }')
+    echo "| $side ${name_of[$side]} | $w | $(fmt_int "${rate[$side]}") | $c |"
+done
+ratio=$(awk -v a="${rate[A]}" -v b="${rate[B]}" 'BEGIN { printf "%.2f", b / a }')
+echo
+echo "B / A = ${ratio}x the rows/s ($rounds alternating rounds of $(fmt_int "$rows") rows)"
