@@ -223,7 +223,7 @@ bool EventBuilder::collect_identifiers(const Mapping &m, const sp_batch &b, uint
             const bool prehashed = info.kind != FieldKind::hashed;
             // Normalizes one value and queues it for hashing; returns a reason on failure.
             auto add = [&](std::string_view item) -> Reason {
-                // Items come from for_each_list_item or shape_string, which validated the cell's UTF-8.
+                // Items come from for_each_list_item or shape_string_view, which validated the cell's UTF-8.
                 if (Reason bad = normalize(info.normalizer, item, opt_.default_phone_country_code, norm_)) return bad;
                 identifiers_.push_back({static_cast<uint8_t>(k), prehashed, static_cast<uint32_t>(identifier_text_.size()),
                                         static_cast<uint32_t>(norm_.size())});
