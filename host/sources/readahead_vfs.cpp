@@ -187,10 +187,7 @@ sqlite3_vfs make_vfs() {
 }  // namespace
 
 const char *readahead_vfs() {
-    static sqlite3_vfs vfs = [] {
-        sqlite3_vfs v = make_vfs();
-        return v;
-    }();
+    static sqlite3_vfs vfs = make_vfs();
     static const bool registered = sqlite3_vfs_register(&vfs, 0) == SQLITE_OK;
     return registered ? vfs.zName : nullptr;  // nullptr: the default VFS
 }

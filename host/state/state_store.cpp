@@ -140,8 +140,8 @@ struct StateStore::Impl {
         delivered_seq.reset();
         return seq;
     }
-    // Records delivered key `pk`; false when it already was (then `repeated` says whether by an
-    // earlier checkpoint of this run).
+    // Records delivered key `pk`; false when it already was (written_earlier() then tells whether
+    // by an earlier checkpoint).
     bool insert_delivered(std::string_view pk, int64_t seq) {
         insert_one.bind_static(1, pk).bind(2, seq);
         insert_one.run();
