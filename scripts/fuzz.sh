@@ -31,7 +31,8 @@
 #   FUZZ_KEEP_CORPUS  a directory: the grown scratch corpora are copied there (for minimizing
 #                   into the seed corpus with -merge=1); default: discarded
 #   FUZZ_ARGS       extra libFuzzer flags for the fuzz runs (e.g. -jobs=2, -seed=1)
-#   SP_WERROR       -Werror for this build (default ON)
+#   SP_WARNINGS_AS_ERRORS  warnings as errors for this build (default ON; SP_WERROR, its former
+#                   name, is still honoured)
 # Only loopback is used (no network at all: check() gets no host, instances are dry runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,7 +59,7 @@ trap 'exit 130' INT TERM
 
 echo "fuzz: configuring $dir with clang (SP_FUZZ=ON, address,undefined, fuzzer-no-link)"
 CC=${CC:-clang} CXX=${CXX:-clang++} cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DSP_FUZZ=ON -DSP_SANITIZE=address,undefined -DSP_WERROR="${SP_WERROR:-ON}" \
+  -DSP_FUZZ=ON -DSP_SANITIZE=address,undefined -DSP_WARNINGS_AS_ERRORS="${SP_WARNINGS_AS_ERRORS:-${SP_WERROR:-ON}}" \
   -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link "-DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link -fsized-deallocation" >/dev/null
 echo "fuzz: building ${targets[*]}"
 cmake --build "$dir" -j "$jobs" --target "${targets[@]}"

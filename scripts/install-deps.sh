@@ -11,6 +11,8 @@ packages=(
   libpq-dev postgresql
   clang libclang-rt-14-dev clang-format clang-tidy
   procps psmisc time curl
+  # cpack -G DEB computes the packages' dependencies with dpkg-shlibdeps
+  dpkg-dev
 )
 
 missing=()

@@ -23,8 +23,9 @@
 #   BUILD_TYPE  CMake build type (default RelWithDebInfo)
 #   JOBS        build and test parallelism (default 2)
 #   CC, CXX     compilers (default: CMake's choice, GCC on Debian 12)
-#   SP_WERROR   -Werror for this build (default OFF: GCC 12's -Warray-bounds misfires inside
-#               Boost.JSON once -fsanitize=address is on; the normal build keeps -Werror)
+#   SP_WARNINGS_AS_ERRORS  warnings as errors for this build (default OFF: GCC 12's
+#               -Warray-bounds misfires inside Boost.JSON once -fsanitize=address is on; the normal
+#               build keeps them errors). SP_WERROR, its former name, is still honoured.
 # Extra arguments after `--` go to ctest (e.g. -R Pipeline, or -LE e2e).
 #
 # The PostgreSQL source tests need a live server: like scripts/test.sh, this starts the private
@@ -57,7 +58,7 @@ export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 start=$(date +%s)
 echo "sanitize: $mode: configuring $dir (-DSP_SANITIZE=$sanitize)"
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" \
-  -DSP_SANITIZE="$sanitize" -DSP_WERROR="${SP_WERROR:-OFF}" -DSP_FUZZ=OFF -DSP_BUILD_TESTS=ON >/dev/null
+  -DSP_SANITIZE="$sanitize" -DSP_WARNINGS_AS_ERRORS="${SP_WARNINGS_AS_ERRORS:-${SP_WERROR:-OFF}}" -DSP_FUZZ=OFF -DSP_BUILD_TESTS=ON >/dev/null
 echo "sanitize: $mode: building with $jobs jobs"
 # Keep going past a target that fails to build, so the tests of everything else still run; the
 # build failure still fails the script.

@@ -7,6 +7,12 @@
 #include <stdexcept>
 #include <unistd.h>
 
+// Where the installed synchost finds its plugins, relative to its own directory; host/CMakeLists.txt
+// sets it from the install layout (e.g. ../lib/x86_64-linux-gnu/synchost/plugins).
+#ifndef SYNCHOST_INSTALLED_PLUGIN_DIR
+#define SYNCHOST_INSTALLED_PLUGIN_DIR "../lib/synchost/plugins"
+#endif
+
 namespace synchost {
 
 namespace fs = std::filesystem;
@@ -37,7 +43,7 @@ std::vector<fs::path> plugin_search_path(const std::string &option) {
     if (const char *env = std::getenv("SYNCHOST_PLUGIN_PATH")) split_into(env, dirs);
     const fs::path exe = executable_dir();
     dirs.push_back(exe / ".." / "plugins");              // build tree: build/host/synchost -> build/plugins
-    dirs.push_back(exe / ".." / "lib" / "synchost" / "plugins");  // installed layout
+    dirs.push_back(exe / SYNCHOST_INSTALLED_PLUGIN_DIR);  // installed layout
     return dirs;
 }
 
