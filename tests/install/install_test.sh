@@ -45,7 +45,8 @@ done
 
 # Only the temporary prefix may be searched: never a copy of the SDK installed on this machine.
 export PKG_CONFIG_LIBDIR=$prefix/$SP_PKGCONFIGDIR PKG_CONFIG_PATH=
-cflags=$(pkg-config --cflags syncplugin) || die "pkg-config --cflags syncplugin failed"
+raw=$(pkg-config --cflags syncplugin) || die "pkg-config --cflags syncplugin failed"
+read -r cflags <<<"$raw"  # without pkg-config's trailing space
 [ "$cflags" = "-I$prefix/$SP_INCLUDEDIR" ] || die "pkg-config --cflags syncplugin gave '$cflags', not -I$prefix/$SP_INCLUDEDIR"
 cmake_args=(-DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_FIND_USE_CMAKE_SYSTEM_PATH=OFF -DCMAKE_BUILD_TYPE=Release)
 
