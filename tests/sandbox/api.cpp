@@ -401,7 +401,7 @@ Outcome Api::apply_event_fault(const FaultSpec& f, Outcome out, std::size_t n_ev
         if (f.status >= 200 && f.status < 300)
             out.reply = json_reply(f.status, ok_body());
         else
-            out.reply = error_reply(f.status, status_fault_code(f.status), status_fault_message(f.status));
+            out.reply = error_reply(f.status, f.code.value_or(status_fault_code(f.status)), status_fault_message(f.status));
         break;
     case FaultAction::invalid_grant:
         out.reply = json_reply(400, R"({"error":"invalid_grant","error_description":"The refresh token is invalid or expired (sandbox fault)."})");

@@ -150,11 +150,16 @@ FaultSpec parse_fault(std::string_view spec) {
             else fail(spec, "target must be events or token");
         } else if (key == "retry_after") {
             f.retry_after = std::string(val);
+        } else if (key == "code") {
+            if (f.action != FaultAction::status) fail(spec, "code applies to status faults only");
+            const std::uint64_t c = to_u64(spec, val, "code");
+            if (c > 1000000) fail(spec, "code must be at most 1000000");
+            f.code = static_cast<int>(c);
         } else if (key == "contains") {
             if (val.empty()) fail(spec, "contains needs a text");
             f.contains = std::string(val);
         } else {
-            fail(spec, "unknown key '" + std::string(key) + "' (on, every, p, target, retry_after, contains)");
+            fail(spec, "unknown key '" + std::string(key) + "' (on, every, p, target, retry_after, code, contains)");
         }
     }
 

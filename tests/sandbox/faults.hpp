@@ -3,6 +3,7 @@
 //   KEY    := on (N or N-M, 1-based request number on the target endpoint) | every (K: every Kth)
 //           | p (probability 0..1, drawn from the --seed'ed RNG) | target (events | token)
 //           | retry_after (any text, sent verbatim as Retry-After; may contain commas, not '=')
+//           | code (status only: the error body's code instead of the default for the status)
 //           | contains (TEXT: only requests whose body contains TEXT, e.g. one event_id; no commas)
 // Selection keys combine with AND; without any, the fault hits every request. With several
 // --fault options the first one that selects a request wins.
@@ -42,6 +43,7 @@ struct FaultSpec {
     FaultTarget target = FaultTarget::events;
     unsigned status = 0;
     std::optional<std::string> retry_after;
+    std::optional<int> code;  // status only: overrides the error body's code
     std::vector<std::size_t> fail_indices;
     bool fail_random = false;
     std::uint64_t on_from = 0, on_to = 0;  // 0 = no range

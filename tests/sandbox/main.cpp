@@ -79,6 +79,8 @@ Fault injection:
   Actions:
     status:CODE      reply CODE with a Pinterest error body (429: code 8; 500/502/503/504: code 4197)
                      retry_after=VALUE adds Retry-After: VALUE verbatim (commas allowed, '=' not)
+                     code=N puts code N in the error body instead (e.g. status:503,code=1: a 503
+                     that is not Pinterest's "endpoint ramped down")
     reset            read the request, then RST the connection without answering
     reset_after_headers
                      process, send the response header, then close TCP (no TLS close_notify)

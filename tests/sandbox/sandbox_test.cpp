@@ -434,6 +434,19 @@ TEST(Faults, Status429WithRetryAfterThenSuccess) {
     EXPECT_LE(log.at(0).at("t_ms").to_number<double>(), log.at(1).at("t_ms").to_number<double>());
 }
 
+// code=N replaces the error body's code: a 503 that is not "endpoint ramped down" (4197).
+TEST(Faults, StatusWithAnotherErrorCode) {
+    Sandbox sb({"--fault", "status:503,on=1,code=1", "--fault", "status:408,on=2"});
+    auto c = sb.client();
+    auto r = post_events(*c, batch_of(1));
+    EXPECT_EQ(r.status, 503u);
+    EXPECT_EQ(body_json(r).at("code").as_int64(), 1);
+    r = post_events(*c, batch_of(1));
+    EXPECT_EQ(r.status, 408u);
+    EXPECT_EQ(body_json(r).at("code").as_int64(), 408);
+    EXPECT_EQ(post_events(*c, batch_of(1)).status, 200u);
+}
+
 TEST(Faults, ResetClosesWithoutAnswer) {
     Sandbox sb({"--fault", "reset,on=1"});
     auto c = sb.client();

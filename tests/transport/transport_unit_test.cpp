@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 using namespace pcapi;
 using namespace pcapi::transport;
 using std::chrono::milliseconds;
@@ -47,8 +49,40 @@ TEST(Backoff, FullJitterStaysWithinTheExponentialCeiling) {
         EXPECT_GT(max_seen, ceiling / 2) << "jitter spans the range";
     }
     EXPECT_EQ(next_wait(p, 0, milliseconds(5000), rng), milliseconds(5000));  // Retry-After is a floor
-    EXPECT_TRUE(retryable_status(429) && retryable_status(503) && retryable_status(408));
-    EXPECT_FALSE(retryable_status(400) || retryable_status(401) || retryable_status(403) || retryable_status(501));
+}
+
+// Exactly the statuses the README's failure table retries: 408, 429, 500, 502, 503, 504.
+TEST(RetryClassification, OnlyTimeoutRateLimitAndServerErrorsAreRetried) {
+    const std::set<unsigned> retried{408, 429, 500, 502, 503, 504};
+    for (unsigned s = 100; s < 600; ++s) EXPECT_EQ(retryable_status(s), retried.count(s) == 1) << s;
+}
+
+// 503 code 4197 is "endpoint ramped down" (reference section 10: back off harder); nothing else is.
+TEST(RetryClassification, RampedDownIsA503WithCode4197Only) {
+    EXPECT_TRUE(ramped_down(503, R"({"code":4197,"message":"The endpoint is ramped down. Try again later."})"));
+    EXPECT_FALSE(ramped_down(503, R"({"code":1,"message":"Service unavailable"})"));
+    EXPECT_FALSE(ramped_down(500, R"({"code":4197,"message":"m"})"));
+    EXPECT_FALSE(ramped_down(429, R"({"code":4197})"));
+    EXPECT_FALSE(ramped_down(503, R"({"code":"4197"})"));
+    EXPECT_FALSE(ramped_down(503, "<html>503</html>"));
+    EXPECT_FALSE(ramped_down(503, ""));
+}
+
+// A ramped-down wait lies between twice and four times the ordinary ceiling (capped), so it is
+// never shorter than the longest ordinary wait; Retry-After stays a floor on top.
+TEST(Backoff, RampedDownWaitsBetweenTwiceAndFourTimesTheCeiling) {
+    RetryPolicy p;  // 1 s doubling to 30 s
+    std::mt19937_64 rng(3);
+    for (unsigned attempt = 0; attempt < 12; ++attempt) {
+        const int64_t ordinary = std::min<int64_t>(30000, 1000LL << attempt);
+        const int64_t lo = std::min<int64_t>(30000, 2 * ordinary), hi = std::min<int64_t>(30000, 4 * ordinary);
+        for (int i = 0; i < 200; ++i) {
+            const auto w = next_wait(p, attempt, std::nullopt, rng, true).count();
+            ASSERT_GE(w, lo) << attempt;
+            ASSERT_LE(w, hi) << attempt;
+        }
+    }
+    EXPECT_EQ(next_wait(p, 0, milliseconds(9000), rng, true), milliseconds(9000));
 }
 
 TEST(Pacer, SpacesCallsAndSlowsDownAfter429) {

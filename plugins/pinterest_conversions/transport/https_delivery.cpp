@@ -23,7 +23,7 @@ namespace pcapi {
 using namespace transport;
 using namespace spnet;
 namespace net = boost::asio;
-using clock = std::chrono::steady_clock;
+using time_point = Clock::time_point;
 
 namespace {
 
@@ -46,7 +46,7 @@ struct Job {
     unsigned attempt = 0;
     bool refreshed = false;         // the token was refreshed once for this job after a 401
     uint64_t token_generation = 0;  // which token the last attempt carried
-    clock::time_point started{};
+    time_point started{};
     size_t size() const { return last - first; }
 };
 
@@ -54,11 +54,12 @@ struct Job {
 // Everything below the public functions runs on that thread only.
 class HttpsDelivery final : public Delivery {
 public:
-    HttpsDelivery(const PluginConfig &c, bool test_events, const sp_host *host)
+    HttpsDelivery(const PluginConfig &c, bool test_events, const sp_host *host, const DeliveryOptions &options)
         : host_(host),
+          clock_(options.clock ? *options.clock : steady_clock()),
           client_(ioc_, client_options(c), static_cast<size_t>(c.max_in_flight)),
           pacer_(static_cast<double>(c.calls_per_minute)),
-          rng_(std::random_device{}()),
+          rng_(options.jitter_seed ? *options.jitter_seed : std::random_device{}()),
           ad_account_(c.ad_account_id),
           cancel_poll_(ioc_) {
         policy_.initial = milliseconds(c.retry_initial_backoff_ms);
@@ -66,7 +67,7 @@ public:
         policy_.max_elapsed = milliseconds(c.retry_max_elapsed_seconds * 1000);
         target_ = "/v5/ad_accounts/" + c.ad_account_id + "/events" + (test_events ? "?test=true" : "");
         for (size_t i = 0; i < client_.slots(); ++i) {
-            slot_timers_.emplace_back(ioc_);
+            slot_timers_.push_back(clock_.make_timer(ioc_));
             idle_.push_back(i);
         }
         thread_ = std::thread([this] { ioc_.run(); });
@@ -146,25 +147,23 @@ private:
             queue_.pop_front();
             const size_t slot = idle_.back();
             idle_.pop_back();
-            if (j->started == clock::time_point{}) j->started = clock::now();
+            if (j->started == time_point{}) j->started = clock_.now();
             paced_send(j, slot);
         }
         if (stopping_) drop_queue();
     }
 
     void paced_send(Job *j, size_t slot) {
-        const auto now = clock::now();
+        const auto now = clock_.now();
         const auto when = pacer_.reserve(now);
         if (when <= now) return send(j, slot);
-        wait_then(j, slot, when - now, [this, j, slot] { send(j, slot); });
+        wait_then(j, slot, when, WaitReason::pacing, [this, j, slot] { send(j, slot); });
     }
 
     template <class F>
-    void wait_then(Job *j, size_t slot, clock::duration d, F &&then) {
-        auto &t = slot_timers_[slot];
-        t.expires_after(d);
-        t.async_wait([this, j, slot, then = std::forward<F>(then)](boost::system::error_code ec) mutable {
-            if (ec || stopping_) return end_job(j, slot);
+    void wait_then(Job *j, size_t slot, time_point deadline, WaitReason why, F &&then) {
+        slot_timers_[slot]->wait_until(deadline, why, [this, j, slot, then = std::forward<F>(then)](bool fired) mutable {
+            if (!fired || stopping_) return end_job(j, slot);
             then();
         });
     }
@@ -179,9 +178,9 @@ private:
         req.authorization = authorization_;
         req.content_type = "application/json";
         req.body = j->body;
-        const auto sent_at = clock::now();
+        const auto sent_at = clock_.now();
         client_.request(slot, req, [this, j, slot, sent_at](HttpResponse r) {
-            record_latency(clock::now() - sent_at);
+            record_latency(clock_.now() - sent_at);
             on_response(j, slot, std::move(r));
         });
     }
@@ -276,7 +275,8 @@ private:
             }
             return retry_later(j, slot, error_summary(s, r.body) + rid,
                                parse_retry_after(r.retry_after, host_services().now_unix_seconds(),
-                                                 policy_.max_retry_after));
+                                                 policy_.max_retry_after),
+                               ramped_down(s, r.body));
         }
         reject_all(j, slot, "Pinterest refused the request: " + error_summary(s, r.body) + rid);
     }
@@ -313,11 +313,13 @@ private:
         return false;
     }
 
-    void retry_later(Job *j, size_t slot, const std::string &reason, std::optional<milliseconds> retry_after) {
+    void retry_later(Job *j, size_t slot, const std::string &reason, std::optional<milliseconds> retry_after,
+                     bool ramped = false) {
         host_services().metric("pinterest.retries", 1);
-        const milliseconds wait = next_wait(policy_, j->attempt, retry_after, rng_);
+        const milliseconds wait = next_wait(policy_, j->attempt, retry_after, rng_, ramped);
         ++j->attempt;
-        const auto elapsed = clock::now() - j->started;
+        const auto now = clock_.now();
+        const auto elapsed = now - j->started;
         if (elapsed + wait > policy_.max_elapsed) {
             DeliveryReport &report = *j->batch->report;
             report.retry_after_ms = std::max<uint64_t>(report.retry_after_ms, static_cast<uint64_t>(wait.count()));
@@ -333,7 +335,7 @@ private:
                                              std::to_string(wait.count()) + " ms (attempt " +
                                              std::to_string(j->attempt + 1) + ")");
         // After the wait, a retry goes through pacing like any other call.
-        wait_then(j, slot, wait, [this, j, slot] { paced_send(j, slot); });
+        wait_then(j, slot, now + wait, WaitReason::backoff, [this, j, slot] { paced_send(j, slot); });
     }
 
     void split(Job *j, size_t slot) {
@@ -388,14 +390,14 @@ private:
     void fatal(Job *j, size_t slot, sp_error_category category, const std::string &message) {
         set_fatal(category, message);
         stopping_ = true;
-        for (auto &t : slot_timers_) t.cancel();
+        for (auto &t : slot_timers_) t->cancel();
         end_job(j, slot);
     }
 
     void stop_everything() {
         stopping_ = true;
         client_.cancel_all();
-        for (auto &t : slot_timers_) t.cancel();
+        for (auto &t : slot_timers_) t->cancel();
         drop_queue();
     }
 
@@ -416,7 +418,7 @@ private:
     // Request latency as a cumulative histogram the host can read back from its metrics
     // ("pinterest.request_ms.le_<bound>" counts requests that took at most <bound> ms, as
     // Prometheus buckets do; le_inf counts them all).
-    void record_latency(clock::duration d) {
+    void record_latency(Clock::time_point::duration d) {
         static constexpr int kBounds[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 30000, 60000};
         const auto ms = std::chrono::duration_cast<std::chrono::microseconds>(d).count() / 1000.0;
         const HostServices host = host_services();
@@ -428,6 +430,7 @@ private:
     HostServices host_services() const { return HostServices(host_); }
 
     const sp_host *host_;
+    Clock &clock_;
     net::io_context ioc_{1};
     net::executor_work_guard<net::io_context::executor_type> work_{ioc_.get_executor()};
     HttpsClient client_;
@@ -436,8 +439,8 @@ private:
     std::mt19937_64 rng_;
     std::string ad_account_, target_, token_, authorization_;
     uint64_t token_generation_ = 0;
-    std::vector<net::steady_timer> slot_timers_;
-    net::steady_timer cancel_poll_;
+    std::vector<std::unique_ptr<Timer>> slot_timers_;
+    net::steady_timer cancel_poll_;  // real time: how soon a stop is noticed, not a schedule
     std::atomic<bool> closed_{false};
     std::thread thread_;
 
@@ -452,9 +455,10 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Delivery> make_https_delivery(const PluginConfig &config, bool test_events, const sp_host *host) {
+std::unique_ptr<Delivery> make_https_delivery(const PluginConfig &config, bool test_events, const sp_host *host,
+                                              const DeliveryOptions &options) {
     try {
-        return std::make_unique<HttpsDelivery>(config, test_events, host);
+        return std::make_unique<HttpsDelivery>(config, test_events, host, options);
     } catch (const sp::failure &) {
         throw;
     } catch (const std::exception &e) {

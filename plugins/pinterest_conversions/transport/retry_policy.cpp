@@ -1,5 +1,7 @@
 #include "transport/retry_policy.hpp"
 
+#include <boost/json.hpp>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -8,16 +10,37 @@
 
 namespace pcapi::transport {
 
+namespace json = boost::json;
+
 bool retryable_status(unsigned s) noexcept {
     return s == 408 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504;
 }
 
-milliseconds backoff(const RetryPolicy &p, unsigned attempt, std::mt19937_64 &rng) {
+milliseconds backoff_ceiling(const RetryPolicy &p, unsigned attempt) {
     const int64_t base = std::max<int64_t>(1, p.initial.count());
-    int64_t cap = p.max_backoff.count();
-    const int64_t ceiling = attempt >= 40 ? cap : std::min<int64_t>(cap, base << std::min(attempt, 40u));
-    std::uniform_int_distribution<int64_t> d(0, std::max<int64_t>(0, ceiling));
+    const int64_t cap = p.max_backoff.count();
+    const int64_t ceiling = attempt >= 40 ? cap : std::min<int64_t>(cap, base << attempt);
+    return milliseconds(std::max<int64_t>(0, ceiling));
+}
+
+milliseconds backoff(const RetryPolicy &p, unsigned attempt, std::mt19937_64 &rng) {
+    std::uniform_int_distribution<int64_t> d(0, backoff_ceiling(p, attempt).count());
     return milliseconds(d(rng));
+}
+
+milliseconds ramped_down_backoff(const RetryPolicy &p, unsigned attempt, std::mt19937_64 &rng) {
+    const unsigned a = std::min(attempt, 40u);
+    std::uniform_int_distribution<int64_t> d(backoff_ceiling(p, a + 1).count(), backoff_ceiling(p, a + 2).count());
+    return milliseconds(d(rng));
+}
+
+bool ramped_down(unsigned status, std::string_view body) {
+    if (status != 503) return false;
+    json::error_code ec;
+    const json::value v = json::parse(body, ec);
+    if (ec || !v.is_object()) return false;
+    const auto *code = v.get_object().if_contains("code");
+    return code != nullptr && code->is_int64() && code->get_int64() == 4197;
 }
 
 namespace {
@@ -100,8 +123,8 @@ std::optional<milliseconds> parse_retry_after(std::string_view v, int64_t now_un
 }
 
 milliseconds next_wait(const RetryPolicy &p, unsigned attempt, std::optional<milliseconds> retry_after,
-                       std::mt19937_64 &rng) {
-    milliseconds w = backoff(p, attempt, rng);
+                       std::mt19937_64 &rng, bool ramped) {
+    milliseconds w = ramped ? ramped_down_backoff(p, attempt, rng) : backoff(p, attempt, rng);
     if (retry_after) w = std::max(w, std::min(*retry_after, p.max_retry_after));
     return w;
 }

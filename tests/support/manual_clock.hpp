@@ -1,0 +1,151 @@
+// A manual clock for the plugin's transport (pcapi::transport::Clock): time moves only when the
+// test moves it, and every wait the transport asks for is recorded with its reason and delay.
+// run() drives a delivery to its end without sleeping: whenever a wait is pending, time jumps to
+// the earliest deadline. Network round trips then take no time at all on this clock, so with one
+// connection slot (max_in_flight 1) the recorded schedule is exactly the one the transport
+// computed. Thread-safe: timers are armed on the delivery's thread, time moves on the test's.
+#pragma once
+
+#include "transport/clock.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace test_support {
+
+class ManualClock final : public pcapi::transport::Clock {
+public:
+    using WaitReason = pcapi::transport::WaitReason;
+    using Timer = pcapi::transport::Timer;
+
+    struct Wait {
+        time_point armed_at, deadline;
+        WaitReason why;
+        std::chrono::milliseconds delay() const {
+            return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - armed_at);
+        }
+    };
+
+    // Far from the epoch, as a steady clock is: the pacer subtracts from "now".
+    static constexpr time_point kStart = time_point(std::chrono::hours(1000));
+
+    time_point now() const override {
+        std::lock_guard lock(mu_);
+        return now_;
+    }
+
+    std::unique_ptr<Timer> make_timer(boost::asio::io_context &ioc) override {
+        return std::make_unique<ManualTimer>(*this, ioc);
+    }
+
+    // Every wait asked for so far (fired, cancelled or pending), in order, optionally of one kind.
+    std::vector<Wait> waits() const {
+        std::lock_guard lock(mu_);
+        return history_;
+    }
+    std::vector<Wait> waits(WaitReason why) const {
+        std::vector<Wait> out;
+        for (const Wait &w : waits())
+            if (w.why == why) out.push_back(w);
+        return out;
+    }
+
+    // Moves time forward to `t` and fires every wait due by then, earliest first.
+    void advance_to(time_point t) {
+        std::lock_guard lock(mu_);
+        now_ = std::max(now_, t);
+        std::stable_sort(pending_.begin(), pending_.end(),
+                         [](const Pending &a, const Pending &b) { return a.deadline < b.deadline; });
+        while (!pending_.empty() && pending_.front().deadline <= now_) {
+            Pending p = std::move(pending_.front());
+            pending_.erase(pending_.begin());
+            boost::asio::post(*p.ioc, [h = std::move(p.handler)] { h(true); });
+        }
+    }
+
+    // Calls start(done) and then, until `done` has been called, jumps to the earliest pending
+    // deadline whenever the transport waits. False (and nothing more is driven) when neither
+    // happens within `guard` of real time, or when the next deadline lies more than `limit` of
+    // this clock's time after the start: a stuck or endless delivery fails its test instead of
+    // hanging it.
+    bool run(const std::function<void(std::function<void()> done)> &start,
+             std::chrono::milliseconds guard = std::chrono::seconds(60),
+             std::chrono::milliseconds limit = std::chrono::hours(24)) {
+        const time_point end = now() + limit;
+        auto finished = std::make_shared<bool>(false);  // `done` may come after a failed run()
+        start([this, finished] {
+            std::lock_guard lock(mu_);
+            *finished = true;
+            changed_.notify_all();
+        });
+        std::unique_lock lock(mu_);
+        for (;;) {
+            if (!changed_.wait_for(lock, guard, [&] { return *finished || !pending_.empty(); })) return false;
+            if (*finished) return true;
+            const time_point next = std::min_element(pending_.begin(), pending_.end(), [](const Pending &a, const Pending &b) {
+                                        return a.deadline < b.deadline;
+                                    })->deadline;
+            if (next > end) return false;
+            lock.unlock();
+            advance_to(next);
+            lock.lock();
+        }
+    }
+
+private:
+    struct Pending {
+        const Timer *owner;
+        boost::asio::io_context *ioc;
+        time_point deadline;
+        std::function<void(bool)> handler;
+    };
+
+    class ManualTimer final : public Timer {
+    public:
+        ManualTimer(ManualClock &clock, boost::asio::io_context &ioc) : clock_(clock), ioc_(ioc) {}
+        ~ManualTimer() override {
+            std::lock_guard lock(clock_.mu_);
+            clock_.drop(this, false);
+        }
+        void wait_until(time_point deadline, WaitReason why, std::function<void(bool)> handler) override {
+            std::lock_guard lock(clock_.mu_);
+            clock_.drop(this, true);
+            clock_.history_.push_back({clock_.now_, deadline, why});
+            clock_.pending_.push_back({this, &ioc_, deadline, std::move(handler)});
+            clock_.changed_.notify_all();
+        }
+        void cancel() override {
+            std::lock_guard lock(clock_.mu_);
+            clock_.drop(this, true);
+        }
+
+    private:
+        ManualClock &clock_;
+        boost::asio::io_context &ioc_;
+    };
+
+    // Removes `owner`'s pending wait; its handler learns of the cancellation when `notify`.
+    void drop(const Timer *owner, bool notify) {
+        for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+            if (it->owner != owner) continue;
+            if (notify) boost::asio::post(*it->ioc, [h = std::move(it->handler)] { h(false); });
+            pending_.erase(it);
+            return;
+        }
+    }
+
+    mutable std::mutex mu_;
+    std::condition_variable changed_;
+    time_point now_ = kStart;
+    std::vector<Pending> pending_;
+    std::vector<Wait> history_;
+};
+
+}  // namespace test_support

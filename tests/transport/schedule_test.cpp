@@ -1,0 +1,280 @@
+// The transport's schedule on a manual clock: the real HttpsDelivery sends real requests to
+// pinterest-sandbox over TLS, but every wait (pacing, backoff, Retry-After) goes through
+// test_support::ManualClock, so nothing sleeps and each delay is asserted exactly: attempt
+// counts, each backoff within its jitter bounds and equal to the formula's draw from the same
+// seed (written out below, independently of retry_policy.cpp), Retry-After as a floor, the retry
+// budget, pacing intervals. One connection slot, so the schedule is the one the transport computed.
+#include "abi_objects.hpp"
+#include "manual_clock.hpp"
+#include "sandbox_process.hpp"
+#include "test_host.hpp"
+
+#include "pipeline/pipeline.hpp"
+#include "transport/https_delivery.hpp"
+
+#include <support/batch_builder.hpp>
+
+#include <boost/json.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <optional>
+#include <random>
+
+using namespace test_support;
+namespace json = boost::json;
+using std::chrono::milliseconds;
+using WaitReason = pcapi::transport::WaitReason;
+
+namespace {
+
+const std::string kToken = "schedule-test-token-41";
+constexpr uint64_t kSeed = 20261201;
+constexpr int64_t kInitial = 1000, kMaxBackoff = 30000, kBudget = 600000;  // production defaults
+// Wed, 21 Oct 2015 07:28:00 GMT: the wall clock the host reports, for HTTP-date Retry-After.
+constexpr int64_t kWallMs = 1445412480000;
+
+// The jitter formula, independently of the code under test. Ordinary: uniform in [0, c(attempt)]
+// with c(n) = min(max, initial * 2^n). After a 503 code 4197 (endpoint ramped down): uniform in
+// [c(attempt + 1), c(attempt + 2)].
+struct Jitter {
+    std::mt19937_64 rng{kSeed};
+    int64_t initial = kInitial, max = kMaxBackoff;
+
+    int64_t ceiling(unsigned n) const {
+        int64_t c = std::min(max, initial);
+        for (unsigned k = 0; k < n; ++k) c = std::min(max, 2 * c);
+        return c;
+    }
+    std::pair<int64_t, int64_t> bounds(unsigned attempt, bool ramped) const {
+        return ramped ? std::pair{ceiling(attempt + 1), ceiling(attempt + 2)} : std::pair{int64_t{0}, ceiling(attempt)};
+    }
+    int64_t draw(unsigned attempt, bool ramped = false) {
+        auto [lo, hi] = bounds(attempt, ramped);
+        return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+    }
+};
+
+// One sandbox, one delivery on a manual clock, production retry settings unless a test changes them.
+struct Rig {
+    sandbox_test::Sandbox sandbox;
+    TestHost host{kToken};
+    sp_host host_with_wall_clock{};
+    ManualClock clock;
+    pcapi::PluginConfig config;
+
+    explicit Rig(std::vector<std::string> sandbox_args) : sandbox(SANDBOX_EXE, kToken, std::move(sandbox_args)) {
+        host_with_wall_clock = *host.get();
+        host_with_wall_clock.now_unix_ms = [](void *) -> int64_t { return kWallMs; };
+        config.ad_account_id = "549755885175";
+        config.api_base_url = sandbox.url();
+        config.ca_file = sandbox.ca_file();
+        config.max_in_flight = 1;
+        config.calls_per_minute = 60'000'000;  // pacing out of the way (1 us apart) unless a test sets it
+        config.request_timeout_seconds = 10;   // real time: a guard against a stuck sandbox only
+    }
+
+    // Delivers `rows` events, `per_request` per request, and returns the report.
+    pcapi::DeliveryReport deliver(int rows, size_t per_request = 1000) {
+        OwnedMapping mapping({{"event_name", "=checkout"}, {"email", "email"}});
+        pcapi::PipelineOptions opt;
+        opt.sync_id = "schedule-test";
+        pcapi::Pipeline pipeline(pcapi::Mapping::compile(mapping.get(), {}), opt, per_request, 4 << 20);
+        support::BatchBuilder b({"email"});
+        for (int i = 0; i < rows; ++i) {
+            b.begin_row("k" + std::to_string(i));
+            b.add_text("person" + std::to_string(i) + "@example.com");
+        }
+        pcapi::EncodedBatch encoded;
+        // The events' own timestamps: the sandbox checks them against its real wall clock.
+        const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                                  std::chrono::system_clock::now().time_since_epoch()).count();
+        pipeline.encode(*b.finish(), now_s, encoded);
+        pcapi::DeliveryOptions options;
+        options.clock = &clock;
+        options.jitter_seed = kSeed;
+        auto delivery = pcapi::make_https_delivery(config, false, &host_with_wall_clock, options);
+        pcapi::DeliveryReport report;
+        // The budget is 10 minutes: an hour of this clock's time is a delivery that never ends.
+        EXPECT_TRUE(clock.run([&](std::function<void()> done) { delivery->start(encoded.payloads, report, done); },
+                              std::chrono::seconds(60), std::chrono::hours(1)))
+            << "the delivery neither finished nor waited, or was still waiting after an hour";
+        delivery->close();
+        return report;
+    }
+
+    // Delivers `rows` events, expects every one delivered after exactly `requests` requests, and
+    // returns the backoff delays in ms.
+    std::vector<int64_t> backoffs_delivering(int rows, int64_t requests);
+
+    int64_t events_requests() {
+        auto r = sandbox.client()->request("GET", "/_sandbox/stats");
+        const auto stats = json::parse(r.body);
+        const auto &req = stats.at("requests").as_object();
+        return req.contains("events") ? req.at("events").to_number<int64_t>() : 0;
+    }
+    int64_t stat(const char *key) {
+        auto r = sandbox.client()->request("GET", "/_sandbox/stats");
+        return json::parse(r.body).at(key).to_number<int64_t>();
+    }
+};
+
+std::vector<int64_t> delays(const std::vector<ManualClock::Wait> &waits) {
+    std::vector<int64_t> out;
+    for (const auto &w : waits) out.push_back(w.delay().count());
+    return out;
+}
+
+size_t count(const pcapi::DeliveryReport &r, sp_record_status s) {
+    size_t n = 0;
+    for (const auto &p : r.outcomes)
+        for (const auto &o : p) n += o.status == s;
+    return n;
+}
+
+std::vector<int64_t> Rig::backoffs_delivering(int rows, int64_t requests) {
+    const auto report = deliver(rows);
+    EXPECT_EQ(count(report, SP_RECORD_OK), static_cast<size_t>(rows));
+    EXPECT_EQ(events_requests(), requests);
+    return delays(clock.waits(WaitReason::backoff));
+}
+
+}  // namespace
+
+// Five server errors, then success: six attempts, five waits, each drawn from full jitter under
+// the doubling ceiling (1 s, 2 s, 4 s, 8 s, 16 s). An implementation without backoff, with a
+// fixed wait or with a ceiling that does not double fails the equality with the formula's draws.
+TEST(Schedule, ServerErrorsBackOffWithFullJitterThenSucceed) {
+    Rig rig({"--fault", "status:500,on=1-5"});
+    const auto got = rig.backoffs_delivering(3, 6);
+    ASSERT_EQ(got.size(), 5u);
+    Jitter j;
+    for (unsigned i = 0; i < got.size(); ++i) {
+        const auto [lo, hi] = j.bounds(i, false);
+        EXPECT_GE(got[i], lo) << "wait " << i;
+        EXPECT_LE(got[i], hi) << "wait " << i;
+        EXPECT_EQ(got[i], j.draw(i)) << "wait " << i;
+    }
+}
+
+// 408 Request Timeout is retried like a 5xx, end to end.
+TEST(Schedule, RequestTimeout408IsRetried) {
+    Rig rig({"--fault", "status:408,on=1-2"});
+    const auto got = rig.backoffs_delivering(2, 3);
+    Jitter j;
+    const int64_t first = j.draw(0), second = j.draw(1);
+    EXPECT_EQ(got, (std::vector<int64_t>{first, second}));
+}
+
+// Retry-After is a floor under the jitter, never a replacement: 3 s while the ceiling is below
+// it, the jitter's draw once that is larger.
+TEST(Schedule, RetryAfterSecondsIsAFloorUnderTheJitter) {
+    Rig rig({"--fault", "status:429,on=1-4,retry_after=3"});
+    const auto got = rig.backoffs_delivering(2, 5);
+    ASSERT_EQ(got.size(), 4u);
+    Jitter j;
+    for (unsigned i = 0; i < got.size(); ++i) {
+        EXPECT_GE(got[i], 3000) << "wait " << i;
+        EXPECT_EQ(got[i], std::max<int64_t>(3000, j.draw(i))) << "wait " << i;
+    }
+}
+
+// An HTTP-date is read against the host's wall clock (sp_host.now_unix_ms), not the machine's:
+// 9 s ahead is a 9 s floor; a date in the past is no floor at all.
+TEST(Schedule, RetryAfterHttpDateUsesTheHostsWallClock) {
+    Rig rig({"--fault", "status:502,on=1,retry_after=Wed, 21 Oct 2015 07:28:09 GMT", "--fault",
+             "status:502,on=2,retry_after=Wed, 21 Oct 2015 07:27:00 GMT"});
+    const auto got = rig.backoffs_delivering(2, 3);
+    Jitter j;
+    const int64_t first = std::max<int64_t>(9000, j.draw(0)), second = j.draw(1);
+    EXPECT_EQ(got, (std::vector<int64_t>{first, second}));
+}
+
+// Garbage and negative Retry-After values are ignored (the jitter alone); a day-long one is
+// clamped to 10 minutes, which with the time already spent is past the 10-minute budget: the
+// rows come back RETRY at once, with the clamped wait as the hint.
+TEST(Schedule, BadRetryAfterIsIgnoredAndAHugeOneIsClampedToTheBudget) {
+    Rig rig({"--fault", "status:503,code=1,on=1,retry_after=soon", "--fault", "status:503,code=1,on=2,retry_after=-5",
+             "--fault", "status:503,code=1,on=3,retry_after=1.5", "--fault", "status:503,code=1,on=4,retry_after=86400"});
+    const auto report = rig.deliver(2);
+    Jitter j;
+    const int64_t d0 = j.draw(0), d1 = j.draw(1), d2 = j.draw(2);
+    ASSERT_GT(d0 + d1 + d2, 0) << "the seed must leave time spent before the clamped wait";
+    EXPECT_EQ(delays(rig.clock.waits(WaitReason::backoff)), (std::vector<int64_t>{d0, d1, d2}));
+    EXPECT_EQ(rig.events_requests(), 4);
+    EXPECT_EQ(count(report, SP_RECORD_RETRY), 2u);
+    EXPECT_EQ(report.retry_after_ms, 600000u);
+}
+
+// 503 with code 4197 ("endpoint ramped down"; shared/reference/pinterest-conversions-api.md,
+// section 10: "back off harder") waits between twice and four times the ordinary ceiling, never
+// less than the longest ordinary wait; a 503 with another code, and a 500 that carries 4197,
+// back off as usual.
+TEST(Schedule, RampedDown503BacksOffHarderThanAnOrdinary503) {
+    Rig rig({"--fault", "status:503,code=1,on=1", "--fault", "status:500,on=2", "--fault", "status:503,on=3-5"});
+    const auto got = rig.backoffs_delivering(2, 6);
+    ASSERT_EQ(got.size(), 5u);
+    Jitter j;
+    for (unsigned i = 0; i < got.size(); ++i) {
+        const bool ramped = i >= 2;
+        const auto [lo, hi] = j.bounds(i, ramped);
+        EXPECT_GE(got[i], lo) << "wait " << i;
+        EXPECT_LE(got[i], hi) << "wait " << i;
+        if (ramped) {
+            EXPECT_GE(got[i], j.bounds(i, false).second) << "wait " << i << " is not harder than an ordinary one's ceiling";
+        }
+        EXPECT_EQ(got[i], j.draw(i, ramped)) << "wait " << i;
+    }
+}
+
+// Server errors forever with the production budget (10 minutes): every wait is the formula's
+// draw, the attempts stop exactly when the next wait would pass the budget, and the rows are
+// RETRY with that wait as the hint. Ten virtual minutes, no real ones.
+TEST(Schedule, ServerErrorForeverStopsExactlyAtTheBudget) {
+    Rig rig({"--fault", "status:500"});
+    const auto report = rig.deliver(3);
+    EXPECT_EQ(count(report, SP_RECORD_RETRY), 3u);
+    const auto got = delays(rig.clock.waits(WaitReason::backoff));
+    ASSERT_GE(got.size(), 10u);
+    Jitter j;
+    int64_t spent = 0;
+    for (unsigned i = 0; i < got.size(); ++i) {
+        EXPECT_EQ(got[i], j.draw(i)) << "wait " << i;
+        spent += got[i];
+    }
+    for (const auto &w : rig.clock.waits(WaitReason::pacing)) spent += w.delay().count();
+    const int64_t refused = j.draw(static_cast<unsigned>(got.size()));
+    EXPECT_LE(spent, kBudget);
+    EXPECT_GT(spent + refused, kBudget) << "gave up although the next wait fitted the budget";
+    EXPECT_EQ(report.retry_after_ms, static_cast<uint64_t>(refused));
+    EXPECT_EQ(rig.events_requests(), static_cast<int64_t>(got.size() + 1));
+    const std::string &message = report.outcomes[0][0].message;
+    EXPECT_NE(message.find("not delivered after " + std::to_string(got.size() + 1) + " attempts"), std::string::npos)
+        << message;
+}
+
+// Pacing at 600 calls per minute: four banked calls go at once, then one every 100 ms. A 429
+// halves the pace (the next interval is 200 ms) and each success gives back 2% of it.
+TEST(Schedule, PacingSpacesCallsAndSlowsDownAfter429) {
+    Rig rig({"--fault", "status:429,on=7"});
+    rig.config.calls_per_minute = 600;
+    rig.config.retry_initial_backoff_ms = 1;  // keep the retry's own wait short of the pacing interval
+    rig.config.retry_max_backoff_ms = 1;
+    const auto report = rig.deliver(12, 1);  // one event per request: 12 requests, then a retry
+    EXPECT_EQ(count(report, SP_RECORD_OK), 12u);
+    EXPECT_EQ(rig.events_requests(), 13);
+    const auto pacing = rig.clock.waits(WaitReason::pacing);
+    // Requests 5..13 each waited for their slot (the 13th is the retry of request 7).
+    ASSERT_EQ(pacing.size(), 9u);
+    EXPECT_EQ(pacing[0].deadline - ManualClock::kStart, milliseconds(100));
+    std::vector<double> spacing_ms;
+    for (size_t i = 1; i < pacing.size(); ++i)
+        spacing_ms.push_back(std::chrono::duration<double, std::milli>(pacing[i].deadline - pacing[i - 1].deadline).count());
+    // Sends 5, 6, 7 and the retry of 7 at the full pace; the retry reserved its successor's slot
+    // at half pace; then each success adds 0.02 to the factor.
+    std::vector<double> expected{100, 100, 100, 200};
+    for (double f = 0.52; expected.size() < spacing_ms.size(); f += 0.02) expected.push_back(60000.0 / (600 * f));
+    ASSERT_EQ(spacing_ms.size(), expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(spacing_ms[i], expected[i], 0.01) << "gap " << i;
+}
