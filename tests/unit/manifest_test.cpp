@@ -1,5 +1,6 @@
 // The manifest is the single source of truth: the plugin's field table and config handling must
 // agree with it, and the descriptor built from it must round-trip.
+#include "normalize/values.hpp"
 #include "pipeline/fields.hpp"
 #include "plugin/config.hpp"
 #include "plugin/manifest.hpp"
@@ -8,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <set>
 
 using namespace pcapi;
@@ -31,7 +33,40 @@ TEST(Manifest, FieldTableMatchesTheManifestExactly) {
 TEST(Manifest, DescriptorRoundTripsToTheSameModel) {
     EXPECT_EQ(spmanifest::from_descriptor(*descriptor()), manifest());
     EXPECT_EQ(spmanifest::parse(spmanifest::to_json_text(manifest())), manifest());
-    EXPECT_EQ(descriptor(), descriptor());
+    // The descriptor carries the manifest it was built from, and that text is the same model.
+    ASSERT_NE(descriptor()->manifest_json, nullptr);
+    EXPECT_EQ(spmanifest::parse(descriptor()->manifest_json), manifest());
+    EXPECT_EQ(descriptor()->struct_size, sizeof(sp_descriptor));
+}
+
+// The manifest's event_name description lists the standard names (what `synchost describe`
+// shows users); the plugin recognizes exactly those, in any case, and the README promises 22.
+TEST(Manifest, StandardEventNamesAreTheOnesThePluginRecognizes) {
+    const auto *f = manifest().field("event_name");
+    ASSERT_NE(f, nullptr);
+    const std::string &d = f->description;
+    const std::string head = "The conversion event type: ", tail = ", or a custom name";
+    ASSERT_EQ(d.rfind(head, 0), 0u) << d;
+    const size_t end = d.find(tail);
+    ASSERT_NE(end, std::string::npos) << d;
+    std::vector<std::string> names;
+    for (size_t i = head.size(); i < end;) {
+        const size_t comma = std::min(d.find(", ", i), end);
+        names.push_back(d.substr(i, comma - i));
+        i = comma + 2;
+    }
+    EXPECT_EQ(names.size(), 22u);
+    std::string out;
+    for (const auto &name : names) {
+        std::string upper = name;
+        for (char &c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        sp_value v{};
+        v.type = SP_VALUE_TEXT;
+        v.len = static_cast<uint32_t>(upper.size());
+        v.as.text = upper.c_str();
+        EXPECT_EQ(shape_event_name(v, out), nullptr) << name;
+        EXPECT_EQ(out, name) << "not recognized as a standard name (a custom name keeps its case)";
+    }
 }
 
 TEST(Manifest, DeclaresExactlyWhatTheProductOffers) {

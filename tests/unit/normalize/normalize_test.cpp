@@ -95,6 +95,11 @@ TEST(NormalizeEmail, Rules) {
                              {"\t\nuser@example.com\r\n", "user@example.com"},
                              {"\xEF\xBB\xBFuser@example.com\xC2\xA0", "user@example.com"},  // BOM, no-break space
                              {"mailto:Bob.Smith+tag@Mail.Example.org", "bob.smith+tag@mail.example.org"},
+                             // Spaces after "mailto:" go like those around the address.
+                             {"mailto: Bob@x.com", "bob@x.com"},
+                             {" MAILTO:\t Bob@X.com ", "bob@x.com"},
+                             {"mailto:", "", "empty"},
+                             {"mailto:   ", "", "empty"},
                              {"JÖRG@Example.de", "jörg@example.de"},
                              {"a@b.co", "a@b.co"},
                              {"userexample.com", "", "has no '@'"},
