@@ -100,7 +100,32 @@ std::optional<std::string> read_private_file(const fs::path &path) {
     return out;
 }
 
-void write_private_file(const fs::path &path, const std::string &contents) {
+fs::path resolve_links(const fs::path &path) {
+    fs::path p = path;
+    for (int hops = 0; hops < 40; ++hops) {  // 40: the kernel's own limit on links followed
+        std::error_code ec;
+        if (!fs::is_symlink(p, ec)) return p;
+        const fs::path target = fs::read_symlink(p, ec);
+        if (ec) return p;
+        p = target.is_absolute() ? target : p.parent_path() / target;
+    }
+    throw std::runtime_error("too many levels of symbolic links from " + path.string());
+}
+
+std::string why_not_writable(const fs::path &path) {
+    const fs::path target = resolve_links(path);
+    const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    std::error_code ec;
+    // The file is replaced by a rename: its directory must take a new file.
+    const fs::path probe = fs::exists(dir, ec) ? dir : dir.parent_path();
+    if (::access(probe.c_str(), W_OK) == 0) return {};
+    const std::string where = target == path ? path.string() : path.string() + " (a link to " + target.string() + ")";
+    if (errno == EROFS) return where + " is on a read-only file system";
+    return where + " cannot be replaced: its directory " + probe.string() + " is not writable (" + errno_text() + ")";
+}
+
+void write_private_file(const fs::path &link, const std::string &contents) {
+    const fs::path path = resolve_links(link);
     const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
     ensure_dir(dir);
     const fs::path tmp = path.string() + ".tmp." + random_hex(8);
@@ -124,7 +149,8 @@ void write_private_file(const fs::path &path, const std::string &contents) {
         throw std::runtime_error("cannot write " + path.string() + " (fsync directory): " + errno_text());
 }
 
-FileLock::FileLock(const fs::path &path) {
+FileLock::FileLock(const fs::path &link) {
+    const fs::path path = resolve_links(link);
     const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
     ensure_dir(dir);
     const fs::path lock = path.string() + ".lock";

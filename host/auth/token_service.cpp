@@ -62,7 +62,7 @@ public:
         try {
             if (unsaved_) {
                 auth::FileLock file_lock(file_);
-                if (!save(message)) return SP_CRED_TRANSIENT;
+                if (!save(message)) return SP_CRED_REAUTH_REQUIRED;
             }
             if (needs_refresh(force, rejected)) {
                 const sp_credential_status s = refresh(force, rejected, message);
@@ -76,7 +76,21 @@ public:
         }
     }
 
+    std::string check_ready() override {
+        std::lock_guard lock(mutex_);
+        const std::string why = auth::why_not_writable(file_);
+        if (why.empty()) return {};
+        if (needs_refresh(false, nullptr)) throw CliError(kExitConfig, cannot_refresh(why));
+        return why + ": if the access token must be refreshed during the run, the run will stop";
+    }
+
 private:
+    std::string cannot_refresh(const std::string &why) const {
+        return "the access token of connection " + name_ + " must be refreshed, but " + why +
+               ", so the rotated refresh token could not be saved (refreshing would spend the only one). Make it "
+               "writable, or copy it to a writable place and point --credentials or SYNCHOST_CREDENTIALS at the copy";
+    }
+
     bool needs_refresh(bool force, const char *rejected) const {
         const bool fresh = conn_.expires_at == 0 || conn_.expires_at - auth::unix_now() > kRefreshMarginSeconds;
         return !fresh || (force && (rejected == nullptr || conn_.access_token == rejected));
@@ -86,6 +100,10 @@ private:
 
     // Called with mutex_ held. Takes the file lock for the whole read-refresh-write.
     sp_credential_status refresh(bool force, const char *rejected, std::string &message) {
+        if (const std::string why = auth::why_not_writable(file_); !why.empty()) {
+            message = cannot_refresh(why);
+            return SP_CRED_REAUTH_REQUIRED;
+        }
         auth::FileLock file_lock(file_);
         // Another synchost process may have refreshed since we read the file, spending the refresh
         // token we hold: adopt what it stored, which may make our refresh unnecessary.
@@ -115,7 +133,8 @@ private:
         if (reply.kind == TokenReply::Kind::ok) {
             auth::apply_tokens(reply, conn_, now);
             unsaved_ = true;
-            return save(message) ? SP_CRED_OK : SP_CRED_TRANSIENT;
+            // The old refresh token is spent: a run that went on could not renew this token.
+            return save(message) ? SP_CRED_OK : SP_CRED_REAUTH_REQUIRED;
         }
         if (reply.kind == TokenReply::Kind::oauth_error && reply.error == "invalid_grant") {
             message = "the refresh token was refused (invalid_grant): " + reconnect();
@@ -135,8 +154,8 @@ private:
     }
 
     // Writes conn_ into the file (the caller holds the file lock). On failure the new tokens stay
-    // in memory, unsaved_, and no token is handed out until a later call manages to save them:
-    // losing a rotated refresh token would force the user to reconnect.
+    // in memory, unsaved_, and no token is handed out (the plugin is told to stop the run) unless
+    // a later call manages to save them: a run must not go on with a token nobody can renew.
     bool save(std::string &message) {
         try {
             CredentialsFile f = CredentialsFile::read(file_);
@@ -145,7 +164,8 @@ private:
             unsaved_ = false;
             return true;
         } catch (const std::exception &e) {
-            message = "refreshed the access token but could not save it: " + std::string(e.what());
+            message = "refreshed the access token but could not save the rotated tokens (" + std::string(e.what()) +
+                      "); the run stops, since the refresh token on file was spent: " + reconnect();
             return false;
         }
     }

@@ -34,6 +34,11 @@ public:
     // `rejected` (may be null) is no longer the current token. Returns SP_CRED_OK with the token in
     // `token`, or another status with a human message (no secrets) in `message`.
     virtual sp_credential_status get(bool force, const char *rejected, std::string &token, std::string &message) = 0;
+    // Before a run: throws CliError(kExitConfig) when the token must be refreshed now but the
+    // rotated refresh token could not be saved (a read-only credentials file: the refresh would
+    // spend the only refresh token). Returns a warning for the log when a refresh later in the run
+    // would fail the same way, else an empty string.
+    virtual std::string check_ready() { return {}; }
 };
 
 }  // namespace synchost

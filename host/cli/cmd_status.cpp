@@ -35,13 +35,14 @@ int cmd_status(const Argv &argv) {
     if (args.positional().size() != 1) throw CliError(kExitConfig, "usage: synchost status SYNC.json [--json]");
     const SyncDefinition def = load_definition(args.positional()[0]);
     const auto dir = state_dir(args);
-    if (!std::filesystem::exists(dir / (def.name + ".sqlite")))
-        throw CliError(kExitConfig, "sync \"" + def.name + "\" has not run yet (no state in " + dir.string() + ")");
     auto state = StateStore::open(dir, def.name, StateStore::Access::read);
     const StateCounts c = state->counts();
     const auto runs = state->recent_runs(static_cast<int>(args.get_int("runs", 5, 1, 1000)));
     const auto reasons = state->top_reasons(10, 3);
     const auto errors = runs.empty() ? std::vector<RowError>{} : state->row_errors(runs.front().id, 10);
+    // Test events are validated by the destination and recorded nowhere but here.
+    const std::optional<RunSummary> test = state->last_test_run();
+    const auto test_errors = test ? state->row_errors(test->id, 5) : std::vector<RowError>{};
 
     if (args.has("json")) {
         boost::json::array jr, jreasons, jerrors;
@@ -50,14 +51,25 @@ int cmd_status(const Argv &argv) {
                           {"mode", r.mode}, {"dry_run", r.dry_run}, {"status", r.status}, {"exit_code", r.exit_code},
                           {"rows_read", r.rows_read}, {"skipped", r.skipped}, {"sent", r.sent},
                           {"delivered", r.delivered}, {"rejected", r.rejected}, {"retry", r.retry},
-                          {"row_errors", r.row_errors}, {"departed", r.departed}, {"message", r.message}});
+                          {"row_errors", r.row_errors}, {"departed", r.departed}, {"test_events", r.test_events},
+                          {"message", r.message}});
         for (const auto &r : reasons) {
             boost::json::array keys;
             for (const auto &k : r.example_keys) keys.emplace_back(display_key(k));
             jreasons.push_back({{"reason", r.reason}, {"count", r.count}, {"example_keys", keys}});
         }
-        for (const auto &e : errors)
-            jerrors.push_back({{"row", e.position}, {"key", display_key(e.pk)}, {"reason", e.reason}});
+        auto errors_json = [](const std::vector<RowError> &list) {
+            boost::json::array out;
+            for (const auto &e : list) out.push_back({{"row", e.position}, {"key", display_key(e.pk)}, {"reason", e.reason}});
+            return out;
+        };
+        jerrors = errors_json(errors);
+        boost::json::value jtest = nullptr;
+        if (test)
+            jtest = {{"run", test->id},           {"started_at", utc(test->started_at)},
+                     {"status", test->status},    {"validated", test->delivered},
+                     {"rejected", test->rejected}, {"retry", test->retry},
+                     {"message", test->message},  {"rejections", errors_json(test_errors)}};
         std::cout << boost::json::serialize(boost::json::object{
                          {"sync", def.name},
                          {"state", dir.string()},
@@ -68,7 +80,8 @@ int cmd_status(const Argv &argv) {
                          {"members_departed", c.members_departed},
                          {"runs", jr},
                          {"top_rejection_reasons", jreasons},
-                         {"last_run_row_errors", jerrors}})
+                         {"last_run_row_errors", jerrors},
+                         {"last_test_run", jtest}})
                   << "\n";
         return kExitOk;
     }
@@ -79,11 +92,18 @@ int cmd_status(const Argv &argv) {
     std::cout << "recent runs:\n";
     for (const auto &r : runs)
         std::cout << "  #" << r.id << "  " << utc(r.started_at) << "  " << r.status << (r.dry_run ? " (dry run)" : "")
+                  << (r.test_events ? " (test events: nothing recorded)" : "")
                   << "  read " << r.rows_read << ", sent " << r.sent << ", delivered " << r.delivered << ", rejected "
                   << r.rejected << ", retry " << r.retry << ", skipped " << r.skipped
                   << (r.row_errors ? ", row errors " + std::to_string(r.row_errors) : "")
                   << (r.departed ? ", departed " + std::to_string(r.departed) : "")
                   << (r.message.empty() ? "" : "\n      " + r.message) << "\n";
+    if (test) {
+        std::cout << "\nlast test run: #" << test->id << "  " << utc(test->started_at) << "  validated " << test->delivered
+                  << ", rejected " << test->rejected << ", retry " << test->retry << " (nothing recorded as delivered)\n";
+        for (const auto &e : test_errors)
+            std::cout << "  row " << e.position << " (key " << display_key(e.pk) << "): " << e.reason << "\n";
+    }
     if (!reasons.empty()) {
         std::cout << "\nmost common rejection reasons:\n";
         for (const auto &r : reasons) {

@@ -48,7 +48,7 @@ boost::json::object summary_json(const SyncDefinition &def, const RunOutcome &r)
             {"rows_read", s.rows_read}, {"skipped", s.skipped},
             {"sent", s.sent},           {"delivered", s.delivered},
             {"rejected", s.rejected},   {"retry", s.retry},
-            {"row_errors", s.row_errors}, {"departed", s.departed},
+            {"row_errors", s.row_errors}, {"departed", s.departed}, {"test_events", s.test_events},
             {"seconds", s.finished_at - s.started_at}, {"message", r.error}};
 }
 
@@ -59,7 +59,7 @@ int cmd_sync(const Argv &argv) {
     spec.insert(spec.end(), {
         {"dry-run", false, "print the exact request bodies that would be sent (hashed) and send nothing"},
         {"limit", true, "send at most N rows this run", "N"},
-        {"test-events", false, "send with Pinterest's test mode: validated, not recorded"},
+        {"test-events", false, "ask the destination to validate without recording; nothing is recorded as delivered"},
         {"full-resync", false, "forget delivered keys and send every row again (asks first)"},
         {"yes", false, "answer yes to --full-resync's question"},
         {"retry-rejected", false, "send previously rejected rows again even if unchanged"},
@@ -79,18 +79,25 @@ int cmd_sync(const Argv &argv) {
     opt.limit = static_cast<uint64_t>(args.get_int("limit", 0, 1, 1LL << 40));
     opt.bodies = &std::cout;
 
-    auto state = StateStore::open(session->state_dir, def.name);
-    if (args.has("full-resync")) {
+    const bool full_resync = args.has("full-resync");
+    if (full_resync) {
         if (opt.dry_run) throw CliError(kExitConfig, "--full-resync and --dry-run cannot be combined");
+        if (opt.test_events) throw CliError(kExitConfig, "--full-resync and --test-events cannot be combined");
         if (!args.has("yes") && !confirm("Forget every delivered row of sync \"" + def.name +
-                                         "\" and send them all again? Pinterest deduplicates by event id for a "
-                                         "limited time only."))
+                                         "\" and send them all again? Destinations deduplicate by event id for a "
+                                         "limited time only, if at all."))
             throw CliError(kExitConfig, "--full-resync needs confirmation: answer y, or pass --yes");
-        log.info("full resync: forgot " + std::to_string(state->forget_delivered()) + " rows");
     }
+    // A damaged state stops every run but one that starts over on purpose.
+    auto state = StateStore::open(session->state_dir, def.name, StateStore::Access::run,
+                                  full_resync ? StateStore::Damaged::start_over : StateStore::Damaged::refuse);
+    for (const auto &note : state->notes()) log.warn(note);
+    if (full_resync) log.info("full resync: forgot " + std::to_string(state->forget_delivered()) + " rows");
 
     // A dry run needs no credentials: it sends nothing.
     std::unique_ptr<TokenService> tokens = opt.dry_run ? nullptr : session->tokens();
+    if (tokens)
+        if (const std::string warning = tokens->check_ready(); !warning.empty()) log.warn(warning);
     CredentialSource credentials;
     if (tokens)
         credentials = [t = tokens.get()](bool force, const char *rejected, std::string &token, std::string &msg) {

@@ -6,6 +6,10 @@
 
 #include <chrono>
 #include <ctime>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace synchost {
 
@@ -48,8 +52,14 @@ void Logger::configure(const std::string &level, bool json, const std::string &f
     if (!found) throw CliError(kExitConfig, "unknown log level \"" + level + "\" (debug, info, warn, error, off)");
     json_ = json;
     if (!file.empty()) {
-        FILE *f = std::fopen(file.c_str(), "a");
-        if (f == nullptr) throw CliError(kExitConfig, "cannot open log file " + file);
+        // 0600 whatever the umask: a log names the sync's keys and problems.
+        const int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        FILE *f = fd < 0 ? nullptr : ::fdopen(fd, "a");
+        if (f == nullptr) {
+            const std::string why = std::strerror(errno);
+            if (fd >= 0) ::close(fd);
+            throw CliError(kExitConfig, "cannot open log file " + file + ": " + why);
+        }
         out_ = f;
     }
 }

@@ -1,6 +1,7 @@
 #include "state/state_store.hpp"
 
 #include "exit_codes.hpp"
+#include "state/state_files.hpp"
 #include "state/wal_checkpointer.hpp"
 
 #include <cerrno>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include <unordered_set>
+#include <utility>
 
 namespace synchost {
 
@@ -33,7 +35,8 @@ CREATE TABLE IF NOT EXISTS members(
 CREATE TABLE IF NOT EXISTS runs(
   id INTEGER PRIMARY KEY, started_at INTEGER, finished_at INTEGER, mode TEXT, dry_run INTEGER,
   status TEXT, message TEXT, rows_read INTEGER, skipped INTEGER, sent INTEGER, delivered INTEGER,
-  rejected INTEGER, retry INTEGER, row_errors INTEGER, departed INTEGER, exit_code INTEGER);
+  rejected INTEGER, retry INTEGER, row_errors INTEGER, departed INTEGER, exit_code INTEGER,
+  test_events INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS row_errors(run_id INTEGER, position INTEGER, pk TEXT, reason TEXT);
 -- Keys delivered in insert mode, with the checkpoint (seq) that recorded them: most of a sync's
 -- state, so one narrow record per key. `rows` holds the other outcomes (and delivered rows written
@@ -41,6 +44,11 @@ CREATE TABLE IF NOT EXISTS row_errors(run_id INTEGER, position INTEGER, pk TEXT,
 CREATE TABLE IF NOT EXISTS delivered(pk TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
 INSERT OR IGNORE INTO meta VALUES('schema_version', '1');
 )sql";
+
+// Runs as read_runs() reads them.
+constexpr const char *kSelectRuns =
+    "SELECT id, started_at, coalesce(finished_at, 0), mode, dry_run, status, coalesce(message, ''), rows_read, "
+    "skipped, sent, delivered, rejected, retry, row_errors, departed, exit_code, test_events FROM runs ";
 
 // Row errors kept per run: enough to explain, bounded so a broken query cannot fill the disk.
 constexpr int kMaxRowErrorsPerRun = 1000;
@@ -64,6 +72,12 @@ std::string chunk_sql() {
 
 int64_t now_s() {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+bool has_table(Db &db, const char *name) {
+    Stmt q = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1");
+    q.bind(1, name);
+    return q.step();
 }
 
 }  // namespace
@@ -99,12 +113,17 @@ struct StateStore::Impl {
     int64_t commits = 0;  // checkpoints so far: tells this checkpoint's rows from earlier ones
     Stmt lookup, member, upsert_row, member_add, member_seen, save_run, add_error, count_errors;
     explicit Impl(const fs::path &file) : db(file) {
-        db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
         // Closing would fold the write-ahead log into the database and sync both, at the very end
         // of a run where nothing else can overlap the wait. The log is as durable as the commits
         // in it (synchronous=NORMAL) and the next open reads it; its own checkpoints fold it in.
+        // `status` leaves the files exactly as they were, too.
         sqlite3_db_config(db.handle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+    }
+    // After the state was checked (or created): the schema, then the statements.
+    void prepare() {
+        db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
         db.exec(kSchema);
+        add_column_if_missing("runs", "test_events", "INTEGER NOT NULL DEFAULT 0");
         lookup = db.prepare("SELECT state, " SP_ROW_RUN ", hash FROM rows WHERE pk = ?1");
         member = db.prepare("SELECT active, generation FROM members WHERE pk = ?1");
         upsert_row = db.prepare(
@@ -126,8 +145,8 @@ struct StateStore::Impl {
         member_seen = db.prepare("UPDATE members SET seen_run = ?2 WHERE pk = ?1");
         save_run = db.prepare(
             "INSERT OR REPLACE INTO runs(id, started_at, finished_at, mode, dry_run, status, message, rows_read, skipped, "
-            "sent, delivered, rejected, retry, row_errors, departed, exit_code) "
-            "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)");
+            "sent, delivered, rejected, retry, row_errors, departed, exit_code, test_events) "
+            "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)");
         add_error = db.prepare("INSERT INTO row_errors(run_id, position, pk, reason) VALUES(?1,?2,?3,?4)");
         count_errors = db.prepare("SELECT count(*) FROM row_errors WHERE run_id = ?1");
     }
@@ -165,13 +184,100 @@ struct StateStore::Impl {
         save_run.bind(7, r.message);
         const uint64_t counters[] = {r.rows_read, r.skipped, r.sent, r.delivered, r.rejected, r.retry, r.row_errors, r.departed};
         for (int i = 0; i < 8; ++i) save_run.bind(8 + i, static_cast<int64_t>(counters[i]));
-        save_run.bind(16, r.exit_code);
+        save_run.bind(16, r.exit_code).bind(17, r.test_events ? 1 : 0);
         save_run.run();
     }
+
+    void add_column_if_missing(const char *table, const char *column, const char *decl) {
+        Stmt q = db.prepare(std::string("SELECT 1 FROM pragma_table_info('") + table + "') WHERE name = ?1");
+        q.bind(1, column);
+        if (q.step()) return;
+        q.reset();
+        db.exec((std::string("ALTER TABLE ") + table + " ADD COLUMN " + column + " " + decl).c_str());
+    }
+
+    std::string meta(const char *key) {
+        Stmt q = db.prepare("SELECT value FROM meta WHERE key = ?1");
+        q.bind(1, key);
+        return q.step() ? q.text(0) : std::string();
+    }
+    void set_meta(const char *key, const std::string &value) {
+        Stmt q = db.prepare("INSERT OR REPLACE INTO meta VALUES(?1, ?2)");
+        q.bind(1, key).bind(2, value);
+        q.run();
+    }
+    int64_t last_run_id() {
+        Stmt q = db.prepare("SELECT coalesce(max(id), 0) FROM runs");
+        q.step();
+        return q.integer(0);
+    }
+
+    // A state that was there before this open: checked before anything is written to it. A full
+    // integrity check reads every page, so it runs only when the files are not exactly as synchost
+    // left them at the end of the last run (a crash, a copy, a restore, a disk that changed them).
+    void verify_existing(const std::optional<StateMarker> &marker) {
+        const StateFiles &f = files;
+        const bool as_left = marker && marker->db == FileIdentity::of(f.db) && marker->wal == FileIdentity::of(f.wal());
+        if (!as_left) {
+            Stmt q = db.prepare("PRAGMA quick_check(1)");
+            const std::string verdict = q.step() ? q.text(0) : "no answer";
+            if (verdict != "ok") throw StateDamaged(f.db, "is damaged (SQLite's integrity check: " + verdict + ")");
+        }
+        if (!has_table(db, "meta") || !has_table(db, "runs"))
+            throw StateDamaged(f.db, "holds no sync state: it was truncated, or copied without its -wal file");
+        state_id = meta("state_id");
+        if (state_id.empty()) {
+            // States written before ids existed have no marker either: adopt them. A marker means
+            // the state was made by this version, so a state without an id is not the one it names.
+            if (marker) throw StateDamaged(f.db, "is not the state its marker " + f.marker.string() + " describes");
+            state_id = new_state_id();
+            set_meta("state_id", state_id);
+            return;
+        }
+        if (!marker) return;  // a lost marker: the state itself is consistent; closing rewrites it
+        if (marker->state_id != state_id)
+            throw StateDamaged(f.db, "is not the state its marker " + f.marker.string() +
+                                         " describes (another sync's state, or another copy)");
+        if (const int64_t last = last_run_id(); last < marker->last_run)
+            throw StateDamaged(f.db, "ends at run " + std::to_string(last) + ", but run " +
+                                         std::to_string(marker->last_run) +
+                                         " was recorded after it: it is an older copy, or lost its -wal file");
+    }
+
+    // Opens the files of an existing state, or creates a new one. Throws StateDamaged.
+    static std::unique_ptr<Impl> open_checked(const StateFiles &files) {
+        check_before_open(files);
+        const std::optional<StateMarker> marker = read_marker(files);
+        const bool existed = fs::exists(files.db);
+        auto im = std::make_unique<Impl>(files.db);
+        im->files = files;
+        if (existed) im->verify_existing(marker);
+        im->prepare();
+        if (!existed) {
+            im->db.exec("PRAGMA synchronous=FULL");  // on disk before the marker that names it
+            im->state_id = new_state_id();
+            im->set_meta("state_id", im->state_id);
+            im->db.exec("PRAGMA synchronous=NORMAL");
+            write_marker(files, {im->state_id, 0, {}, {}});
+        }
+        return im;
+    }
+
+    StateFiles files;
+    std::string state_id;
+    std::vector<std::string> notes;
+    bool record_marker = false;  // runs: the destructor records the files as left
 };
 
-std::unique_ptr<StateStore> StateStore::open(const fs::path &dir, const std::string &sync_name, Access access) {
+
+
+std::unique_ptr<StateStore> StateStore::open(const fs::path &dir, const std::string &sync_name, Access access,
+                                             Damaged damaged) {
+    const StateFiles files = StateFiles::of(dir, sync_name);
     std::error_code ec;
+    if (access == Access::read && !fs::exists(files.db, ec) && !fs::exists(files.marker, ec) &&
+        !fs::exists(dir / (sync_name + ".sqlite"), ec))
+        throw CliError(kExitConfig, "sync \"" + sync_name + "\" has not run yet (no state in " + dir.string() + ")");
     if (!fs::exists(dir, ec)) {
         fs::create_directories(dir, ec);
         if (ec) throw CliError(kExitConfig, "cannot create the state directory " + dir.string() + ": " + ec.message());
@@ -180,29 +286,70 @@ std::unique_ptr<StateStore> StateStore::open(const fs::path &dir, const std::str
     if (::access(dir.c_str(), W_OK) != 0)
         throw CliError(kExitConfig, "the state directory " + dir.string() +
                                         " is not writable (set --state-dir or SYNCHOST_STATE_DIR to a writable directory)");
+    std::vector<std::string> notes;
+    if (std::optional<std::string> moved = prepare_state_dir(dir, sync_name, files)) notes.push_back(*moved);
     // One run of a sync at a time: a second one would send the same rows.
-    const fs::path lock_path = dir / (sync_name + ".lock");
-    const int fd = access == Access::read ? -1 : ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    const int fd = access == Access::read ? -1 : ::open(files.lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (access == Access::run && fd < 0)
-        throw CliError(kExitConfig, "cannot create " + lock_path.string() + ": " + std::strerror(errno));
+        throw CliError(kExitConfig, "cannot create " + files.lock.string() + ": " + std::strerror(errno));
     if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
         ::close(fd);
-        throw CliError(kExitConfig, "another synchost process is using sync \"" + sync_name +
-                                        "\" (lock " + lock_path.string() + "); wait for it to finish");
+        throw CliError(kExitConfig, "another synchost process is using sync \"" + sync_name + "\" (lock " +
+                                        files.lock.string() + "); wait for it to finish");
     }
     std::unique_ptr<StateStore> s(new StateStore());
     try {
-        s->impl_ = std::make_unique<Impl>(dir / (sync_name + ".sqlite"));
+        try {
+            s->impl_ = Impl::open_checked(files);
+        } catch (const StateDamaged &) {
+            if (damaged != Damaged::start_over) throw;
+            s->impl_.reset();
+            notes.push_back("set aside the damaged state as " + set_aside(files).string() + " and started a new one");
+            s->impl_ = Impl::open_checked(files);
+        }
+    } catch (const CliError &) {
+        if (fd >= 0) ::close(fd);
+        throw;
     } catch (const std::exception &e) {
         if (fd >= 0) ::close(fd);
         throw CliError(kExitConfig, e.what());
     }
     s->impl_->lock_fd = fd;
-    if (access == Access::run) s->impl_->checkpointer = WalCheckpointer::start(s->impl_->db.handle(), s->file());
+    s->impl_->notes = std::move(notes);
+    if (access == Access::run) {
+        s->impl_->record_marker = true;
+        s->impl_->checkpointer = WalCheckpointer::start(s->impl_->db.handle(), s->file());
+    }
     return s;
 }
 
-StateStore::~StateStore() = default;
+StateStore::~StateStore() {
+    if (!impl_ || !impl_->record_marker) return;
+    // The marker records the files as they are left, under the lock, once the database is closed.
+    const int lock_fd = std::exchange(impl_->lock_fd, -1);
+    const StateFiles files = impl_->files;
+    StateMarker m;
+    bool record = true;
+    try {
+        impl_->commit_tx();
+        m.state_id = impl_->state_id;
+        m.last_run = impl_->last_run_id();
+    } catch (const std::exception &) {
+        record = false;  // the next open checks the whole state instead
+    }
+    impl_.reset();
+    if (record) {
+        m.db = FileIdentity::of(files.db);
+        m.wal = FileIdentity::of(files.wal());
+        try {
+            write_marker(files, m);
+        } catch (const std::exception &) {  // idem
+        }
+    }
+    if (lock_fd >= 0) ::close(lock_fd);
+}
+
+const std::vector<std::string> &StateStore::notes() const { return impl_->notes; }
 
 const fs::path &StateStore::file() const { return impl_->db.file(); }
 
@@ -244,16 +391,20 @@ void StateStore::use_row_hash(int version) {
     tx.commit();
 }
 
-RunSummary StateStore::begin_run(const std::string &mode, bool dry_run) {
+RunSummary StateStore::begin_run(const std::string &mode, bool dry_run, bool test_events) {
     impl_->commit_tx();
     RunSummary r;
     r.started_at = now_s();
     r.mode = mode;
     r.dry_run = dry_run;
-    Stmt next = impl_->db.prepare("SELECT coalesce(max(id), 0) + 1 FROM runs");
-    next.step();
-    r.id = next.integer(0);
-    if (!dry_run) impl_->write_run(r);
+    r.test_events = test_events;
+    r.id = impl_->last_run_id() + 1;
+    if (!dry_run) {
+        // A run still "running" was killed: this one holds the lock, so no other is under way.
+        impl_->db.exec("UPDATE runs SET status = 'interrupted', message = 'the process was killed; the next run "
+                       "continued from its last checkpoint' WHERE status = 'running'");
+        impl_->write_run(r);
+    }
     return r;
 }
 
@@ -343,9 +494,13 @@ std::vector<size_t> StateStore::commit(const RunSummary &run, const std::vector<
 }
 
 void StateStore::finish_run(const RunSummary &run) {
+    impl_->commit_tx();
+    // On disk before the marker names this run (one fsync of the log).
+    impl_->db.exec("PRAGMA synchronous=FULL");
     impl_->open_tx();
     impl_->write_run(run);
     impl_->commit_tx();
+    impl_->db.exec("PRAGMA synchronous=NORMAL");
 }
 
 uint64_t StateStore::mark_departures(int64_t run_id) {
@@ -398,10 +553,19 @@ StateCounts StateStore::counts() {
 }
 
 std::vector<RunSummary> StateStore::recent_runs(int n) {
-    Stmt q = impl_->db.prepare(
-        "SELECT id, started_at, coalesce(finished_at, 0), mode, dry_run, status, coalesce(message, ''), rows_read, "
-        "skipped, sent, delivered, rejected, retry, row_errors, departed, exit_code FROM runs ORDER BY id DESC LIMIT ?1");
+    Stmt q = impl_->db.prepare(std::string(kSelectRuns) + "ORDER BY id DESC LIMIT ?1");
     q.bind(1, n);
+    return read_runs(q);
+}
+
+std::optional<RunSummary> StateStore::last_test_run() {
+    Stmt q = impl_->db.prepare(std::string(kSelectRuns) + "WHERE test_events = 1 ORDER BY id DESC LIMIT 1");
+    std::vector<RunSummary> runs = read_runs(q);
+    if (runs.empty()) return std::nullopt;
+    return runs.front();
+}
+
+std::vector<RunSummary> StateStore::read_runs(Stmt &q) {
     std::vector<RunSummary> out;
     while (q.step()) {
         RunSummary r;
@@ -415,6 +579,7 @@ std::vector<RunSummary> StateStore::recent_runs(int n) {
         uint64_t *counters[] = {&r.rows_read, &r.skipped, &r.sent, &r.delivered, &r.rejected, &r.retry, &r.row_errors, &r.departed};
         for (int i = 0; i < 8; ++i) *counters[i] = static_cast<uint64_t>(q.integer(7 + i));
         r.exit_code = static_cast<int>(q.integer(15));
+        r.test_events = q.integer(16) != 0;
         out.push_back(std::move(r));
     }
     return out;

@@ -47,6 +47,7 @@ struct RunSummary {
     int64_t started_at = 0, finished_at = 0;  // unix s
     std::string mode, status = "running", message;
     bool dry_run = false;
+    bool test_events = false;  // validated by the destination, not recorded: the state is untouched
     uint64_t rows_read = 0, skipped = 0, sent = 0, delivered = 0, rejected = 0, retry = 0, row_errors = 0, departed = 0;
     int exit_code = -1;
 };
@@ -70,15 +71,23 @@ struct StateCounts {
 class StateStore {
 public:
     enum class Access { run, read };
-    // The database of sync `sync_name` under `dir` (created 0700 when missing). Access::run also
-    // takes the sync's lock, so two runs of one sync cannot overlap; Access::read (status) does
-    // not. Throws CliError(kExitConfig) when the directory or database cannot be created or
-    // written, or another run holds the lock.
+    // What to do with a state that exists but cannot be trusted (state_files.hpp).
+    enum class Damaged { refuse, start_over };
+    // The state of sync `sync_name` under `dir` (STATE_DIR/syncs/NAME, created 0700 when missing;
+    // a state of the older layout STATE_DIR/NAME.sqlite is moved there). Access::run also takes
+    // the sync's lock, so two runs of one sync cannot overlap; Access::read (status) does not, and
+    // throws CliError when the sync never ran. A state that exists is checked before use (see
+    // StateFiles): a damaged one throws StateDamaged, or with Damaged::start_over is set aside
+    // and replaced by a new one. Throws CliError(kExitConfig) when the directory or database
+    // cannot be created or written, or another run holds the lock.
     static std::unique_ptr<StateStore> open(const std::filesystem::path &dir, const std::string &sync_name,
-                                            Access access = Access::run);
+                                            Access access = Access::run, Damaged damaged = Damaged::refuse);
+    // Records the marker beside the state (runs only): its files as this process leaves them.
     ~StateStore();
 
     const std::filesystem::path &file() const;
+    // What open() did that the user should know about (a state moved or set aside), for the log.
+    const std::vector<std::string> &notes() const;
 
     // False when nothing was ever recorded: a first run can skip per-row lookups.
     bool has_rows();
@@ -88,7 +97,8 @@ public:
     // The stored content hashes of rows were made by hash function `version`; hashes made by
     // another one are forgotten (those rows then count as changed and are tried once more).
     void use_row_hash(int version);
-    RunSummary begin_run(const std::string &mode, bool dry_run);
+    // A run that records nothing but itself: a dry run (not even itself) or a test run.
+    RunSummary begin_run(const std::string &mode, bool dry_run, bool test_events = false);
     // One acknowledged batch: row and member updates, row errors and the run's progress, atomically.
     // Returns the indexes (into `rows`) of rows this run had already written: a primary key
     // repeated in the query result, seen too late to skip; its first outcome is kept.
@@ -105,9 +115,12 @@ public:
     std::vector<RunSummary> recent_runs(int n);
     std::vector<ReasonCount> top_reasons(int n, int examples);
     std::vector<RowError> row_errors(int64_t run_id, int n);
+    // The most recent run made with test events, if any.
+    std::optional<RunSummary> last_test_run();
 
 private:
     StateStore() = default;
+    static std::vector<RunSummary> read_runs(Stmt &q);
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

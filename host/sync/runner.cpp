@@ -73,6 +73,7 @@ struct Pending {
     uint64_t hash;
     uint64_t key_hash;  // of pk, for the set of unsettled keys
     bool rejoin;        // audience: a returning member
+    uint64_t position;  // 1-based row number in the query result
 };
 
 class Run {
@@ -84,7 +85,7 @@ public:
 
     RunOutcome execute() {
         if (!opt_.dry_run) state_.use_row_hash(kRowHashVersion);
-        summary_ = state_.begin_run(def_.audience ? "audience:" + def_.mode : def_.mode, opt_.dry_run);
+        summary_ = state_.begin_run(def_.audience ? "audience:" + def_.mode : def_.mode, opt_.dry_run, opt_.test_events);
         try {
             open_instance();
             read_and_send();
@@ -179,7 +180,7 @@ private:
                 row_error(pk, "duplicate primary key in the query result; only its first row is sent");
                 continue;
             }
-            pending_.push_back({pk, hash, kh, rejoin});
+            pending_.push_back({pk, hash, kh, rejoin, summary_.rows_read});
             unsettled_.insert(kh);
             if (batch_.rows() >= batch_size) send_batch();
             if (opt_.limit && summary_.sent + batch_.rows() >= opt_.limit) break;
@@ -194,7 +195,7 @@ private:
             }
         }
         const bool complete = !stopping() && !fatal_ && !(opt_.limit && summary_.sent >= opt_.limit);
-        if (def_.audience && complete && !opt_.dry_run) {
+        if (def_.audience && complete && records_outcomes()) {
             summary_.departed = state_.mark_departures(summary_.id);
             if (summary_.departed)
                 log_.info(std::to_string(summary_.departed) +
@@ -204,6 +205,11 @@ private:
     }
 
     bool stopping() const { return fatal_ || stop_.load(); }
+
+    // Whether what the destination answers is recorded as the rows' state. Not for a dry run
+    // (nothing is sent) nor for test events (the destination validates them and keeps nothing):
+    // a real run must still send every row.
+    bool records_outcomes() const { return !opt_.dry_run && !opt_.test_events; }
 
     // Whether to send this row as far as the state knows (keys of rows sent but not yet
     // checkpointed are checked by the caller); when so, sets the record key (the plugin's
@@ -297,7 +303,9 @@ private:
             const char *const *bodies = dry_run_->requests(instance_->raw(), &n);
             for (uint32_t i = 0; i < n; ++i) *opt_.bodies << bodies[i] << "\n";
         }
-        settle(wr, pending_, failure);
+        // Without the durability barrier, an acknowledgement is not a delivery: such rows go again
+        // (with the same event ids).
+        settle(wr, pending_, failure, /*acknowledged=*/st == SP_OK && failure.category == SP_ERR_NONE);
         reset_batch();
     }
 
@@ -309,17 +317,19 @@ private:
         sp_error *err = nullptr;
         PluginError failure;
         if (pipelined_->collect(instance_->raw(), &wr, &err) != SP_OK) failure = take_error(*plugin_, err, "collect failed");
-        settle(wr, rows, failure);
+        settle(wr, rows, failure, /*acknowledged=*/true);  // collected results are durable (sp.pipelined_write/1)
     }
 
-    // A batch's results are in: record them and checkpoint.
-    void settle(const sp_write_result &wr, const std::vector<Pending> &rows, const PluginError &failure) {
+    // A batch's results are in: record them and checkpoint. Records reported OK count as delivered
+    // only when `durable` (the plugin's flush, or collect, vouched for them).
+    void settle(const sp_write_result &wr, const std::vector<Pending> &rows, const PluginError &failure, bool durable) {
         if (wr.record_count != rows.size())  // the ABI promises one result per record
             throw std::runtime_error("plugin returned " + std::to_string(wr.record_count) + " results for " +
                                      std::to_string(rows.size()) + " records");
-        record_results(wr, rows);
+        record_results(wr, rows, durable);
         std::vector<size_t> repeated;
-        if (!opt_.dry_run) repeated = state_.commit(summary_, row_updates_, member_updates_, row_errors_);
+        if (records_outcomes()) repeated = state_.commit(summary_, row_updates_, member_updates_, row_errors_);
+        else if (opt_.test_events) state_.commit(summary_, {}, {}, row_errors_);  // the run's own record
         std::vector<std::string> repeated_keys;
         for (size_t i : repeated) {
             // Sent again with the same event id, which Pinterest deduplicates; its first outcome
@@ -349,15 +359,16 @@ private:
         batch_.clear();
     }
 
-    void record_results(const sp_write_result &wr, const std::vector<Pending> &rows) {
+    void record_results(const sp_write_result &wr, const std::vector<Pending> &rows, bool durable) {
         for (uint32_t i = 0; i < wr.record_count; ++i) {
             const sp_record_result *r = sp_result_at(&wr, i);
             const Pending &p = rows[i];
             RowUpdate u{p.pk, RowState::pending, "", p.hash, "", ""};
+            const uint32_t status = r->status == SP_RECORD_OK && !durable ? uint32_t{SP_RECORD_RETRY} : r->status;
             // The event id is kept for rows that may be sent again (a delivered row's is derived
             // from its key anyway).
-            if (r->status != SP_RECORD_OK && r->event_id) u.event_id = r->event_id;
-            switch (r->status) {
+            if (status != SP_RECORD_OK && r->event_id) u.event_id = r->event_id;
+            switch (status) {
             case SP_RECORD_OK:
                 ++summary_.delivered;
                 u.state = RowState::delivered;
@@ -368,10 +379,12 @@ private:
                 u.state = RowState::rejected;
                 u.reason = r->message ? r->message : "rejected";
                 u.field = r->field ? r->field : "";
+                // What the destination said of a test event is kept with the test run.
+                if (opt_.test_events) row_errors_.push_back({p.position, p.pk, "test event rejected: " + u.reason});
                 break;
             default:
                 ++summary_.retry;
-                u.reason = r->message ? r->message : "to be retried";
+                u.reason = r->message && r->status != SP_RECORD_OK ? r->message : "to be retried";
                 break;
             }
             // Audience members live in the members table; only their rejections are rows.

@@ -1,111 +1,12 @@
 // End to end: the synchost binary with the Pinterest plugin against pinterest-sandbox over TLS,
 // reading real SQLite files: first and second runs, new rows, SIGKILL mid-sync and restart,
 // rejected rows in status, audience add, refused modes, dry runs.
-#include "command.hpp"
-#include "sandbox_process.hpp"
+#include "workspace.hpp"
 
-#include <boost/json.hpp>
-#include <gtest/gtest.h>
-#include <sqlite3.h>
-
-#include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <random>
-#include <sstream>
-#include <thread>
 
-using test_support::Command;
-using test_support::CommandResult;
-namespace fs = std::filesystem;
-namespace json = boost::json;
+using namespace e2e;
 
-namespace {
-
-const std::string kToken = "e2e-canary-token-31f9";
-
-int64_t now_s() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-class Workspace {
-public:
-    explicit Workspace(std::vector<std::string> sandbox_args = {})
-        : sandbox_(SANDBOX_EXE, kToken, std::move(sandbox_args)) {
-        char tmpl[] = "/tmp/e2e-sync.XXXXXX";
-        dir_ = ::mkdtemp(tmpl);
-    }
-    ~Workspace() {
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
-    }
-
-    const std::string &dir() const { return dir_; }
-
-    void sql(const std::string &statements) {
-        sqlite3 *db = nullptr;
-        ASSERT_EQ(sqlite3_open((dir_ + "/shop.db").c_str(), &db), SQLITE_OK);
-        char *err = nullptr;
-        ASSERT_EQ(sqlite3_exec(db, statements.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
-        sqlite3_close(db);
-    }
-
-    // Orders first..last; every 50th has an invalid email (rejected by the plugin with a reason).
-    void add_orders(int first, int last) {
-        sql("CREATE TABLE IF NOT EXISTS orders(order_id TEXT PRIMARY KEY, event_type TEXT, created_at INTEGER, "
-            "email TEXT, total REAL);");
-        std::string s = "BEGIN;";
-        for (int i = first; i <= last; ++i)
-            s += "INSERT INTO orders VALUES('o" + std::to_string(i) + "', 'checkout', " + std::to_string(now_s() - 600) +
-                 ", '" + (i % 50 == 0 ? std::string("no-at-sign.example") : " Buyer" + std::to_string(i) + "@Shop.example ") +
-                 "', " + std::to_string(i % 100) + ".5);";
-        sql(s + "COMMIT;");
-    }
-
-    void write_sync(const std::string &name, const std::string &mode_line, const std::string &query,
-                    const std::string &mapping, const std::string &extra_config = "") {
-        std::ofstream f(dir_ + "/" + name + ".json");
-        f << "{\n  // written by the e2e test\n"
-          << "  \"name\": \"" << name << "\",\n"
-          << "  \"source\": {\"type\": \"sqlite\", \"database\": \"shop.db\", \"query\": \"" << query << "\"},\n"
-          << "  \"primary_key\": \"order_id\",\n"
-          << "  " << mode_line << ",\n"
-          << "  \"destination\": {\"plugin\": \"pinterest_conversions\", \"config\": {\"ad_account_id\": \"549755885175\", "
-          << "\"api_base_url\": \"" << sandbox_.url() << "\", \"ca_file\": \"" << sandbox_.ca_file()
-          << "\", \"calls_per_minute\": 1000000, \"retry_initial_backoff_ms\": 20" << extra_config << "}},\n"
-          << "  \"credentials\": {\"token_env\": \"E2E_TOKEN\"},\n"
-          << "  \"mapping\": " << mapping << ",\n}\n";
-    }
-
-    CommandResult synchost(std::vector<std::string> args) {
-        args.insert(args.begin(), SYNCHOST_EXE);
-        args.insert(args.end(), {"--plugin-path", PLUGIN_DIR});
-        return Command::run(args, dir_, {{"E2E_TOKEN", kToken}});
-    }
-
-    std::unique_ptr<Command> start_synchost(std::vector<std::string> args) {
-        args.insert(args.begin(), SYNCHOST_EXE);
-        args.insert(args.end(), {"--plugin-path", PLUGIN_DIR});
-        return std::make_unique<Command>(args, dir_, std::vector<std::pair<std::string, std::string>>{{"E2E_TOKEN", kToken}});
-    }
-
-    json::value stats() { return json::parse(sandbox_.client()->request("GET", "/_sandbox/stats").body); }
-    int64_t stat(const char *k) { return stats().at(k).to_number<int64_t>(); }
-
-private:
-    sandbox_test::Sandbox sandbox_;
-    std::string dir_;
-};
-
-const std::string kOrderMapping =
-    R"({"event_name": "event_type", "event_time": "created_at", "email": "email", "value": "total", "order_id": "order_id"})";
-
-json::value summary(const CommandResult &r) {
-    const auto nl = r.out.find_last_of('\n', r.out.size() - 2);
-    return json::parse(nl == std::string::npos ? r.out : r.out.substr(nl + 1));
-}
-
-}  // namespace
 
 TEST(SyncE2E, FirstRunSendsAllValidRowsSecondRunSendsNoneNewRowsGoNext) {
     Workspace w;
@@ -153,7 +54,7 @@ TEST(SyncE2E, DeliveredRowsOfAnOlderStateLayoutAreStillKnown) {
     w.write_sync("orders", R"("mode": "insert")", "SELECT * FROM orders", kOrderMapping);
     ASSERT_EQ(summary(w.synchost({"sync", "orders.json", "--json"})).at("delivered").as_int64(), 294);
     sqlite3 *db = nullptr;
-    ASSERT_EQ(sqlite3_open((w.dir() + "/.synchost/orders.sqlite").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_open(w.state_file("orders").c_str(), &db), SQLITE_OK);
     char *err = nullptr;
     ASSERT_EQ(sqlite3_exec(db,
                            "INSERT INTO rows(pk, state, run_id, updated_at, seq) "
@@ -258,8 +159,7 @@ TEST(SyncE2E, RejectedRowsAppearInStatusWithReasonsAndNoRawPii) {
 
 TEST(SyncE2E, KilledMidSyncAndRestartedDeliversEveryRowOnce) {
     Workspace w({"--latency-ms", "40"});
-    w.add_orders(1, 6000);
-    w.sql("UPDATE orders SET email = 'ok' || order_id || '@shop.example';");  // all valid
+    w.add_valid_orders(1, 6000);
     w.write_sync("orders", R"("mode": "insert", "batch_size": 300)", "SELECT * FROM orders", kOrderMapping,
                  ", \"max_in_flight\": 1");
     std::mt19937 rng(2026);
@@ -384,13 +284,7 @@ TEST(SyncE2E, CheckReportsEachProblemDistinctly) {
     EXPECT_NE(bad_token.out.find("rejected the access token"), std::string::npos) << bad_token.out;
 
     w.write_sync("orders", R"("mode": "insert")", "SELECT * FROM orders", kOrderMapping, "");
-    std::string def;
-    {
-        std::ifstream in(w.dir() + "/orders.json");
-        std::stringstream ss;
-        ss << in.rdbuf();
-        def = ss.str();
-    }
+    std::string def = read_text(w.dir() + "/orders.json");
     auto with_account = [&](const std::string &id, const std::string &extra) {
         std::string d = def;
         d.replace(d.find("549755885175"), 12, id);
@@ -449,7 +343,7 @@ TEST(SyncE2E, RejectedRowsHashedByAnOlderVersionAreTriedOnceMore) {
     EXPECT_EQ(summary(first).at("rejected").as_int64(), 4);
 
     sqlite3 *db = nullptr;
-    ASSERT_EQ(sqlite3_open((w.dir() + "/.synchost/orders.sqlite").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_open(w.state_file("orders").c_str(), &db), SQLITE_OK);
     char *err = nullptr;
     // A state of version 1 has no row_hash key. The hashes are left as they are (they would match):
     // the missing key alone must make them count as changed.
@@ -486,23 +380,11 @@ TEST(SyncE2E, CsvAndJsonlSources) {
     }
     // The sandbox URL and CA come from the Workspace's generated definitions: reuse them.
     w.write_sync("base", R"("mode": "insert")", "SELECT 1", kOrderMapping);
-    std::string base;
-    {
-        std::ifstream in(w.dir() + "/base.json");
-        std::stringstream ss;
-        ss << in.rdbuf();
-        base = ss.str();
-    }
+    std::string base = read_text(w.dir() + "/base.json");
     const auto cfg_at = base.find("\"config\"");
     const std::string config = base.substr(cfg_at, base.find("}}", cfg_at) - cfg_at + 1);
     for (const char *kind : {"csv", "jsonl"}) {
-        std::string d;
-        {
-            std::ifstream in(w.dir() + "/" + kind + ".json");
-            std::stringstream ss;
-            ss << in.rdbuf();
-            d = ss.str();
-        }
+        std::string d = read_text(w.dir() + "/" + kind + ".json");
         const auto at = d.find("\"config\"");
         d.replace(at, d.find("}}", at) - at + 1, config);
         std::ofstream(w.dir() + "/" + kind + ".json") << d;
@@ -514,8 +396,7 @@ TEST(SyncE2E, CsvAndJsonlSources) {
 
 TEST(SyncE2E, InterruptFinishesTheBatchInFlightAndResumes) {
     Workspace w({"--latency-ms", "80"});
-    w.add_orders(1, 3000);
-    w.sql("UPDATE orders SET email = 'ok' || order_id || '@shop.example';");
+    w.add_valid_orders(1, 3000);
     w.write_sync("orders", R"("mode": "insert", "batch_size": 100)", "SELECT * FROM orders", kOrderMapping,
                  ", \"max_in_flight\": 1");
     auto c = w.start_synchost({"sync", "orders.json", "--json"});
@@ -553,13 +434,7 @@ TEST(SyncE2E, PostgresSourceAgainstARealServer) {
                   .exit_code,
               0);
     w.write_sync("pg", R"("mode": "insert")", "SELECT 1", kOrderMapping);
-    std::string d;
-    {
-        std::ifstream in(w.dir() + "/pg.json");
-        std::stringstream ss;
-        ss << in.rdbuf();
-        d = ss.str();
-    }
+    std::string d = read_text(w.dir() + "/pg.json");
     const auto at = d.find("\"source\"");
     d.replace(at, d.find("},", at) - at + 1,
               "\"source\": {\"type\": \"postgres\", \"connection_env\": \"E2E_PG\", \"query\": \"SELECT * FROM " + table + "\"}");
@@ -606,13 +481,7 @@ TEST(SyncE2E, ASourceFileDeletedMidRunIsReadToTheEnd) {
         for (int i = 1; i <= 3000; ++i) csv << "c" << i << ",checkout," << now_s() - 60 << ",b" << i << "@shop.example,1\n";
     }
     w.write_sync("base", R"("mode": "insert", "batch_size": 100)", "SELECT 1", kOrderMapping, ", \"max_in_flight\": 1");
-    std::string d;
-    {
-        std::ifstream in(w.dir() + "/base.json");
-        std::stringstream ss;
-        ss << in.rdbuf();
-        d = ss.str();
-    }
+    std::string d = read_text(w.dir() + "/base.json");
     const auto at = d.find("\"source\"");
     d.replace(at, d.find("},", at) - at + 1, R"("source": {"type": "csv", "path": "orders.csv"})");
     std::ofstream(w.dir() + "/csv.json") << d;

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -65,25 +66,36 @@ public:
 
     void signal(int sig) { ::kill(pid_, sig); }
 
-    // Waits until the child's stderr contains `needle` (true), or `timeout` passes (false).
+    // Waits until the child's stderr (or stdout) contains `needle` (true), or `timeout` passes
+    // (false). Polls: the child writes to files.
     bool wait_for_stderr(const std::string &needle, std::chrono::milliseconds timeout) {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (std::chrono::steady_clock::now() < deadline) {
-            if (slurp(dir_ + "/err").find(needle) != std::string::npos) return true;
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        return false;
+        return wait_for("/err", needle, timeout);
     }
+    bool wait_for_stdout(const std::string &needle, std::chrono::milliseconds timeout) {
+        return wait_for("/out", needle, timeout);
+    }
+    // What the child printed so far.
+    std::string stdout_text() const { return slurp(dir_ + "/out"); }
+    std::string stderr_text() const { return slurp(dir_ + "/err"); }
+    pid_t pid() const { return pid_; }
 
     CommandResult wait() {
         int status = 0;
         ::waitpid(pid_, &status, 0);
-        reaped_ = true;
-        CommandResult r;
-        r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        r.out = slurp(dir_ + "/out");
-        r.err = slurp(dir_ + "/err");
-        return r;
+        return reaped(status);
+    }
+
+    // Waits up to `timeout` for the child to exit; nullopt (the child still running) when it did
+    // not. A guard against hangs, not a speed check.
+    std::optional<CommandResult> wait_for_exit(std::chrono::milliseconds timeout) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            int status = 0;
+            const pid_t done = ::waitpid(pid_, &status, WNOHANG);
+            if (done == pid_) return reaped(status);
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return std::nullopt;
     }
 
     // Runs to completion.
@@ -94,6 +106,22 @@ public:
     }
 
 private:
+    CommandResult reaped(int status) {
+        reaped_ = true;
+        CommandResult r;
+        r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        r.out = slurp(dir_ + "/out");
+        r.err = slurp(dir_ + "/err");
+        return r;
+    }
+    bool wait_for(const char *file, const std::string &needle, std::chrono::milliseconds timeout) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (slurp(dir_ + file).find(needle) != std::string::npos) return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return false;
+    }
     static std::string slurp(const std::string &path) {
         std::ifstream in(path);
         std::stringstream ss;
