@@ -262,6 +262,14 @@ void check_against(SyncDefinition &d, const spmanifest::Manifest &caps) {
                              " supports " + kind + " " + (names.empty() ? "none" : support::join(names)) + " only");
     if ((declared & bit) == 0)
         fail(where_mode, caps.id + " supports " + kind + " " + (names.empty() ? "none" : support::join(names)) + " only");
+    // A mode this host does not carry out is refused whatever the plugin declares: accepting it and
+    // doing something else would lose data without a word.
+    const uint32_t carried_out = d.audience ? kHostAudienceModes : kHostSyncModes;
+    if ((carried_out & bit) == 0)
+        fail(where_mode, "synchost does not carry out " + kind + " " + d.mode + " yet (it runs " +
+                             support::join(d.audience ? spmanifest::audience_mode_names(carried_out)
+                                                      : spmanifest::sync_mode_names(carried_out)) +
+                             ")");
     if (!(caps.features & SP_FEATURE_FIELD_MAPPING) && !d.mapping.empty())
         fail({"mapping"}, caps.id + " does not support field mapping");
 

@@ -40,6 +40,10 @@ struct SyncDefinition {
     uint32_t batch_size = 0;     // 0: the plugin's recommendation
 };
 
+// The modes this host carries out. Any other is refused, whatever a plugin declares.
+constexpr uint32_t kHostSyncModes = SP_SYNC_INSERT;
+constexpr uint32_t kHostAudienceModes = SP_AUDIENCE_ADD;
+
 // Parses and checks the file itself (JSON, keys, types). Throws CliError(kExitConfig).
 SyncDefinition load_definition(const std::filesystem::path &file);
 
