@@ -1,6 +1,9 @@
 // The fault matrix (../shared/reference/reliability-perf.md, rows 1-17 and 22) against
 // pinterest-sandbox over real TLS on loopback, through the built plugin's C ABI. Backoff settings
-// are shortened so the suite stays fast; the waits are asserted against those settings.
+// are shortened so the suite stays fast. These tests assert what happens (attempts, outcomes,
+// messages, counters); the schedule itself (each wait's bounds, Retry-After as a floor, the
+// budget, pacing) is asserted exactly on a manual clock in schedule_test.cpp. Only the two tests
+// marked REAL-TIME SMOKE TEST look at the wall clock, with generous bounds.
 #include "plugin_session.hpp"
 #include "sandbox_process.hpp"
 #include "test_host.hpp"
@@ -13,6 +16,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <set>
 
 using namespace test_support;
 namespace json = boost::json;
@@ -99,7 +103,9 @@ std::vector<double> gaps(const json::array &log) {
 
 }  // namespace
 
-// Row 1: 429 with Retry-After in seconds, and as an HTTP date.
+// Row 1: 429 with Retry-After in seconds. REAL-TIME SMOKE TEST: the one check that a real
+// Retry-After wait happens on the real clock through the built plugin; its bounds are generous
+// (a busy 2-core machine), the exact schedule is Schedule.RetryAfter* on the manual clock.
 TEST(FaultMatrix, Row1_429WithRetryAfterIsHonoured) {
     Env env({"--fault", "status:429,on=1,retry_after=1"});
     auto s = env.open({{"max_in_flight", "1"}});
@@ -109,58 +115,54 @@ TEST(FaultMatrix, Row1_429WithRetryAfterIsHonoured) {
     auto g = gaps(env.log());
     ASSERT_EQ(g.size(), 1u);
     EXPECT_GE(g[0], 990);   // Retry-After: 1 is a floor
-    EXPECT_LE(g[0], 1600);  // ... and no more than it plus scheduling
+    EXPECT_LE(g[0], 8000);  // ... and not wildly more
     EXPECT_EQ(env.stat("distinct_event_ids"), 5);
 }
 
+// Row 1: Retry-After as an HTTP date in the past: one retry, everything delivered.
 TEST(FaultMatrix, Row1_RetryAfterAsHttpDate) {
-    // A date in the past means "now": the retry follows quickly.
     Env env({"--fault", "status:503,on=1,retry_after=Wed, 21 Oct 2015 07:28:00 GMT"});
     auto s = env.open({{"max_in_flight", "1"}});
     auto b = rows(3);
-    auto t0 = steady_clock::now();
     expect_all_ok(s->write(b.finish()), 3);
-    EXPECT_LT(steady_clock::now() - t0, std::chrono::seconds(2));
+    EXPECT_EQ(gaps(env.log()).size(), 1u);
     EXPECT_EQ(env.stat("distinct_event_ids"), 3);
 }
 
-// Row 2: 429 three times without Retry-After: jittered waits within [0, min(cap, base*2^n)].
+// Row 2: 429 three times without Retry-After: exactly four attempts, each 429 seen by the pacer.
 TEST(FaultMatrix, Row2_429ThreeTimesThenSuccess) {
     Env env({"--fault", "status:429,on=1-3"});
     auto s = env.open({{"max_in_flight", "1"}});
     auto b = rows(4);
     expect_all_ok(s->write(b.finish()), 4);
-    auto g = gaps(env.log());
-    ASSERT_EQ(g.size(), 3u);  // exactly 4 attempts
-    const double bounds[] = {20, 40, 80};
-    for (size_t i = 0; i < 3; ++i) EXPECT_LE(g[i], bounds[i] + 150) << "wait " << i;  // + scheduling and TLS
+    EXPECT_EQ(gaps(env.log()).size(), 3u);  // exactly 4 attempts
+    EXPECT_EQ(env.host.metric("pinterest.rate_limited"), 3);
+    EXPECT_EQ(env.host.metric("pinterest.retries"), 3);
 }
 
-// Row 3: garbage, negative and day-long Retry-After values: no crash, no day-long sleep.
+// Row 3: garbage, negative and day-long Retry-After values: no crash; garbage ignored, a day
+// clamped to 10 minutes, which is past the 4 s budget: the rows come back RETRY without a retry.
 TEST(FaultMatrix, Row3_BadRetryAfterIsIgnoredOrClamped) {
     for (const char *ra : {"soon", "-5", "1.5"}) {
         Env env({"--fault", std::string("status:503,on=1,retry_after=") + ra});
         auto s = env.open({{"max_in_flight", "1"}});
         auto b = rows(2);
-        auto t0 = steady_clock::now();
         expect_all_ok(s->write(b.finish()), 2);
-        EXPECT_LT(steady_clock::now() - t0, std::chrono::seconds(2)) << ra;
+        EXPECT_EQ(gaps(env.log()).size(), 1u) << ra;
     }
     Env env({"--fault", "status:503,on=1,retry_after=86400"});
     auto s = env.open({{"max_in_flight", "1"}});
     auto b = rows(2);
-    auto t0 = steady_clock::now();
     auto w = s->write(b.finish());
-    // Clamped to 10 minutes, which is past the 4 s budget: the rows come back RETRY at once.
-    EXPECT_LT(steady_clock::now() - t0, std::chrono::seconds(2));
     EXPECT_EQ(count(w, SP_RECORD_RETRY), 2);
-    EXPECT_GE(w.retry_after_ms, 60'000u);
+    EXPECT_EQ(w.retry_after_ms, 600'000u);
+    EXPECT_EQ(gaps(env.log()).size(), 0u);  // gave up without waiting
     EXPECT_NE(w.records[0].message.find("503"), std::string::npos) << w.records[0].message;
 }
 
-// Row 4: 5xx twice then 200: exactly three attempts, nothing double counted.
+// Row 4: 408 or 5xx twice then 200: exactly three attempts, nothing double counted.
 TEST(FaultMatrix, Row4_ServerErrorsTwiceThenSuccess) {
-    for (const char *code : {"500", "502", "503", "504"}) {
+    for (const char *code : {"408", "500", "502", "503", "504"}) {
         Env env({"--fault", std::string("status:") + code + ",on=1-2"});
         auto s = env.open({{"max_in_flight", "1"}});
         auto b = rows(10);
@@ -176,14 +178,11 @@ TEST(FaultMatrix, Row5_ServerErrorForeverStopsAtTheBudget) {
     Env env({"--fault", "status:503"});
     auto s = env.open({{"max_in_flight", "1"}, {"retry_max_elapsed_seconds", "2"}});
     auto b = rows(3);
-    auto t0 = steady_clock::now();
     auto w = s->write(b.finish());
-    const double secs = std::chrono::duration<double>(steady_clock::now() - t0).count();
     EXPECT_EQ(w.status, SP_OK);  // not fatal: the rows are kept for the next run
     EXPECT_EQ(count(w, SP_RECORD_RETRY), 3);
-    EXPECT_GE(secs, 1.2);
-    EXPECT_LE(secs, 2.4);
     const auto attempts = gaps(env.log()).size() + 1;
+    EXPECT_GE(attempts, 2u);
     EXPECT_LE(attempts, 40u);  // exponential waits, not a busy loop
     EXPECT_NE(w.records[0].message.find("not delivered after"), std::string::npos) << w.records[0].message;
 }
@@ -193,10 +192,9 @@ TEST(FaultMatrix, Row6_ConnectionRefusedIsRetriedWithinTheBudget) {
     Env env;
     auto s = env.open({{"api_base_url", "https://127.0.0.1:1"}, {"retry_max_elapsed_seconds", "1"}});
     auto b = rows(2);
-    auto t0 = steady_clock::now();
     auto w = s->write(b.finish());
-    EXPECT_LT(steady_clock::now() - t0, std::chrono::milliseconds(1800));
     EXPECT_EQ(count(w, SP_RECORD_RETRY), 2);
+    EXPECT_GE(env.host.metric("pinterest.retries"), 2);  // retried, not given up at once
     EXPECT_EQ(w.records[0].category, SP_ERR_TRANSIENT);
     EXPECT_NE(w.records[0].message.find("connection failed"), std::string::npos) << w.records[0].message;
 }
@@ -208,13 +206,18 @@ TEST(FaultMatrix, Row7_ResetAfterProcessingResendsIdenticalEventIds) {
         auto s = env.open({{"max_in_flight", "1"}});
         auto b = rows(20);
         expect_all_ok(s->write(b.finish()), 20);
+        // The server processed all 20, the answer broke, all 20 were sent again: 40 processed
+        // under 20 event ids. New ids on the resend would make 40 distinct ids.
+        EXPECT_EQ(gaps(env.log()).size(), 1u) << fault;
+        EXPECT_EQ(env.stat("events_processed"), 40) << fault;
         EXPECT_EQ(env.stat("distinct_event_ids"), 20) << fault;
-        // Every duplicate is a resend of the same event id, which Pinterest deduplicates: 0 net.
-        EXPECT_EQ(env.stat("events_processed") - env.stat("distinct_event_ids"), env.stat("duplicate_events")) << fault;
+        EXPECT_EQ(env.stat("duplicate_events"), 20) << fault;
     }
 }
 
-// Row 8: a server that never answers, or trickles: the per-step timeout fires, then a retry works.
+// Row 8: a server that never answers, or trickles: the per-step timeout fires, then a retry
+// works. REAL-TIME SMOKE TEST: the per-step timeouts are socket timeouts in the HTTPS client and
+// run on the real clock; the bounds are generous (the timeout is 1 s, a retry is quick).
 TEST(FaultMatrix, Row8_HangAndTrickleHitTheTimeout) {
     for (const char *fault : {"hang", "trickle"}) {
         Env env({"--fault", std::string(fault) + ",on=1"});
@@ -224,7 +227,10 @@ TEST(FaultMatrix, Row8_HangAndTrickleHitTheTimeout) {
         expect_all_ok(s->write(b.finish()), 3);
         const double secs = std::chrono::duration<double>(steady_clock::now() - t0).count();
         EXPECT_GE(secs, 0.9) << fault;  // waited for the 1 s timeout
-        EXPECT_LT(secs, 3.5) << fault;
+        EXPECT_LT(secs, 10) << fault;   // ... and not for the 30 s default
+        bool timed_out = false;
+        for (const auto &l : env.host.logs()) timed_out = timed_out || l.find("timeout") != std::string::npos;
+        EXPECT_TRUE(timed_out) << fault;
     }
 }
 
@@ -279,11 +285,14 @@ TEST(FaultMatrix, Row11_ConcurrentUnauthorizedCausesOneRefresh) {
     EXPECT_EQ(env.stat("distinct_event_ids"), 8000);
 }
 
-// Row 12: the refresh itself fails: invalid_grant means reconnect; an outage is transient.
+// Row 12: the refresh itself fails: invalid_grant means reconnect (AUTH); an outage is
+// TRANSIENT. The run stops after the one 401: no request goes out after a failed refresh, the row
+// stays RETRY, and the error is the plugin's own framing around the host's explanation.
 TEST(FaultMatrix, Row12_RefreshFailureStopsTheRunWithTheHostsMessage) {
+    const std::string hosts_reason = "refresh token refused (invalid_grant)";
     Env env;
     TestHost stale("stale-token-0b");
-    stale.on_refresh(SP_CRED_REAUTH_REQUIRED, "", "refresh token refused (invalid_grant): reconnect: synchost connect");
+    stale.on_refresh(SP_CRED_REAUTH_REQUIRED, "", hosts_reason);
     PluginSession s(PINTEREST_PLUGIN, env.config(), Pairs{{"event_name", "=checkout"}, {"email", "email"}}, stale.get());
     auto b = support::BatchBuilder({"email"});
     b.begin_row("a");
@@ -291,16 +300,21 @@ TEST(FaultMatrix, Row12_RefreshFailureStopsTheRunWithTheHostsMessage) {
     auto w = s.write(b.finish());
     EXPECT_EQ(w.status, SP_FAILED);
     EXPECT_EQ(w.error.category, SP_ERR_AUTH);
-    EXPECT_NE(w.error.message.find("synchost connect"), std::string::npos) << w.error.message;
+    EXPECT_EQ(w.error.message, "could not refresh the access token: " + hosts_reason);
     ASSERT_EQ(w.records.size(), 1u);
     EXPECT_EQ(w.records[0].status, SP_RECORD_RETRY);
+    EXPECT_EQ(w.records[0].category, SP_ERR_AUTH);
     EXPECT_EQ(stale.refreshes(), 1);
+    EXPECT_EQ(gaps(env.log()).size(), 0u);  // the 401'd request only: nothing sent after the refusal
 
     TestHost down("stale-token-0b");
     down.on_refresh(SP_CRED_TRANSIENT, "", "token endpoint answered 503");
     PluginSession s2(PINTEREST_PLUGIN, env.config(), Pairs{{"event_name", "=checkout"}, {"email", "email"}}, down.get());
     auto w2 = s2.write(b.finish());
+    EXPECT_EQ(w2.status, SP_FAILED);
     EXPECT_EQ(w2.error.category, SP_ERR_TRANSIENT);
+    EXPECT_EQ(w2.error.message, "could not refresh the access token: token endpoint answered 503");
+    EXPECT_EQ(down.refreshes(), 1);
 }
 
 // Row 13: 403: permanent, clear, no retries.
@@ -354,6 +368,43 @@ TEST(FaultMatrix, Row14_BadRequestIsolatesTheBadEvent) {
     EXPECT_LE(env.stat("faults_injected"), 7);  // log2(40) levels of splitting, no more
 }
 
+// Several bad events in one 400 batch, at both ends and side by side: splitting isolates each,
+// Pinterest's reason lands on exactly those records, every other record is delivered.
+TEST(FaultMatrix, Row14_SeveralBadEventsInOne400AreEachMappedToTheirRecord) {
+    Env probe;
+    auto b = rows(40);
+    std::vector<std::string> ids;
+    {
+        PluginSession dry(PINTEREST_PLUGIN, probe.config(),
+                          Pairs{{"event_name", "=checkout"}, {"email", "email"}, {"order_id", "order"}}, probe.host.get(),
+                          SP_OPEN_DRY_RUN);
+        for (const auto &r : dry.write(b.finish()).records) ids.push_back(r.event_id);
+    }
+    const std::set<int> bad{0, 13, 14, 39};
+    std::vector<std::string> args;
+    for (int i : bad) args.insert(args.end(), {"--fault", "status:400,contains=" + ids[i]});
+    Env env(args);
+    auto s = env.open({{"max_in_flight", "2"}});
+    auto w = s->write(b.finish());
+    ASSERT_EQ(w.status, SP_OK) << w.error.message;
+    ASSERT_EQ(w.records.size(), 40u);
+    for (int i = 0; i < 40; ++i) {
+        EXPECT_EQ(w.records[i].event_id, ids[i]) << i;
+        if (bad.count(i)) {
+            EXPECT_EQ(w.records[i].status, SP_RECORD_REJECTED) << i << " " << w.records[i].message;
+            EXPECT_EQ(w.records[i].category, SP_ERR_DATA) << i;
+            EXPECT_NE(w.records[i].message.find("Pinterest rejected the event: HTTP 400"), std::string::npos)
+                << i << " " << w.records[i].message;
+        } else {
+            EXPECT_EQ(w.records[i].status, SP_RECORD_OK) << i << " " << w.records[i].message;
+        }
+    }
+    EXPECT_EQ(w.ok, 36u);
+    EXPECT_EQ(w.rejected, 4u);
+    EXPECT_EQ(env.stat("distinct_event_ids"), 36);
+    EXPECT_EQ(env.stat("events_processed"), 36);
+}
+
 // Row 15: certificates: self-signed without the CA, wrong host name, expired: all refused as
 // CONFIG naming the problem; with the CA configured the first works.
 TEST(FaultMatrix, Row15_CertificateProblemsAreConfigErrors) {
@@ -390,9 +441,8 @@ TEST(FaultMatrix, Row16_HugeResponsesHitLimits) {
         Env env({"--fault", std::string(fault) + ",on=1"});
         auto s = env.open({{"max_in_flight", "1"}});
         auto b = rows(3);
-        auto t0 = steady_clock::now();
         expect_all_ok(s->write(b.finish()), 3);
-        EXPECT_LT(steady_clock::now() - t0, std::chrono::seconds(3)) << fault;
+        EXPECT_EQ(gaps(env.log()).size(), 1u) << fault;  // one retry after the limit error
         bool logged = false;
         for (const auto &l : env.host.logs()) logged = logged || l.find("response too large") != std::string::npos;
         EXPECT_TRUE(logged) << fault;
@@ -411,17 +461,15 @@ TEST(FaultMatrix, Row17_ConnectionCloseEveryTime) {
     EXPECT_GE(env.stat("connections_accepted"), 6);
 }
 
-// Concurrency: requests overlap in time when max_in_flight > 1.
+// Concurrency: requests overlap in time when max_in_flight > 1 (the sandbox counts the requests
+// it holds at once; one after another would be 1), and never more than max_in_flight.
 TEST(Transport, RequestsOverlapWithConcurrency) {
     Env env({"--latency-ms", "150"});
     auto s = env.open({{"max_in_flight", "4"}});
     auto b = rows(4000);
-    auto t0 = steady_clock::now();
     expect_all_ok(s->write(b.finish()), 4000);
     EXPECT_GE(env.stat("max_concurrent_requests"), 3);
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)  // instrumented code is too slow for this bound
-    EXPECT_LT(steady_clock::now() - t0, std::chrono::milliseconds(4 * 150));  // not one after another
-#endif
+    EXPECT_LE(env.stat("max_concurrent_requests"), 4);
 }
 
 // Pacing: the client's budget keeps the sandbox's rate limit from ever answering 429; without
@@ -455,19 +503,22 @@ TEST(Transport, TestEventsUseTheTestQueryAndAreNotRecorded) {
     EXPECT_EQ(env.stat("events_processed"), 0);
 }
 
+// Cancellation aborts a request in flight: the host is already cancelled when the write starts,
+// the request goes out to a server that never answers (30 s timeout), and the transport's
+// cancellation poll stops it: the rows are RETRY as "stopped", not timed out or given up on.
 TEST(Transport, CancellationReturnsPromptlyWithRowsToRetry) {
     Env env({"--fault", "hang"});
-    auto s = env.open({{"request_timeout_seconds", "30"}});
+    auto s = env.open({{"request_timeout_seconds", "30"}, {"retry_max_elapsed_seconds", "600"}});
     auto b = rows(10);
-    std::thread canceller([&] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(300));
-        env.host.cancel = true;
-    });
-    auto t0 = steady_clock::now();
+    env.host.cancel = true;
     auto w = s->write(b.finish());
-    canceller.join();
-    EXPECT_LT(steady_clock::now() - t0, std::chrono::seconds(2));
     EXPECT_EQ(count(w, SP_RECORD_RETRY), 10);
+    EXPECT_NE(w.records[0].message.find("the run was stopped"), std::string::npos) << w.records[0].message;
+    EXPECT_EQ(env.get("/_sandbox/stats").at("requests").at("events").to_number<int64_t>(), 1);
+    bool stopped = false;
+    for (const auto &l : env.host.logs()) stopped = stopped || l.find("cancelled: stopping the requests in flight") != std::string::npos;
+    EXPECT_TRUE(stopped);
+    EXPECT_EQ(env.host.metric("pinterest.retries"), 0);  // no timeout, no retry
 }
 
 // Row 22: across faults, no log line and no result message holds the token or a raw email.
