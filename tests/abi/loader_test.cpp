@@ -10,6 +10,8 @@
 
 #include <dlfcn.h>
 
+#include <cstring>
+
 using namespace synchost;
 
 TEST(Loader, LoadsThePinterestPluginAndReadsItsCapabilities) {
@@ -50,13 +52,31 @@ TEST(Loader, PluginRefusesAHostOfAnotherMajor) {
     dlclose(h);
 }
 
-TEST(Loader, MissingFileAndNonPluginAreClearErrors) {
-    EXPECT_THROW(Plugin::load("/nonexistent/libnothing.so"), PluginLoadError);
+namespace {
+
+// The message of the PluginLoadError that loading `path` throws; a test failure when it loads.
+std::string load_error(const std::string &path) {
     try {
-        Plugin::load(FUTURE_PLUGIN "-missing");
+        Plugin::load(path);
     } catch (const PluginLoadError &e) {
-        EXPECT_NE(std::string(e.what()).find("no such plugin file"), std::string::npos);
+        return e.what();
     }
+    ADD_FAILURE() << path << " loaded";
+    return "";
+}
+
+}  // namespace
+
+TEST(Loader, MissingFileAndNonPluginAreClearErrors) {
+    EXPECT_NE(load_error("/nonexistent/libnothing.so").find("no such plugin file"), std::string::npos);
+    EXPECT_NE(load_error(FUTURE_PLUGIN "-missing").find("no such plugin file"), std::string::npos);
+    // A file that is not a shared library at all, and a shared library without the entry symbol.
+    const std::string text = load_error(FIXTURES_DIR "/broken_sample.jsonl");
+    EXPECT_NE(text.find("cannot load"), std::string::npos) << text;
+    Dl_info libc{};
+    ASSERT_NE(dladdr(reinterpret_cast<void *>(&::strlen), &libc), 0);
+    const std::string no_entry = load_error(libc.dli_fname);
+    EXPECT_NE(no_entry.find("not a syncplugin (no sp_get_entry symbol)"), std::string::npos) << no_entry;
 }
 
 TEST(Loader, ThrowingStubReturnsErrorsAndNeverThrowsAcrossTheBoundary) {
