@@ -1,6 +1,8 @@
 // PostgreSQL source against a real server: scripts/start-postgres.sh starts one and prints the
 // connection string that SYNCHOST_TEST_PG must hold (scripts/test.sh does both). Without it these
-// tests skip. Each test makes its own uniquely named table and drops it.
+// tests skip, or fail when CI is set (tests/support/require_test_pg.hpp). Each test makes its own
+// uniquely named table and drops it.
+#include "require_test_pg.hpp"
 #include "source_test_support.hpp"
 
 #include <gmock/gmock.h>
@@ -20,12 +22,7 @@ namespace {
 class PostgresSourceTest : public testing::Test {
 protected:
     void SetUp() override {
-        const char *conn = std::getenv("SYNCHOST_TEST_PG");
-        if (conn == nullptr || *conn == '\0') {
-            GTEST_SKIP()
-                << "SYNCHOST_TEST_PG is not set: run `export SYNCHOST_TEST_PG=\"$(scripts/start-postgres.sh)\"`";
-        }
-        conninfo_ = conn;
+        SYNCHOST_REQUIRE_TEST_PG(conninfo_);
         admin_ = PQconnectdb(conninfo_.c_str());
         ASSERT_EQ(PQstatus(admin_), CONNECTION_OK) << PQerrorMessage(admin_);
         exec("SET client_min_messages = warning");  // no NOTICE from DROP TABLE IF EXISTS
@@ -45,6 +42,24 @@ protected:
         EXPECT_TRUE(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK)
             << PQresultErrorMessage(r);
         PQclear(r);
+    }
+    // The first cell of a one-row query, as text.
+    std::string scalar(const std::string &sql) {
+        PGresult *r = PQexec(admin_, sql.c_str());
+        EXPECT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQresultErrorMessage(r);
+        std::string out = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "";
+        PQclear(r);
+        return out;
+    }
+    // Server sessions (other than ours) whose current query contains `marker`; waits up to 10 s,
+    // on the server, for that number to become `want` (a backend ends shortly after its client
+    // says goodbye). Returns the last count.
+    int sessions_running(const std::string &marker, int want) {
+        const std::string count = "(SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE '%" +
+                                  marker + "%')";
+        exec("DO $$ BEGIN FOR i IN 1..1000 LOOP PERFORM pg_stat_clear_snapshot(); EXIT WHEN " + count + " = " +
+             std::to_string(want) + "; PERFORM pg_sleep(0.01); END LOOP; END $$");
+        return std::stoi(scalar("SELECT " + count));
     }
     SourceConfig postgres(const std::string &query) const {
         SourceConfig c;
@@ -119,11 +134,20 @@ TEST_F(PostgresSourceTest, StreamsManyRowsInSingleRowMode) {
     EXPECT_EQ(source->rows_read(), 100000u);
 }
 
+// Dropping a source mid-stream ends its server session (no leaked connection still streaming a
+// million rows), and the rows it had were the first ones.
 TEST_F(PostgresSourceTest, DroppingASourceMidStreamIsClean) {
-    auto source = synchost::open_source(postgres("SELECT i FROM generate_series(1, 1000000) AS i"));
+    const std::string marker = table_ + "_stream";
+    auto source = synchost::open_source(postgres("SELECT i AS " + marker + " FROM generate_series(1, 1000000) AS i"));
     std::vector<sp_value> cells;
-    for (int k = 0; k < 10; ++k) ASSERT_TRUE(source->next(cells));
+    for (int k = 1; k <= 10; ++k) {
+        ASSERT_TRUE(source->next(cells));
+        EXPECT_EQ(render(cells[0]), "i:" + std::to_string(k));
+    }
+    EXPECT_EQ(source->rows_read(), 10u);
+    EXPECT_EQ(sessions_running(marker, 1), 1) << "the source's session should be streaming";
     source.reset();  // closes the connection without reading the rest
+    EXPECT_EQ(sessions_running(marker, 0), 0) << "the dropped source's session is still there";
 }
 
 TEST_F(PostgresSourceTest, QueryErrorNamesQueryAndMessage) {
