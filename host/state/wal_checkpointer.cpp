@@ -48,6 +48,11 @@ int WalCheckpointer::completed() const {
     return completed_;
 }
 
+bool WalCheckpointer::wait_idle(std::chrono::milliseconds timeout) const {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return idle_.wait_for(lock, timeout, [this] { return !wanted_ && !busy_; });
+}
+
 // Runs on the committing thread, after each commit, with the log's size in pages.
 int WalCheckpointer::on_commit(void *self, sqlite3 *db, const char *schema, int pages_in_log) {
     auto *c = static_cast<WalCheckpointer *>(self);
@@ -72,10 +77,13 @@ void WalCheckpointer::run() {
         wake_.wait(lock, [this] { return wanted_ || stop_; });
         if (stop_) return;
         wanted_ = false;
+        busy_ = true;
         lock.unlock();
         const int rc = sqlite3_wal_checkpoint_v2(own_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
         lock.lock();
+        busy_ = false;
         if (rc == SQLITE_OK) ++completed_;
+        idle_.notify_all();
     }
 }
 

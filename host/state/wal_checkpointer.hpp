@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <memory>
@@ -32,6 +33,8 @@ public:
 
     // Checkpoints completed so far (for tests).
     int completed() const;
+    // For tests: waits until no checkpoint is wanted or running (true), or `timeout` passes (false).
+    bool wait_idle(std::chrono::milliseconds timeout) const;
 
 private:
     WalCheckpointer(sqlite3 *db, sqlite3 *own, int pages);
@@ -43,7 +46,8 @@ private:
     int pages_;
     mutable std::mutex mutex_;
     std::condition_variable wake_;
-    bool wanted_ = false, stop_ = false;
+    mutable std::condition_variable idle_;  // for wait_idle()
+    bool wanted_ = false, stop_ = false, busy_ = false;
     int completed_ = 0;
     std::thread thread_;
 };

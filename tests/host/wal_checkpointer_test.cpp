@@ -10,7 +10,6 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
-#include <thread>
 
 using source_test::TempDir;
 using synchost::WalCheckpointer;
@@ -22,14 +21,17 @@ void exec(sqlite3 *db, const std::string &sql) {
     ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
 }
 
-// Commits `n` transactions of ~one page each in bursts of 40, with pauses between them like the
-// runner's between batches (the log restarts only once a checkpoint has caught up with it);
-// returns the largest size the log reached, in bytes.
-uintmax_t commit_many(sqlite3 *db, const std::filesystem::path &wal, int n) {
+// Commits `n` transactions of ~one page each in bursts of 40. Between bursts, like the runner
+// between batches, the checkpointer (when there is one) gets to catch up: the test waits until it
+// is idle (the log restarts only once a checkpoint has caught up with it). Returns the largest
+// size the log reached, in bytes.
+uintmax_t commit_many(sqlite3 *db, const std::filesystem::path &wal, int n, const WalCheckpointer *checkpointer) {
     uintmax_t largest = 0;
     for (int i = 0; i < n; ++i) {
         exec(db, "INSERT INTO t VALUES(" + std::to_string(i) + ", hex(randomblob(1800)))");
-        if (i % 40 == 39) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        if (i % 40 == 39 && checkpointer != nullptr) {
+            EXPECT_TRUE(checkpointer->wait_idle(std::chrono::seconds(30))) << "the checkpointer never caught up";
+        }
         std::error_code ec;
         largest = std::max(largest, std::filesystem::file_size(wal, ec));
     }
@@ -50,7 +52,7 @@ TEST(WalCheckpointer, KeepsTheLogSmallFromItsOwnThread) {
     sqlite3 *db = open_wal_db(file);
     auto checkpointer = WalCheckpointer::start(db, file, 100);
     ASSERT_NE(checkpointer, nullptr);
-    const uintmax_t largest = commit_many(db, dir.file("state.sqlite-wal"), 1200);
+    const uintmax_t largest = commit_many(db, dir.file("state.sqlite-wal"), 1200, checkpointer.get());
     EXPECT_GT(checkpointer->completed(), 0);
     // 1,200 pages were written; a log folded in every ~100 pages stays far below that, and below
     // the 400 pages at which the committing thread would checkpoint itself.
@@ -71,7 +73,7 @@ TEST(WalCheckpointer, WithoutItTheLogKeepsEveryPage) {
     const auto file = dir.file("state.sqlite");
     sqlite3 *db = open_wal_db(file);
     sqlite3_wal_autocheckpoint(db, 0);
-    EXPECT_GT(commit_many(db, dir.file("state.sqlite-wal"), 1200), 1200u * 4096);
+    EXPECT_GT(commit_many(db, dir.file("state.sqlite-wal"), 1200, nullptr), 1200u * 4096);
     sqlite3_close(db);
 }
 
