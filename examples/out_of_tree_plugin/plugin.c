@@ -11,6 +11,9 @@
 
 #define PLUGIN_ID "example_noop"
 
+/* Every ABI struct is filled with designated initializers: minor versions append fields, which
+ * then start as zero here. */
+
 struct sp_error {
     sp_error_category category;
     char message[256];
@@ -40,14 +43,17 @@ static sp_status fail(sp_error **out, sp_error_category category, const char *fo
 /* ---- the descriptor: must equal example_noop.json, which ships beside the library ---- */
 
 static const sp_config_field destination_name = {
-    sizeof(sp_config_field), SP_CONFIG_STRING, SP_CONFIG_REQUIRED, 0, "destination_name", "Destination name",
-    "A label for this destination, shown in logs.", NULL, NULL, NULL, 0, 0};
+    .struct_size = sizeof(sp_config_field), .type = SP_CONFIG_STRING, .flags = SP_CONFIG_REQUIRED,
+    .key = "destination_name", .label = "Destination name",
+    .description = "A label for this destination, shown in logs."};
 static const sp_config_field *const config_fields[] = {&destination_name};
 
-static const sp_destination_field email = {sizeof(sp_destination_field), SP_GROUP_USER_DATA, SP_FIELD_STRING,
-                                           SP_FIELD_DEFAULT, "email", "The customer's email address.", NULL};
-static const sp_destination_field value = {sizeof(sp_destination_field), SP_GROUP_CUSTOM_DATA, SP_FIELD_DECIMAL,
-                                           0, "value", "The order's total.", NULL};
+static const sp_destination_field email = {.struct_size = sizeof(sp_destination_field), .group = SP_GROUP_USER_DATA,
+                                           .type = SP_FIELD_STRING, .flags = SP_FIELD_DEFAULT, .name = "email",
+                                           .description = "The customer's email address."};
+static const sp_destination_field value = {.struct_size = sizeof(sp_destination_field), .group = SP_GROUP_CUSTOM_DATA,
+                                           .type = SP_FIELD_DECIMAL, .name = "value",
+                                           .description = "The order's total."};
 static const sp_destination_field *const fields[] = {&email, &value};
 
 static const sp_descriptor descriptor = {
@@ -150,8 +156,8 @@ static int report_all(sp_instance *inst, sp_write_result *out, uint32_t n, sp_re
         inst->result_capacity = n;
     }
     for (uint32_t i = 0; i < n; ++i) {
-        sp_record_result r = {sizeof r, status, status == SP_RECORD_OK ? SP_ERR_NONE : SP_ERR_TRANSIENT,
-                              0, NULL, NULL, NULL};
+        sp_record_result r = {.struct_size = sizeof r, .status = status,
+                              .category = status == SP_RECORD_OK ? SP_ERR_NONE : SP_ERR_TRANSIENT};
         inst->results[i] = r;
     }
     out->record_count = n;
@@ -202,9 +208,12 @@ static int32_t error_code(const sp_error *e) {
 static const char *error_message(const sp_error *e) { return e->message; }
 static void error_destroy(sp_error *e) { free(e); }
 
-static const sp_entry entry = {sizeof(sp_entry), SP_ABI_MAJOR, SP_ABI_MINOR, 0, PLUGIN_ID, describe, get_extension,
-                               check, open_instance, write_batch, flush, close_instance, destroy,
-                               error_category, error_code, error_message, error_destroy};
+static const sp_entry entry = {
+    .struct_size = sizeof(sp_entry), .abi_major = SP_ABI_MAJOR, .abi_minor = SP_ABI_MINOR, .plugin_id = PLUGIN_ID,
+    .describe = describe, .get_extension = get_extension, .check = check, .open = open_instance,
+    .write_batch = write_batch, .flush = flush, .close = close_instance, .destroy = destroy,
+    .error_category = error_category, .error_code = error_code, .error_message = error_message,
+    .error_destroy = error_destroy};
 
 __attribute__((visibility("default"))) const sp_entry *sp_get_entry(uint32_t host_abi_major) {
     return host_abi_major == SP_ABI_MAJOR ? &entry : NULL;
