@@ -1,0 +1,494 @@
+/*
+ * syncplugin.h: the stable C ABI between a sync engine (the host) and a destination plugin.
+ *
+ * This header is the whole contract. It is C99, has no dependencies beyond <stdint.h> and
+ * <stddef.h>, and is shared unchanged by hosts and plugins written in any language.
+ *
+ * Shape (hourglass): C++ (or anything) inside the plugin, this C waist, anything in the host.
+ *
+ * Versioning
+ *   - SP_ABI_MAJOR changes only on a breaking change. Host and plugin refuse each other when the
+ *     majors differ: the plugin's sp_get_entry() returns NULL, and a host that still receives an
+ *     entry of another major must not use it.
+ *   - SP_ABI_MINOR grows when fields are appended to structs or functions to tables. Nothing is ever
+ *     removed or reordered within a major.
+ *   - Every versioned struct begins with `uint32_t struct_size`, set by whoever fills the struct to
+ *     sizeof() of the struct as *it* knows it. A reader uses only fields that lie entirely within
+ *     struct_size (see SP_HAS_FIELD) and treats missing trailing fields as zero/NULL.
+ *   - Optional features are extensions, found by string id with a version suffix ("sp.foo/1").
+ *
+ * Threading tags used below
+ *   [any-thread]      may be called from any thread, concurrently.
+ *   [instance-thread] called on one instance by one thread at a time (the host serialises calls on
+ *                     an instance); different instances may be used in parallel from different threads.
+ *   [plugin-thread]   a host service the plugin may call from any of its own threads; the host
+ *                     implementation must be thread-safe.
+ *
+ * Memory
+ *   - Inputs are borrowed: pointers passed into a call are valid only for the duration of the call.
+ *   - Outputs owned by the plugin (result arrays, messages) stay valid until the next call on the
+ *     same instance, or until the instance is destroyed, whichever comes first.
+ *   - Static data (entry, descriptor, manifest) is valid until the library is unloaded.
+ *   - Whoever allocates frees: sp_error objects are created by the plugin and released by the host
+ *     with entry->error_destroy().
+ *
+ * Errors
+ *   No exception, longjmp or signal ever crosses this boundary. Fallible functions return
+ *   sp_status; on anything but SP_OK they may store a new error object in *out_error (when
+ *   out_error is not NULL), which the caller owns and must release with entry->error_destroy().
+ *   Error messages never contain secrets or raw personal data.
+ */
+#ifndef SYNCPLUGIN_H
+#define SYNCPLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SP_ABI_MAJOR 1u
+#define SP_ABI_MINOR 0u
+
+/* Name of the one function a plugin library exports. */
+#define SP_ENTRY_SYMBOL "sp_get_entry"
+
+/* True when a struct filled by the other side (whose first field is struct_size) is large enough
+ * to contain FIELD. Use it before reading any field that a later minor version appended. */
+#define SP_HAS_FIELD(ptr, type, field) \
+    ((ptr)->struct_size >= offsetof(type, field) + sizeof(((const type *)0)->field))
+
+/* ------------------------------------------------------------------------------------------------
+ * Status and errors
+ * ---------------------------------------------------------------------------------------------- */
+
+typedef enum sp_status {
+    SP_OK = 0,
+    SP_FAILED = 1 /* see the error object for the category and message */
+} sp_status;
+
+/* What kind of failure an error is; hosts use it to choose an exit code and whether to retry. */
+typedef enum sp_error_category {
+    SP_ERR_NONE = 0,
+    SP_ERR_CONFIG = 1,     /* configuration or mapping is wrong; fix the sync definition */
+    SP_ERR_AUTH = 2,       /* credentials missing, expired or revoked; reconnect */
+    SP_ERR_PERMISSION = 3, /* credentials valid but not allowed to do this */
+    SP_ERR_RATE_LIMIT = 4, /* the destination throttled us beyond the retry budget */
+    SP_ERR_TRANSIENT = 5,  /* network or server trouble; the same input may succeed later */
+    SP_ERR_DATA = 6,       /* the record itself is invalid; retrying it unchanged will not help */
+    SP_ERR_INTERNAL = 7,   /* a bug or an unexpected condition inside the plugin */
+    SP_ERR_UNSUPPORTED = 8 /* the host asked for something the plugin does not declare */
+} sp_error_category;
+
+/* Opaque error object, created by the plugin. Read it with the entry's error_* functions. */
+typedef struct sp_error sp_error;
+
+/* ------------------------------------------------------------------------------------------------
+ * Values and records
+ * ---------------------------------------------------------------------------------------------- */
+
+typedef enum sp_value_type {
+    SP_VALUE_NULL = 0,
+    SP_VALUE_INT = 1,  /* as.i */
+    SP_VALUE_REAL = 2, /* as.r */
+    SP_VALUE_TEXT = 3, /* as.text, `len` bytes, meant to be UTF-8 (the plugin validates); not
+                          necessarily NUL-terminated */
+    SP_VALUE_BLOB = 4, /* as.blob, `len` bytes */
+    SP_VALUE_BOOL = 5  /* as.i, 0 or 1 */
+} sp_value_type;
+
+/* One typed cell. Array element, so it has no struct_size: its layout is frozen for ABI major 1. */
+typedef struct sp_value {
+    uint32_t type; /* sp_value_type */
+    uint32_t len;  /* byte length for TEXT and BLOB, else 0 */
+    union {
+        int64_t i;
+        double r;
+        const char *text;
+        const void *blob;
+    } as;
+} sp_value;
+
+/* A batch of records: a row-major matrix of values, with column names given once per batch. */
+typedef struct sp_batch {
+    uint32_t struct_size;
+    uint32_t column_count;
+    const char *const *column_names; /* column_count NUL-terminated names */
+    uint32_t record_count;
+    const sp_value *values; /* record_count * column_count cells, row-major */
+    /* Stable identity of each record (the sync's primary key rendered as text), used by plugins to
+     * derive deterministic idempotency ids. May be NULL; an element may be NULL. */
+    const char *const *record_keys;
+} sp_batch;
+
+typedef enum sp_record_status {
+    SP_RECORD_OK = 0,       /* delivered and acknowledged by the destination */
+    SP_RECORD_REJECTED = 1, /* permanently refused; `message` says why; do not resend unchanged */
+    SP_RECORD_RETRY = 2     /* not delivered this time; send the same record again later */
+} sp_record_status;
+
+/* The outcome of one record. Plugin-owned; element of an array walked with sp_result_at(). */
+typedef struct sp_record_result {
+    uint32_t struct_size;
+    uint32_t status;   /* sp_record_status */
+    uint32_t category; /* sp_error_category when status != OK, else SP_ERR_NONE */
+    int32_t code;      /* destination or plugin code, 0 if none */
+    const char *message;  /* reason for REJECTED/RETRY, or a warning for OK; NULL if none. No PII. */
+    const char *field;    /* destination field the message is about, or NULL */
+    const char *event_id; /* idempotency id the record was sent with, or NULL */
+} sp_record_result;
+
+/* Filled by write_batch. The host allocates this struct and sets struct_size; the plugin fills the
+ * rest. `results` points at plugin-owned memory (see Memory above). */
+typedef struct sp_write_result {
+    uint32_t struct_size;
+    uint32_t record_count; /* always equals the batch's record_count */
+    uint32_t result_stride; /* bytes between consecutive results */
+    const sp_record_result *results;
+    uint32_t ok_count;
+    uint32_t rejected_count;
+    uint32_t retry_count;
+    uint32_t reserved;
+    uint64_t retry_after_ms; /* when retry_count > 0: a hint for when to try again, 0 if none */
+} sp_write_result;
+
+/* Result i of a write. i must be < wr->record_count. */
+static inline const sp_record_result *sp_result_at(const sp_write_result *wr, uint32_t i) {
+    return (const sp_record_result *)(const void *)((const char *)wr->results +
+                                                    (size_t)i * wr->result_stride);
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Capabilities: a static descriptor, pure data
+ * ---------------------------------------------------------------------------------------------- */
+
+/* Sync modes, as a bit set. */
+#define SP_SYNC_INSERT (1u << 0)
+#define SP_SYNC_UPDATE (1u << 1)
+#define SP_SYNC_UPSERT (1u << 2)
+#define SP_SYNC_MIRROR (1u << 3)
+
+/* Audience sync modes, as a bit set. */
+#define SP_AUDIENCE_ADD (1u << 0)
+#define SP_AUDIENCE_REMOVE (1u << 1)
+#define SP_AUDIENCE_MIRROR (1u << 2)
+#define SP_AUDIENCE_UPSERT (1u << 3)
+
+/* Feature flags. A host never asks a plugin for a feature it does not declare. */
+#define SP_FEATURE_FIELD_MAPPING (1u << 0)
+#define SP_FEATURE_SCHEMA_INTROSPECTION (1u << 1)
+
+/* Auth kinds, as a bit set. */
+#define SP_AUTH_NONE 0u
+#define SP_AUTH_OAUTH2 (1u << 0)       /* OAuth 2.0 authorization-code grant with refresh */
+#define SP_AUTH_STATIC_TOKEN (1u << 1) /* a long-lived bearer token supplied by the user */
+
+typedef struct sp_auth_descriptor {
+    uint32_t struct_size;
+    uint32_t kinds;             /* SP_AUTH_* bit set */
+    const char *authorize_url;  /* OAuth 2.0 authorization endpoint, or NULL */
+    const char *token_url;      /* OAuth 2.0 token endpoint, or NULL */
+    uint32_t scope_count;
+    const char *const *scopes;  /* required scopes */
+    const char *scope_separator;   /* how the authorize URL joins scopes, e.g. "," */
+    const char *client_auth;       /* token endpoint client auth: "basic" or "body" */
+    const char *static_token_help; /* how a user obtains a static token, or NULL */
+} sp_auth_descriptor;
+
+typedef enum sp_config_type {
+    SP_CONFIG_STRING = 1,
+    SP_CONFIG_INTEGER = 2,
+    SP_CONFIG_BOOLEAN = 3,
+    SP_CONFIG_ENUM = 4,
+    SP_CONFIG_SECRET = 5, /* a string that must never be logged or echoed */
+    SP_CONFIG_PATH = 6    /* a file path; hosts resolve it relative to the sync definition */
+} sp_config_type;
+
+#define SP_CONFIG_REQUIRED (1u << 0)
+#define SP_CONFIG_ADVANCED (1u << 1) /* a transport/tuning knob with a safe default */
+
+typedef struct sp_config_field {
+    uint32_t struct_size;
+    uint32_t type;  /* sp_config_type */
+    uint32_t flags; /* SP_CONFIG_* */
+    uint32_t enum_count;
+    const char *key;
+    const char *label;
+    const char *description;
+    const char *default_value; /* textual default, or NULL when none */
+    const char *pattern;       /* ECMAScript regular expression the text must match, or NULL */
+    const char *const *enum_values;
+    int64_t min_value; /* INTEGER bounds, inclusive; both 0 when unbounded */
+    int64_t max_value;
+} sp_config_field;
+
+typedef enum sp_field_group {
+    SP_GROUP_EVENT = 1,
+    SP_GROUP_USER_DATA = 2,
+    SP_GROUP_CUSTOM_DATA = 3,
+    SP_GROUP_APP_DATA = 4,
+    SP_GROUP_DEVICE_DATA = 5
+} sp_field_group;
+
+typedef enum sp_field_type {
+    SP_FIELD_STRING = 1,
+    SP_FIELD_INTEGER = 2,
+    SP_FIELD_DECIMAL = 3,
+    SP_FIELD_BOOLEAN = 4,
+    SP_FIELD_TIMESTAMP = 5,
+    SP_FIELD_STRING_LIST = 6,
+    SP_FIELD_JSON = 7
+} sp_field_type;
+
+#define SP_FIELD_DEFAULT (1u << 0)   /* shown by default in a mapping UI */
+#define SP_FIELD_HASHED (1u << 1)    /* raw value; the plugin normalizes and hashes it */
+#define SP_FIELD_PREHASHED (1u << 2) /* must arrive already hashed; passed through */
+#define SP_FIELD_MULTI (1u << 3)     /* accepts several values (array or delimited list) */
+#define SP_FIELD_RECOMMENDED (1u << 4)
+
+typedef struct sp_destination_field {
+    uint32_t struct_size;
+    uint32_t group; /* sp_field_group */
+    uint32_t type;  /* sp_field_type */
+    uint32_t flags; /* SP_FIELD_* */
+    const char *name;
+    const char *description;
+    const char *hash_algorithm; /* e.g. "sha256" for HASHED/PREHASHED fields, else NULL */
+} sp_destination_field;
+
+/* A required-field rule: at least one of `any_of` must be mapped. All rules must hold. */
+typedef struct sp_required_rule {
+    uint32_t struct_size;
+    uint32_t field_count;
+    const char *const *any_of;
+    const char *description;
+} sp_required_rule;
+
+typedef struct sp_descriptor {
+    uint32_t struct_size;
+    uint32_t sync_modes;     /* SP_SYNC_* */
+    uint32_t audience_modes; /* SP_AUDIENCE_* */
+    uint32_t features;       /* SP_FEATURE_* */
+    const char *id;          /* stable machine id, e.g. "pinterest_conversions" */
+    const char *name;        /* human name */
+    const char *version;     /* plugin version, semver */
+    const char *description;
+    const sp_auth_descriptor *auth;
+    uint32_t config_field_count;
+    uint32_t destination_field_count;
+    const sp_config_field *const *config_fields;
+    const sp_destination_field *const *destination_fields;
+    uint32_t required_rule_count;
+    uint32_t max_batch_records;         /* hard limit the plugin splits to internally */
+    const sp_required_rule *const *required_rules;
+    uint32_t recommended_batch_records; /* records per write_batch the host should aim for */
+    uint32_t reserved;
+    uint64_t max_batch_bytes; /* request byte cap the plugin enforces, 0 if none */
+    const char *manifest_json; /* the manifest this descriptor was built from (UTF-8 JSON) */
+} sp_descriptor;
+
+/* ------------------------------------------------------------------------------------------------
+ * Host services: a vtable the host passes to check() and open(). Every slot may be NULL.
+ * ---------------------------------------------------------------------------------------------- */
+
+typedef enum sp_log_level {
+    SP_LOG_DEBUG = 0,
+    SP_LOG_INFO = 1,
+    SP_LOG_WARN = 2,
+    SP_LOG_ERROR = 3
+} sp_log_level;
+
+typedef enum sp_credential_status {
+    SP_CRED_OK = 0,
+    SP_CRED_NONE = 1,            /* no credential configured for this sync */
+    SP_CRED_REAUTH_REQUIRED = 2, /* refresh was refused (e.g. invalid_grant); user must reconnect */
+    SP_CRED_TRANSIENT = 3,       /* the token service could not be reached; retry later */
+    SP_CRED_BUFFER_TOO_SMALL = 4 /* *out_len holds the size needed, including the NUL */
+} sp_credential_status;
+
+#define SP_CRED_FORCE_REFRESH (1u << 0)
+
+typedef struct sp_host {
+    uint32_t struct_size;
+    void *ctx; /* passed back as the first argument of every slot */
+
+    /* [plugin-thread] A log line. `message` is borrowed for the call; never contains secrets. */
+    void (*log)(void *ctx, sp_log_level level, const char *message);
+
+    /* [plugin-thread] Wall clock, milliseconds since the Unix epoch. Plugins use it for
+     * time-window rules so hosts and tests can control "now". */
+    int64_t (*now_unix_ms)(void *ctx);
+
+    /* [plugin-thread] Non-zero once the user asked the run to stop (Ctrl-C, a deadline). Plugins
+     * poll it while waiting (backoff, rate pacing) and return RETRY results for unsent records. */
+    int (*is_cancelled)(void *ctx);
+
+    /* [plugin-thread] The current access token, written NUL-terminated into out[0..out_cap).
+     * With SP_CRED_FORCE_REFRESH the host refreshes first, unless `rejected_token` (the token the
+     * destination just refused, may be NULL) is no longer the current one, in which case it just
+     * returns the current token: concurrent 401s cause one refresh. The host writes a short
+     * human message (no secrets) into message[0..message_cap) when the status is not OK. */
+    sp_credential_status (*get_access_token)(void *ctx, uint32_t flags, const char *rejected_token,
+                                             char *out, uint32_t out_cap, uint32_t *out_len,
+                                             char *message, uint32_t message_cap);
+
+    /* [plugin-thread] Add `value` to the counter or gauge `name` (e.g. "http.requests"). */
+    void (*metric_add)(void *ctx, const char *name, double value);
+
+    /* [plugin-thread] Host extension by id, or NULL. */
+    const void *(*get_extension)(void *ctx, const char *id);
+} sp_host;
+
+/* ------------------------------------------------------------------------------------------------
+ * Configuration and opening
+ * ---------------------------------------------------------------------------------------------- */
+
+typedef struct sp_config_entry {
+    uint32_t struct_size;
+    const char *key;
+    const char *value; /* textual value; booleans "true"/"false"; paths already resolved */
+} sp_config_entry;
+
+typedef struct sp_config {
+    uint32_t struct_size;
+    uint32_t entry_count;
+    const sp_config_entry *const *entries;
+} sp_config;
+
+/* One mapping: a destination field fed from a source column or a constant. */
+typedef struct sp_mapping_entry {
+    uint32_t struct_size;
+    const char *destination_field;
+    const char *source_column; /* column name, or NULL when `constant` is used */
+    const sp_value *constant;  /* constant value, or NULL when `source_column` is used */
+} sp_mapping_entry;
+
+typedef struct sp_mapping {
+    uint32_t struct_size;
+    uint32_t entry_count;
+    const sp_mapping_entry *const *entries;
+} sp_mapping;
+
+typedef enum sp_target_kind {
+    SP_TARGET_SYNC = 1,    /* a row sync in `sync_mode` */
+    SP_TARGET_AUDIENCE = 2 /* an audience sync in `audience_mode` */
+} sp_target_kind;
+
+typedef struct sp_open_params {
+    uint32_t struct_size;
+    uint32_t target_kind;   /* sp_target_kind */
+    uint32_t sync_mode;     /* exactly one SP_SYNC_* bit, for SP_TARGET_SYNC */
+    uint32_t audience_mode; /* exactly one SP_AUDIENCE_* bit, for SP_TARGET_AUDIENCE */
+    const sp_config *config;
+    const sp_mapping *mapping;
+    const char *sync_id; /* stable identity of the sync (e.g. its name); seeds idempotency ids */
+    uint32_t flags;      /* SP_OPEN_* */
+    uint32_t reserved;
+} sp_open_params;
+
+#define SP_OPEN_DRY_RUN (1u << 0)     /* prepare requests but send nothing (see sp.dry_run/1) */
+#define SP_OPEN_TEST_EVENTS (1u << 1) /* ask the destination to validate without recording */
+
+/* Opaque plugin instance: one configured destination connection. */
+typedef struct sp_instance sp_instance;
+
+/* ------------------------------------------------------------------------------------------------
+ * The entry table
+ * ---------------------------------------------------------------------------------------------- */
+
+typedef struct sp_entry {
+    uint32_t struct_size;
+    uint32_t abi_major;
+    uint32_t abi_minor;
+    uint32_t reserved;
+    const char *plugin_id;
+
+    /* [any-thread] The capability descriptor. Fast, no I/O, same pointer on every call; valid until
+     * unload. Never NULL for a working plugin. */
+    const sp_descriptor *(*describe)(void);
+
+    /* [any-thread] Plugin extension by versioned id ("sp.dry_run/1"), or NULL. Unknown ids, and
+     * ids with trailing characters, give NULL. */
+    const void *(*get_extension)(const char *id);
+
+    /* [any-thread] Validate `config` against the descriptor and, where it can, against the
+     * destination (read-only calls). Sends no data and changes nothing anywhere. `host` may be
+     * NULL (then only offline checks run). */
+    sp_status (*check)(const sp_config *config, const sp_host *host, sp_error **out_error);
+
+    /* [any-thread] Create an instance. Refuses (SP_ERR_UNSUPPORTED) a mode the descriptor does not
+     * declare, and (SP_ERR_CONFIG) a bad config or mapping. `params` is borrowed for the call;
+     * `host` must stay valid until destroy(). On success *out_instance is set. */
+    sp_status (*open)(const sp_open_params *params, const sp_host *host,
+                      sp_instance **out_instance, sp_error **out_error);
+
+    /* [instance-thread] Deliver a batch. Always fills `out` with exactly batch->record_count
+     * results, in input order, whatever the return value. Returns SP_FAILED (with an error) when
+     * the run should stop (auth, permission, config): records not delivered are then RETRY.
+     * May block for up to the plugin's retry budget; honours host->is_cancelled. */
+    sp_status (*write_batch)(sp_instance *instance, const sp_batch *batch, sp_write_result *out,
+                             sp_error **out_error);
+
+    /* [instance-thread] Durability barrier: returns once everything accepted so far is delivered
+     * or reported. Hosts checkpoint only after it returns SP_OK. */
+    sp_status (*flush)(sp_instance *instance, sp_error **out_error);
+
+    /* [instance-thread] Stop the instance: join plugin threads, release connections, cleanse
+     * secrets. Idempotent. After close, write_batch and flush fail with SP_ERR_INTERNAL. */
+    void (*close)(sp_instance *instance);
+
+    /* [instance-thread] Free the instance (closing it first if needed). `instance` is invalid
+     * afterwards. NULL is ignored. */
+    void (*destroy)(sp_instance *instance);
+
+    /* [any-thread] Error accessors. `error` must be non-NULL and not yet destroyed. The message is
+     * owned by the error object. */
+    sp_error_category (*error_category)(const sp_error *error);
+    int32_t (*error_code)(const sp_error *error);
+    const char *(*error_message)(const sp_error *error);
+    /* [any-thread] Release an error. NULL is ignored. */
+    void (*error_destroy)(sp_error *error);
+} sp_entry;
+
+/* The one exported function. Returns the plugin's entry table when `host_abi_major` equals the
+ * plugin's SP_ABI_MAJOR, else NULL. [any-thread], idempotent, no I/O. The table is static. */
+typedef const sp_entry *(*sp_get_entry_fn)(uint32_t host_abi_major);
+
+/* ------------------------------------------------------------------------------------------------
+ * Extensions
+ * ---------------------------------------------------------------------------------------------- */
+
+/* "sp.dry_run/1": lets a host see what would be sent. After write_batch (or collect) on an
+ * instance opened with SP_OPEN_DRY_RUN, requests(instance, &count) returns `count` request bodies
+ * of that batch (plugin-owned, valid like write results) that would have been sent; each is
+ * NUL-terminated UTF-8. */
+#define SP_EXT_DRY_RUN "sp.dry_run/1"
+typedef struct sp_ext_dry_run {
+    uint32_t struct_size;
+    const char *const *(*requests)(sp_instance *instance, uint32_t *out_count);
+} sp_ext_dry_run;
+
+/* "sp.pipelined_write/1": keeps the destination busy while the host reads and prepares the next
+ * rows. submit() takes a batch (borrowed for the call only: the plugin copies what it needs) and
+ * returns as soon as delivery has started in the background; a batch refused by submit (SP_FAILED)
+ * was not taken, and none of its records were delivered. collect() waits for the oldest submitted
+ * batch not yet collected and fills `out` exactly as write_batch would (one result per record, in
+ * order; results valid until the next call on the instance). Batches are collected in submission
+ * order. Collected results are durable: a host may checkpoint them without calling flush (which
+ * would have to wait for every submitted batch). At most `max_pending` batches may be submitted and
+ * not collected; submit fails (SP_ERR_INTERNAL) beyond that, and after a collect reported
+ * SP_FAILED. write_batch is submit followed by collect. [instance-thread] like write_batch. */
+#define SP_EXT_PIPELINED_WRITE "sp.pipelined_write/1"
+typedef struct sp_ext_pipelined_write {
+    uint32_t struct_size;
+    uint32_t max_pending;
+    sp_status (*submit)(sp_instance *instance, const sp_batch *batch, sp_error **out_error);
+    sp_status (*collect)(sp_instance *instance, sp_write_result *out, sp_error **out_error);
+} sp_ext_pipelined_write;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SYNCPLUGIN_H */
