@@ -147,7 +147,7 @@ static int drive(const sp_entry *e, const char *output) {
     result.struct_size = sizeof result;
     int failed = 0;
     if (e->write_batch(instance, &batch, &result, &error) != SP_OK) failed = report(e, "write_batch", error);
-    for (uint32_t i = 0; i < result.record_count; ++i) {
+    for (uint32_t i = 0; i < result.record_count && i < 3; ++i) {
         const sp_record_result *r = sp_result_at(&result, i);
         printf("record %s: %s%s%s\n", keys[i], r->status <= SP_RECORD_RETRY ? record_statuses[r->status] : "?",
                r->message ? ": " : "", r->message ? r->message : "");

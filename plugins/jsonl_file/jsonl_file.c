@@ -163,7 +163,7 @@ static sp_status open_file(sp_instance *inst, const char *path, sp_error **out_e
 
 static sp_status open_instance(const sp_open_params *params, const sp_host *host, sp_instance **out_instance,
                                sp_error **out_error) {
-    const char *path;
+    const char *path = NULL;
     if (out_instance == NULL) return spu_fail(out_error, SP_ERR_INTERNAL, 0, "open: out_instance is NULL");
     *out_instance = NULL; /* the header's rule: a failed open leaves it NULL */
     if (params == NULL || !SP_HAS_FIELD(params, sp_open_params, flags))

@@ -251,13 +251,14 @@ static inline sp_status spu_check_mode(const sp_open_params *params, const sp_de
     const int audience = params->target_kind == SP_TARGET_AUDIENCE;
     const uint32_t mode = audience ? params->audience_mode : params->sync_mode;
     const uint32_t declared = audience ? descriptor->audience_modes : descriptor->sync_modes;
-    char names[64] = "";
+    char names[64] = ""; /* "insert, update, upsert, mirror" at the most */
+    size_t used = 0;
     if ((params->target_kind == SP_TARGET_SYNC || audience) && (mode & declared) != 0 && (mode & (mode - 1)) == 0)
         return SP_OK;
     for (uint32_t bit = 1; bit <= 8; bit <<= 1) {
-        if (!(declared & bit)) continue;
-        if (names[0] != '\0') strcat(names, ", ");
-        strcat(names, audience ? spu_audience_mode_name(bit) : spu_sync_mode_name(bit));
+        if (declared & bit)
+            used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "",
+                                     audience ? spu_audience_mode_name(bit) : spu_sync_mode_name(bit));
     }
     if (params->target_kind != SP_TARGET_SYNC && !audience)
         return spu_fail(out_error, SP_ERR_UNSUPPORTED, 0, "%s: unknown target kind %u", descriptor->id,
@@ -431,14 +432,21 @@ static inline void spu_columns_free(spu_columns *c) {
     for (uint32_t k = 0; k < c->count; ++k) {
         free(c->fields[k]);
         free(c->sources[k]);
-        if (c->constants[k].type == SP_VALUE_TEXT || c->constants[k].type == SP_VALUE_BLOB)
-            free((void *)(uintptr_t)c->constants[k].as.blob); /* copied by spu_columns_init */
+        if (c->constants[k].type == SP_VALUE_TEXT || c->constants[k].type == SP_VALUE_BLOB) {
+            void *bytes; /* copied by spu_columns_init: ours, though the sp_value points to const */
+            memcpy(&bytes, &c->constants[k].as.blob, sizeof bytes);
+            free(bytes);
+        }
     }
     free(c->fields);
     free(c->sources);
     free(c->constants);
     free(c->index);
-    memset(c, 0, sizeof *c);
+    c->fields = c->sources = NULL;
+    c->constants = NULL;
+    c->index = NULL;
+    c->count = c->resolved_count = 0;
+    c->resolved_names = NULL;
 }
 
 /* Copies `mapping` (NULL: no entries). Every entry must name a non-empty destination field and
@@ -447,7 +455,8 @@ static inline void spu_columns_free(spu_columns *c) {
  * entries are read only within their struct_size. On failure `c` is left zeroed. */
 static inline sp_status spu_columns_init(spu_columns *c, const sp_mapping *mapping, sp_error **out_error) {
     const uint32_t n = mapping != NULL ? mapping->entry_count : 0;
-    memset(c, 0, sizeof *c);
+    const spu_columns empty = {0, NULL, NULL, NULL, NULL, NULL, 0};
+    *c = empty;
     if (n > 0 && mapping->entries == NULL)
         return spu_fail(out_error, SP_ERR_CONFIG, 0, "mapping has %u entries but no entry array", (unsigned)n);
     if (n == 0) return SP_OK;
