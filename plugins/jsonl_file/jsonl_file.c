@@ -311,13 +311,14 @@ static sp_status write_batch(sp_instance *inst, const sp_batch *batch, sp_write_
     return s;
 }
 
-/* [instance-thread] Durability barrier: the stdio buffer to the OS, then to disk (fsync). */
+/* [instance-thread] Durability barrier: the stdio buffer to the OS, then to disk (fsync). A file
+ * that cannot be synced (EINVAL: a pipe, a terminal, /dev/stdout) has nothing to make durable. */
 static sp_status flush(sp_instance *inst, sp_error **out_error) {
     char why[128];
     if (inst == NULL || inst->closed)
         return spu_fail(out_error, SP_ERR_INTERNAL, 0, "flush on a NULL or closed instance");
     if (inst->file == NULL) return SP_OK; /* dry or test run: nothing written */
-    if (fflush(inst->file) != 0 || (inst->fsync_on_flush && fsync(fileno(inst->file)) != 0))
+    if (fflush(inst->file) != 0 || (inst->fsync_on_flush && fsync(fileno(inst->file)) != 0 && errno != EINVAL))
         return spu_fail(out_error, SP_ERR_TRANSIENT, 0, "flushing the file failed: %s",
                         errno_text(errno, why, sizeof why));
     return SP_OK;

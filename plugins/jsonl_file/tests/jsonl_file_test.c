@@ -271,6 +271,28 @@ static void test_failures(void) {
                "missing column: category %u, message %s", (unsigned)category, msg);
         E->destroy(inst);
     }
+    /* A device that is always full: the lines fit in the stdio buffer (OK), flush fails TRANSIENT. */
+    inst = open_on(SP_TARGET_SYNC, SP_SYNC_UPSERT, 0, "/dev/full", NULL, &category, msg);
+    if (inst != NULL) {
+        const sp_value cells[] = {text("x"), text("y")};
+        sp_batch batch = batch_of(1, cells, NULL, NULL, NULL);
+        sp_error *error = NULL;
+        EXPECT(write_expect(inst, &batch, "O", &wr, &category, msg) == SP_OK, "write to /dev/full: %s", msg);
+        EXPECT(E->flush(inst, &error) != SP_OK && take(error, msg, sizeof msg) == SP_ERR_TRANSIENT && strstr(msg, "space"),
+               "flush to /dev/full: %s", msg);
+        E->destroy(inst);
+    }
+    /* A file that cannot be synced (/dev/null, a pipe, /dev/stdout) flushes OK. */
+    inst = open_on(SP_TARGET_SYNC, SP_SYNC_UPSERT, 0, "/dev/null", NULL, &category, msg);
+    if (inst != NULL) {
+        const sp_value cells[] = {text("x"), text("y")};
+        sp_batch batch = batch_of(1, cells, NULL, NULL, NULL);
+        sp_error *error = NULL;
+        EXPECT(write_expect(inst, &batch, "O", &wr, &category, msg) == SP_OK, "write to /dev/null: %s", msg);
+        EXPECT(E->flush(inst, &error) == SP_OK, "flush to /dev/null failed");
+        take(error, NULL, 0);
+        E->destroy(inst);
+    }
     inst = open_on(SP_TARGET_SYNC, SP_SYNC_UPSERT, 0, "/nonexistent-dir-jsonl/secret-name.jsonl", NULL, &category, msg);
     EXPECT(inst == NULL && category == SP_ERR_CONFIG && strstr(msg, "path") && !strstr(msg, "secret-name"),
            "unwritable path: category %u, message %s", (unsigned)category, msg);
