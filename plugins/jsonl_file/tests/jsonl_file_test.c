@@ -252,6 +252,24 @@ static void test_dry_run_and_minor0(void) {
     EXPECT(access(dry_path, F_OK) != 0, "a dry run created the file");
 }
 
+/* Writes one record to `file` (it must be OK) and flushes: the category of flush's error, or
+ * SP_ERR_NONE when it succeeded; msg says why. */
+static sp_error_category write_one_and_flush(const char *file, char *msg) {
+    sp_error_category category = SP_ERR_NONE;
+    sp_write_result wr;
+    sp_instance *inst = open_on(SP_TARGET_SYNC, SP_SYNC_UPSERT, 0, file, NULL, &category, msg);
+    EXPECT(inst != NULL, "open on %s: %s", file, msg);
+    if (inst == NULL) return SP_ERR_INTERNAL;
+    const sp_value cells[] = {text("x"), text("y")};
+    sp_batch batch = batch_of(1, cells, NULL, NULL, NULL);
+    sp_error *error = NULL;
+    EXPECT(write_expect(inst, &batch, "O", &wr, &category, msg) == SP_OK, "write to %s: %s", file, msg);
+    E->flush(inst, &error);
+    category = take(error, msg, 512);
+    E->destroy(inst);
+    return category;
+}
+
 /* A batch without a mapped column fails as CONFIG, naming it, every record RETRY; bad configs and
  * unwritable files fail open with CONFIG errors that name the key and not the value. */
 static void test_failures(void) {
@@ -271,28 +289,12 @@ static void test_failures(void) {
                "missing column: category %u, message %s", (unsigned)category, msg);
         E->destroy(inst);
     }
-    /* A device that is always full: the lines fit in the stdio buffer (OK), flush fails TRANSIENT. */
-    inst = open_on(SP_TARGET_SYNC, SP_SYNC_UPSERT, 0, "/dev/full", NULL, &category, msg);
-    if (inst != NULL) {
-        const sp_value cells[] = {text("x"), text("y")};
-        sp_batch batch = batch_of(1, cells, NULL, NULL, NULL);
-        sp_error *error = NULL;
-        EXPECT(write_expect(inst, &batch, "O", &wr, &category, msg) == SP_OK, "write to /dev/full: %s", msg);
-        EXPECT(E->flush(inst, &error) != SP_OK && take(error, msg, sizeof msg) == SP_ERR_TRANSIENT && strstr(msg, "space"),
-               "flush to /dev/full: %s", msg);
-        E->destroy(inst);
-    }
-    /* A file that cannot be synced (/dev/null, a pipe, /dev/stdout) flushes OK. */
-    inst = open_on(SP_TARGET_SYNC, SP_SYNC_UPSERT, 0, "/dev/null", NULL, &category, msg);
-    if (inst != NULL) {
-        const sp_value cells[] = {text("x"), text("y")};
-        sp_batch batch = batch_of(1, cells, NULL, NULL, NULL);
-        sp_error *error = NULL;
-        EXPECT(write_expect(inst, &batch, "O", &wr, &category, msg) == SP_OK, "write to /dev/null: %s", msg);
-        EXPECT(E->flush(inst, &error) == SP_OK, "flush to /dev/null failed");
-        take(error, NULL, 0);
-        E->destroy(inst);
-    }
+    /* A device that is always full: the line fits in the stdio buffer (OK), flush fails TRANSIENT.
+     * A file that cannot be synced (/dev/null, a pipe, /dev/stdout) flushes OK. */
+    category = write_one_and_flush("/dev/full", msg);
+    EXPECT(category == SP_ERR_TRANSIENT && strstr(msg, "space"), "flush to /dev/full: %u, %s", (unsigned)category, msg);
+    category = write_one_and_flush("/dev/null", msg);
+    EXPECT(category == SP_ERR_NONE, "flush to /dev/null: %u, %s", (unsigned)category, msg);
     inst = open_on(SP_TARGET_SYNC, SP_SYNC_UPSERT, 0, "/nonexistent-dir-jsonl/secret-name.jsonl", NULL, &category, msg);
     EXPECT(inst == NULL && category == SP_ERR_CONFIG && strstr(msg, "path") && !strstr(msg, "secret-name"),
            "unwritable path: category %u, message %s", (unsigned)category, msg);
