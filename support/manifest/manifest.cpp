@@ -127,6 +127,11 @@ const char *const *all_sync_mode_names() { return kSyncModes; }
 const char *const *all_audience_mode_names() { return kAudienceModes; }
 const char *config_type_name(sp_config_type t) { return name_of(kConfigTypes, t); }
 const char *field_group_name(sp_field_group g) { return name_of(kGroups, g); }
+sp_field_group field_group_of(std::string_view name) {
+    for (const auto &e : kGroups)
+        if (name == e.name) return e.value;
+    return static_cast<sp_field_group>(0);
+}
 const char *field_type_name(sp_field_type t) { return name_of(kFieldTypes, t); }
 
 const ConfigField *Manifest::config_field(std::string_view key) const {
@@ -158,6 +163,8 @@ Manifest parse(std::string_view json_text) {
     const json::object &features = object_at(o, "features", "manifest");
     if (flag(features, "field_mapping", "features")) m.features |= SP_FEATURE_FIELD_MAPPING;
     if (flag(features, "schema_introspection", "features")) m.features |= SP_FEATURE_SCHEMA_INTROSPECTION;
+    if (flag(features, "test_events", "features")) m.features |= SP_FEATURE_TEST_EVENTS;
+    if (flag(features, "open_fields", "features")) m.features |= SP_FEATURE_OPEN_FIELDS;
 
     const json::object &auth = object_at(o, "auth", "manifest");
     for (const auto &k : texts(auth, "kinds", "auth")) m.auth.kinds |= lookup(kAuthKinds, k, "auth kind");
@@ -202,7 +209,7 @@ Manifest parse(std::string_view json_text) {
         f.name = text(c, "name", "field");
         const std::string where = "fields." + f.name;
         f.description = text(c, "description", where);
-        f.group = lookup(kGroups, text(c, "group", where), "field group");
+        f.group = text(c, "group", where, false);
         f.type = lookup(kFieldTypes, text(c, "type", where), "field type");
         for (const auto &fl : kFieldFlags)
             if (flag(c, fl.name, where)) f.flags |= fl.value;
@@ -288,10 +295,15 @@ Manifest from_descriptor(const sp_descriptor &d) {
         DestinationField f;
         f.name = str(c->name);
         f.description = str(c->description);
-        f.group = static_cast<sp_field_group>(c->group);
+        // Minor-1 plugins name their groups; minor-0 ones use the enum (0: none).
+        const char *named = SP_HAS_FIELD(c, sp_destination_field, group_name) ? c->group_name : nullptr;
+        const char *legacy = field_group_name(static_cast<sp_field_group>(c->group));
+        if (named == nullptr && legacy == nullptr && c->group != 0)
+            throw ManifestError("descriptor: destination field " + f.name + " has an unknown group");
+        f.group = named ? named : legacy ? legacy : "";
         f.type = static_cast<sp_field_type>(c->type);
-        if (!field_group_name(f.group) || !field_type_name(f.type))
-            throw ManifestError("descriptor: destination field " + f.name + " has an unknown group or type");
+        if (!field_type_name(f.type))
+            throw ManifestError("descriptor: destination field " + f.name + " has an unknown type");
         f.flags = c->flags;
         m.fields.push_back(std::move(f));
     }
@@ -325,7 +337,9 @@ json::value to_json(const Manifest &m) {
     o["sync_modes"] = strings(sync_mode_names(m.sync_modes));
     o["audience_modes"] = strings(audience_mode_names(m.audience_modes));
     o["features"] = {{"field_mapping", (m.features & SP_FEATURE_FIELD_MAPPING) != 0},
-                     {"schema_introspection", (m.features & SP_FEATURE_SCHEMA_INTROSPECTION) != 0}};
+                     {"schema_introspection", (m.features & SP_FEATURE_SCHEMA_INTROSPECTION) != 0},
+                     {"test_events", (m.features & SP_FEATURE_TEST_EVENTS) != 0},
+                     {"open_fields", (m.features & SP_FEATURE_OPEN_FIELDS) != 0}};
     json::object auth;
     json::array kinds;
     for (const auto &k : kAuthKinds)
@@ -367,7 +381,7 @@ json::value to_json(const Manifest &m) {
     for (const auto &d : m.fields) {
         json::object f;
         f["name"] = d.name;
-        f["group"] = field_group_name(d.group);
+        if (!d.group.empty()) f["group"] = d.group;
         f["type"] = field_type_name(d.type);
         for (const auto &fl : kFieldFlags)
             if (d.flags & fl.value) f[fl.name] = true;
@@ -450,7 +464,8 @@ DescriptorStorage::DescriptorStorage(Manifest manifest, std::string manifest_jso
     for (const auto &d : m.fields) {
         sp_destination_field f{};
         f.struct_size = sizeof f;
-        f.group = d.group;
+        f.group = field_group_of(d.group);
+        f.group_name = d.group.empty() ? nullptr : d.group.c_str();
         f.type = d.type;
         f.flags = d.flags;
         f.name = d.name.c_str();

@@ -36,7 +36,7 @@ struct ConfigField {
 
 struct DestinationField {
     std::string name, description;
-    sp_field_group group = SP_GROUP_EVENT;
+    std::string group;  // plugin-defined ("user_data"); empty: none
     sp_field_type type = SP_FIELD_STRING;
     uint32_t flags = 0;  // SP_FIELD_*
     bool operator==(const DestinationField &) const = default;
@@ -102,7 +102,8 @@ std::vector<std::string> audience_mode_names(uint32_t bits);
 const char *const *all_sync_mode_names();      // 4 names, bit order
 const char *const *all_audience_mode_names();  // 4 names, bit order
 const char *config_type_name(sp_config_type t);
-const char *field_group_name(sp_field_group g);
+const char *field_group_name(sp_field_group g);  // the minor-0 enum's names; NULL if unknown
+sp_field_group field_group_of(std::string_view name);  // the minor-0 enum for a name; 0 if none
 const char *field_type_name(sp_field_type t);
 
 }  // namespace spmanifest

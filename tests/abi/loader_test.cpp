@@ -20,7 +20,7 @@ TEST(Loader, LoadsThePinterestPluginAndReadsItsCapabilities) {
     EXPECT_EQ(m.id, "pinterest_conversions");
     EXPECT_EQ(m.sync_modes, SP_SYNC_INSERT);
     EXPECT_EQ(m.audience_modes, SP_AUDIENCE_ADD);
-    EXPECT_EQ(m.features, SP_FEATURE_FIELD_MAPPING);
+    EXPECT_EQ(m.features, SP_FEATURE_FIELD_MAPPING | SP_FEATURE_TEST_EVENTS);
     EXPECT_EQ(m.auth.scopes, (std::vector<std::string>{"ads:write", "ads:read"}));
     EXPECT_EQ(m.max_batch_records, 1000u);
     ASSERT_NE(m.config_field("ad_account_id"), nullptr);

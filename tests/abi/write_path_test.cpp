@@ -134,3 +134,39 @@ TEST(WritePath, HostClockDrivesTheEventTimeWindow) {
     ASSERT_EQ(count, 1u);
     EXPECT_EQ(boost::json::parse(bodies[0]).at("data").as_array()[0].at("event_time").as_int64(), 1700000000);
 }
+
+// Pinterest events can only be added: a record asking for anything else (ABI minor 1 operations)
+// is rejected as unsupported, and the records around it are still sent.
+TEST(WritePath, OperationsOtherThanAddingAreRejectedOneByOne) {
+    Opened o;
+    open_dry_run(o);
+    support::BatchBuilder b({"type", "email", "total"});
+    const uint32_t ops[] = {SP_OP_UPSERT, SP_OP_DELETE, SP_OP_UPSERT, SP_OP_REMOVE};
+    for (int i = 0; i < 4; ++i) {
+        b.begin_row("k" + std::to_string(i), ops[i], 0);
+        b.add_text("checkout");
+        b.add_text("u" + std::to_string(i) + "@example.com");
+        b.add_real(1.5);
+    }
+    sp_write_result wr{};
+    wr.struct_size = sizeof wr;
+    sp_error *err = nullptr;
+    ASSERT_EQ(o.plugin->entry().write_batch(o.inst, b.finish(), &wr, &err), SP_OK);
+    ASSERT_EQ(wr.record_count, 4u);
+    EXPECT_EQ(wr.ok_count, 2u);
+    EXPECT_EQ(wr.rejected_count, 2u);
+    for (uint32_t i : {1u, 3u}) {
+        const sp_record_result *r = sp_result_at(&wr, i);
+        EXPECT_EQ(r->status, SP_RECORD_REJECTED) << i;
+        EXPECT_EQ(r->category, SP_ERR_UNSUPPORTED) << i;
+        ASSERT_NE(r->message, nullptr);
+        EXPECT_NE(std::string(r->message).find("can only be added"), std::string::npos) << r->message;
+    }
+    EXPECT_EQ(sp_result_at(&wr, 0)->status, SP_RECORD_OK);
+    EXPECT_EQ(sp_result_at(&wr, 2)->status, SP_RECORD_OK);
+    auto ext = static_cast<const sp_ext_dry_run *>(o.plugin->entry().get_extension(SP_EXT_DRY_RUN));
+    uint32_t count = 0;
+    const char *const *bodies = ext->requests(o.inst, &count);
+    ASSERT_EQ(count, 1u);
+    EXPECT_EQ(boost::json::parse(bodies[0]).at("data").as_array().size(), 2u);
+}

@@ -32,8 +32,13 @@ Register valid("descriptor.valid", "descriptor is well-formed: enums, unique key
     expect(std::regex_match(m.version, std::regex(R"(\d+\.\d+\.\d+.*)")), "version is not semver: " + m.version);
     expect((m.sync_modes & ~0xFu) == 0 && (m.audience_modes & ~0xFu) == 0, "mode bits outside the defined set");
     expect(m.sync_modes != 0 || m.audience_modes != 0, "declares no sync mode and no audience mode");
-    expect((m.features & ~0x3u) == 0, "feature bits outside the defined set");
-    expect(m.max_batch_records > 0, "max_batch_records must be > 0");
+    constexpr uint32_t kMinor0Features = SP_FEATURE_FIELD_MAPPING | SP_FEATURE_SCHEMA_INTROSPECTION;
+    constexpr uint32_t kMinor1Features = kMinor0Features | SP_FEATURE_TEST_EVENTS | SP_FEATURE_OPEN_FIELDS;
+    const uint32_t known = f.entry.abi_minor >= 1 ? kMinor1Features : kMinor0Features;
+    // max_batch_records 0 means "no limit" (syncplugin.h), so it is not checked.
+    expect((m.features & ~known) == 0, "feature bits " + std::to_string(m.features & ~known) +
+                                           " are outside those ABI minor " + std::to_string(f.entry.abi_minor) +
+                                           " defines");
     std::set<std::string> keys;
     for (const auto &c : m.config) {
         expect(!c.key.empty(), "a config field has no key");

@@ -108,7 +108,7 @@ Register garbage("robustness.garbage_cells", "random cell types and bytes give o
             keys[r] = std::to_string(rng());
             key_ptrs[r] = (rng() % 10) ? keys[r].c_str() : nullptr;
         }
-        sp_batch b{sizeof(sp_batch), static_cast<uint32_t>(cols.size()), names.data(), n, cells.data(), key_ptrs.data()};
+        sp_batch b{sizeof(sp_batch), static_cast<uint32_t>(cols.size()), names.data(), n, cells.data(), key_ptrs.data(), nullptr, nullptr};
         sp_write_result wr{};
         wr.struct_size = sizeof wr;
         sp_error *err = nullptr;

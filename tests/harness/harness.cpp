@@ -102,7 +102,7 @@ const sp_batch *Batch::get() {
     key_ptrs_.clear();
     for (const auto &k : keys_) key_ptrs_.push_back(k.c_str());
     batch_ = {sizeof(sp_batch), static_cast<uint32_t>(columns_.size()), column_ptrs_.data(),
-              static_cast<uint32_t>(keys_.size()), values_.data(), key_ptrs_.data()};
+              static_cast<uint32_t>(keys_.size()), values_.data(), key_ptrs_.data(), nullptr, nullptr};
     return &batch_;
 }
 

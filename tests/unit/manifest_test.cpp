@@ -73,7 +73,7 @@ TEST(Manifest, DeclaresExactlyWhatTheProductOffers) {
     const auto &m = manifest();
     EXPECT_EQ(m.sync_modes, SP_SYNC_INSERT);
     EXPECT_EQ(m.audience_modes, SP_AUDIENCE_ADD);
-    EXPECT_EQ(m.features, SP_FEATURE_FIELD_MAPPING);
+    EXPECT_EQ(m.features, SP_FEATURE_FIELD_MAPPING | SP_FEATURE_TEST_EVENTS);
     EXPECT_EQ(m.auth.kinds, SP_AUTH_OAUTH2 | SP_AUTH_STATIC_TOKEN);
     EXPECT_EQ(m.auth.authorize_url, "https://www.pinterest.com/oauth/");
     EXPECT_EQ(m.auth.token_url, "https://api.pinterest.com/v5/oauth/token");

@@ -16,6 +16,11 @@
  *     sizeof() of the struct as *it* knows it. A reader uses only fields that lie entirely within
  *     struct_size (see SP_HAS_FIELD) and treats missing trailing fields as zero/NULL.
  *   - Optional features are extensions, found by string id with a version suffix ("sp.foo/1").
+ *   - Minor 1 appended per-record operations (sp_batch.operations, .previous_hashes), plugin-named
+ *     field groups (sp_destination_field.group_name), SP_FEATURE_TEST_EVENTS and
+ *     SP_FEATURE_OPEN_FIELDS. A host reads a plugin's minor from its entry (abi_minor) and never
+ *     sends a minor-0 plugin anything but inserts and audience adds; a plugin reads the batch's
+ *     struct_size, and a batch from a minor-0 host holds only those.
  *
  * Threading tags used below
  *   [any-thread]      may be called from any thread, concurrently.
@@ -31,6 +36,18 @@
  *   - Static data (entry, descriptor, manifest) is valid until the library is unloaded.
  *   - Whoever allocates frees: sp_error objects are created by the plugin and released by the host
  *     with entry->error_destroy().
+ *
+ * Rules every plugin follows (syncplugin-harness checks each; "MUST" is a harness failure)
+ *   - sp_get_entry, describe, get_extension and the error accessors do no I/O and are fast.
+ *   - A failed open() MUST leave *out_instance NULL; a failed call MUST give an error object when
+ *     out_error is not NULL, and no error object on SP_OK.
+ *   - check() MUST tolerate config keys it does not know (hosts may pass keys of a newer version)
+ *     and MUST NOT echo config values in messages.
+ *   - write_batch MUST fill exactly record_count results in input order, whatever it returns.
+ *   - A mapped source column missing from the batch is an SP_ERR_CONFIG failure of write_batch,
+ *     with every record SP_RECORD_RETRY (nothing was delivered; the definition must be fixed).
+ *   - An instance opened with SP_OPEN_DRY_RUN sends and writes nothing anywhere.
+ *   - Only one symbol is exported: SP_ENTRY_SYMBOL. The library can be unloaded (dlclose).
  *
  * Errors
  *   No exception, longjmp or signal ever crosses this boundary. Fallible functions return
@@ -49,10 +66,20 @@ extern "C" {
 #endif
 
 #define SP_ABI_MAJOR 1u
-#define SP_ABI_MINOR 0u
+#define SP_ABI_MINOR 1u
 
 /* Name of the one function a plugin library exports. */
 #define SP_ENTRY_SYMBOL "sp_get_entry"
+
+/* Marks the entry function for export from the plugin's shared library. Build the rest of the
+ * plugin with hidden visibility (-fvisibility=hidden) so that this is its only export. */
+#if defined(_WIN32)
+#define SP_EXPORT __declspec(dllexport)
+#elif defined(__GNUC__)
+#define SP_EXPORT __attribute__((visibility("default")))
+#else
+#define SP_EXPORT
+#endif
 
 /* True when a struct filled by the other side (whose first field is struct_size) is large enough
  * to contain FIELD. Use it before reading any field that a later minor version appended. */
@@ -110,17 +137,57 @@ typedef struct sp_value {
     } as;
 } sp_value;
 
-/* A batch of records: a row-major matrix of values, with column names given once per batch. */
+/* What a record asks the destination to do (minor 1). Which operations an instance receives
+ * follows from the mode it was opened in:
+ *   SP_SYNC_INSERT   UPSERT of keys never delivered (previous hash 0)
+ *   SP_SYNC_UPDATE   UPSERT of delivered keys whose row changed (previous hash not 0)
+ *   SP_SYNC_UPSERT   UPSERT of new and changed keys
+ *   SP_SYNC_MIRROR   UPSERT of new and changed keys, DELETE of delivered keys gone from the model
+ *   SP_AUDIENCE_ADD     ADD of members who joined
+ *   SP_AUDIENCE_REMOVE  REMOVE of members who left
+ *   SP_AUDIENCE_MIRROR  ADD of members who joined, REMOVE of members who left
+ *   SP_AUDIENCE_UPSERT  ADD of members who joined or whose row changed (previous hash tells which)
+ * A record whose operation the instance's mode does not allow gets SP_RECORD_REJECTED with
+ * category SP_ERR_UNSUPPORTED; the other records of the batch are written normally. A DELETE or
+ * REMOVE of a key the destination does not hold is SP_RECORD_OK (deletes are idempotent). */
+typedef enum sp_operation {
+    SP_OP_UPSERT = 0, /* row sync: write the record (new, or changed) */
+    SP_OP_DELETE = 1, /* row sync: the key left the model; delete it at the destination */
+    SP_OP_ADD = 2,    /* audience: the member joined (or, in upsert mode, changed) */
+    SP_OP_REMOVE = 3  /* audience: the member left */
+} sp_operation;
+
+/* A batch of records: a row-major matrix of values, with column names given once per batch.
+ * Everything is borrowed for the call (see Memory). */
 typedef struct sp_batch {
     uint32_t struct_size;
     uint32_t column_count;
     const char *const *column_names; /* column_count NUL-terminated names */
     uint32_t record_count;
     const sp_value *values; /* record_count * column_count cells, row-major */
-    /* Stable identity of each record (the sync's primary key rendered as text), used by plugins to
-     * derive deterministic idempotency ids. May be NULL; an element may be NULL. */
+    /* Stable identity of each record, which plugins use to derive deterministic idempotency ids:
+     * a record sent again (after a crash, a retry) has the same key. Opaque to the plugin. The
+     * reference host uses the sync's primary key as text for row syncs, and "KEY#N" for audience
+     * syncs, N counting the member's memberships, so a member who returns is a new event. May be
+     * NULL; an element may be NULL. */
     const char *const *record_keys;
+    /* Minor 1. record_count sp_operation values; NULL (or absent, from a minor-0 host) means every
+     * record is SP_OP_UPSERT in a row sync and SP_OP_ADD in an audience sync. The cells of a
+     * DELETE or REMOVE record are all SP_VALUE_NULL unless the host kept the values it last
+     * delivered; the record key names what to delete. */
+    const uint32_t *operations;
+    /* Minor 1. record_count content hashes the host recorded when it last delivered each record,
+     * 0 for a record never delivered: an update-only destination tells new from changed with it.
+     * The values are the host's own (compare them with 0 only). May be NULL (none known). */
+    const uint64_t *previous_hashes;
 } sp_batch;
+
+/* The operation of record i: the batch's, or the minor-0 default. `audience` is non-zero for an
+ * instance opened with SP_TARGET_AUDIENCE. */
+static inline uint32_t sp_operation_at(const sp_batch *b, uint32_t i, int audience) {
+    if (SP_HAS_FIELD(b, sp_batch, operations) && b->operations != NULL) return b->operations[i];
+    return audience ? (uint32_t)SP_OP_ADD : (uint32_t)SP_OP_UPSERT;
+}
 
 typedef enum sp_record_status {
     SP_RECORD_OK = 0,       /* delivered and acknowledged by the destination */
@@ -178,6 +245,12 @@ static inline const sp_record_result *sp_result_at(const sp_write_result *wr, ui
 /* Feature flags. A host never asks a plugin for a feature it does not declare. */
 #define SP_FEATURE_FIELD_MAPPING (1u << 0)
 #define SP_FEATURE_SCHEMA_INTROSPECTION (1u << 1)
+/* Minor 1: the destination can validate records without keeping them (SP_OPEN_TEST_EVENTS).
+ * Hosts refuse test runs of plugins without it. */
+#define SP_FEATURE_TEST_EVENTS (1u << 2)
+/* Minor 1: any destination field name is accepted (files, webhooks, warehouses); the declared
+ * destination fields are suggestions. */
+#define SP_FEATURE_OPEN_FIELDS (1u << 3)
 
 /* Auth kinds, as a bit set. */
 #define SP_AUTH_NONE 0u
@@ -223,6 +296,8 @@ typedef struct sp_config_field {
     int64_t max_value;
 } sp_config_field;
 
+/* Groups of the first minor, kept for minor-0 plugins; minor-1 plugins name their own groups
+ * (sp_destination_field.group_name) and may leave `group` 0. */
 typedef enum sp_field_group {
     SP_GROUP_EVENT = 1,
     SP_GROUP_USER_DATA = 2,
@@ -255,6 +330,9 @@ typedef struct sp_destination_field {
     const char *name;
     const char *description;
     const char *hash_algorithm; /* e.g. "sha256" for HASHED/PREHASHED fields, else NULL */
+    /* Minor 1. The group hosts show the field under (e.g. "user_data"), or NULL for none. Hosts
+     * fall back to the enum's name for `group` when this is absent. */
+    const char *group_name;
 } sp_destination_field;
 
 /* A required-field rule: at least one of `any_of` must be mapped. All rules must hold. */
@@ -270,22 +348,27 @@ typedef struct sp_descriptor {
     uint32_t sync_modes;     /* SP_SYNC_* */
     uint32_t audience_modes; /* SP_AUDIENCE_* */
     uint32_t features;       /* SP_FEATURE_* */
-    const char *id;          /* stable machine id, e.g. "pinterest_conversions" */
+    const char *id;          /* stable machine id, e.g. "pinterest_conversions": [a-z0-9_]+ */
     const char *name;        /* human name */
     const char *version;     /* plugin version, semver */
     const char *description;
-    const sp_auth_descriptor *auth;
+    const sp_auth_descriptor *auth; /* NULL: the destination needs no credentials */
     uint32_t config_field_count;
     uint32_t destination_field_count;
     const sp_config_field *const *config_fields;
     const sp_destination_field *const *destination_fields;
     uint32_t required_rule_count;
-    uint32_t max_batch_records;         /* hard limit the plugin splits to internally */
+    /* The most records one destination request carries; the plugin splits larger batches itself.
+     * 0: no limit. Informational: a host may send batches of any size. */
+    uint32_t max_batch_records;
     const sp_required_rule *const *required_rules;
-    uint32_t recommended_batch_records; /* records per write_batch the host should aim for */
+    uint32_t recommended_batch_records; /* records per write_batch the host should aim for; 0: any */
     uint32_t reserved;
     uint64_t max_batch_bytes; /* request byte cap the plugin enforces, 0 if none */
-    const char *manifest_json; /* the manifest this descriptor was built from (UTF-8 JSON) */
+    /* The manifest this descriptor was built from (UTF-8 JSON), or NULL: hosts and the harness
+     * derive it from the descriptor. A manifest file beside the library lets hosts list plugins
+     * without loading them. */
+    const char *manifest_json;
 } sp_descriptor;
 
 /* ------------------------------------------------------------------------------------------------
@@ -388,7 +471,9 @@ typedef struct sp_open_params {
 } sp_open_params;
 
 #define SP_OPEN_DRY_RUN (1u << 0)     /* prepare requests but send nothing (see sp.dry_run/1) */
-#define SP_OPEN_TEST_EVENTS (1u << 1) /* ask the destination to validate without recording */
+/* Ask the destination to validate without recording; only for plugins declaring
+ * SP_FEATURE_TEST_EVENTS. Hosts record nothing of such a run as delivered. */
+#define SP_OPEN_TEST_EVENTS (1u << 1)
 
 /* Opaque plugin instance: one configured destination connection. */
 typedef struct sp_instance sp_instance;
@@ -454,6 +539,21 @@ typedef struct sp_entry {
 /* The one exported function. Returns the plugin's entry table when `host_abi_major` equals the
  * plugin's SP_ABI_MAJOR, else NULL. [any-thread], idempotent, no I/O. The table is static. */
 typedef const sp_entry *(*sp_get_entry_fn)(uint32_t host_abi_major);
+
+/* A plugin defines it (and nothing else exported): SP_EXPORT const sp_entry *sp_get_entry(...). */
+SP_EXPORT const sp_entry *sp_get_entry(uint32_t host_abi_major);
+
+/* For hosts: the entry function from the address dlsym(handle, SP_ENTRY_SYMBOL) returned. ISO C
+ * has no cast from an object pointer to a function pointer; POSIX guarantees the two have the
+ * same representation, which this reads through a union (accepted by -pedantic). */
+static inline sp_get_entry_fn sp_entry_function(void *symbol) {
+    union {
+        void *object;
+        sp_get_entry_fn function;
+    } u;
+    u.object = symbol;
+    return u.function;
+}
 
 /* ------------------------------------------------------------------------------------------------
  * Extensions

@@ -30,6 +30,18 @@ void EncodedBatch::drop_last_payload() {
 Pipeline::Pipeline(Mapping mapping, PipelineOptions options, size_t max_events, size_t max_bytes)
     : mapping_(std::move(mapping)), builder_(std::move(options)), max_events_(max_events), max_bytes_(max_bytes) {}
 
+namespace {
+const char *operation_name(uint32_t op) {
+    switch (op) {
+    case SP_OP_UPSERT: return "row upsert";
+    case SP_OP_DELETE: return "row delete";
+    case SP_OP_ADD: return "member add";
+    case SP_OP_REMOVE: return "member removal";
+    default: return "operation the ABI does not define";
+    }
+}
+}  // namespace
+
 void Pipeline::encode(const sp_batch &batch, int64_t now_s, EncodedBatch &out) {
     out.clear();
     mapping_.bind(batch);
@@ -45,7 +57,19 @@ void Pipeline::encode(const sp_batch &batch, int64_t now_s, EncodedBatch &out) {
         start_payload(out);
         body.emplace(out.payloads.back().body);
     };
+    const bool operations = SP_HAS_FIELD(&batch, sp_batch, operations) && batch.operations != nullptr;
     for (uint32_t r = 0; r < batch.record_count; ++r) {
+        if (operations && sp_operation_at(&batch, r, audience_) != operation_) {
+            EncodedBatch::Record &rec = out.records[r];
+            rec.rejected = true;
+            rec.category = SP_ERR_UNSUPPORTED;
+            rec.id_begin = static_cast<uint32_t>(out.ids.size());
+            rec.id_len = 0;
+            rec.message = static_cast<uint32_t>(out.messages.size());
+            out.messages.push_back(std::string("a ") + operation_name(sp_operation_at(&batch, r, audience_)) +
+                                   " is not supported: Pinterest conversion events can only be added");
+            continue;
+        }
         if (out.payloads.empty() || out.payloads.back().items.size() >= max_events_) next_payload();
         const size_t mark = body->size();
         if (!out.payloads.back().items.empty()) body->put(',');

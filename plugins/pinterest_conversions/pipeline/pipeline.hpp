@@ -19,6 +19,7 @@ namespace pcapi {
 struct EncodedBatch {
     struct Record {
         bool rejected = false;
+        sp_error_category category = SP_ERR_DATA;  // of a rejection
         Field field = Field::count_;  // for rejections about one field
         uint32_t id_begin = 0, id_len = 0;  // event id in `ids`
         uint32_t message = 0;               // index into `messages` when rejected
@@ -45,6 +46,13 @@ class Pipeline {
 public:
     Pipeline(Mapping mapping, PipelineOptions options, size_t max_events, size_t max_bytes);
 
+    // Each record must ask for `operation` (sp_operation; Pinterest events are only ever added):
+    // any other is rejected with SP_ERR_UNSUPPORTED. `audience` gives the minor-0 default.
+    void accept_only(uint32_t operation, bool audience) {
+        operation_ = operation;
+        audience_ = audience;
+    }
+
     // Encodes every record of `batch`. Throws sp::failure(SP_ERR_CONFIG) when the batch's columns
     // do not fit the mapping (then no record is encoded).
     void encode(const sp_batch &batch, int64_t now_s, EncodedBatch &out);
@@ -58,6 +66,8 @@ private:
     std::string event_, event_id_;  // event_: one that moves to the next payload
     size_t last_event_size_ = 512;
     RowError err_;
+    uint32_t operation_ = SP_OP_UPSERT;
+    bool audience_ = false;
 };
 
 }  // namespace pcapi

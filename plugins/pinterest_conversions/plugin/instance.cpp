@@ -52,6 +52,8 @@ Instance::Instance(const sp_open_params &params, const sp_host *host) : host_(ho
     opt.sync_id = params.sync_id ? params.sync_id : "";
     pipeline_ = std::make_unique<Pipeline>(std::move(mapping), std::move(opt), m.max_batch_records,
                                            static_cast<size_t>(config_.max_request_bytes));
+    const bool audience = params.target_kind == SP_TARGET_AUDIENCE;
+    pipeline_->accept_only(audience ? SP_OP_ADD : SP_OP_UPSERT, audience);
 
     const bool test_events = config_.test_events || (params.flags & SP_OPEN_TEST_EVENTS) != 0;
     if (params.flags & SP_OPEN_DRY_RUN) {
@@ -198,7 +200,7 @@ sp_status Instance::publish(const InFlight &f, sp_write_result &out, sp_error **
         const auto &rec = encoded.records[r];
         if (rec.rejected) {
             res.status = SP_RECORD_REJECTED;
-            res.category = SP_ERR_DATA;
+            res.category = rec.category;
             res.field = rec.field == Field::count_ ? nullptr : field_info(rec.field).name.data();
             message_of.emplace_back(r, static_cast<uint32_t>(messages_.size()));
             messages_.push_back(encoded.messages[rec.message]);

@@ -6,7 +6,9 @@
 
 #include <syncplugin/syncplugin.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,10 +29,16 @@ public:
     const std::vector<std::string> &columns() const { return columns_; }
 
     // Starts a row with its record key (the primary key as text). Cells follow, one per column.
-    void begin_row(std::string_view key) {
+    // Rows started this way leave the batch's operations NULL: the target's default (see sp_batch).
+    void begin_row(std::string_view key) { begin_row(key, kTargetDefault, 0); }
+    // The same, with what the row asks for (sp_operation) and the content hash last delivered (0:
+    // never). A batch gives every row an operation or none.
+    void begin_row(std::string_view key, uint32_t operation, uint64_t previous_hash) {
         key_offsets_.push_back(arena_.size());
         arena_.append(key);
         arena_.push_back('\0');
+        operations_.push_back(operation);
+        previous_.push_back(previous_hash);
         ++rows_;
     }
     void add_null() { push(SP_VALUE_NULL); }
@@ -57,19 +65,33 @@ public:
         while (!text_cells_.empty() && text_cells_.back().first >= first_cell) text_cells_.pop_back();
         arena_.resize(key_offsets_.back());
         key_offsets_.pop_back();
+        operations_.pop_back();
+        previous_.pop_back();
     }
 
     size_t rows() const { return rows_; }
     size_t arena_bytes() const { return arena_.size(); }
 
-    // The batch; valid until the next call that changes this builder.
-    const sp_batch *finish() {
+    // The batch; valid until the next call that changes this builder. For a plugin of ABI minor 0
+    // (`with_operations` false) the batch ends before the operations, as a minor-0 host's would.
+    const sp_batch *finish(bool with_operations = true) {
         // While building, text cells hold arena offsets (the arena may move); resolve them now.
         for (const auto &[cell, offset] : text_cells_) values_[cell].as.text = arena_.data() + offset;
         keys_.clear();
         for (size_t off : key_offsets_) keys_.push_back(arena_.data() + off);
-        batch_ = {sizeof(sp_batch), static_cast<uint32_t>(columns_.size()), names_.data(),
-                  static_cast<uint32_t>(rows_), values_.data(), keys_.data()};
+        const bool explicit_ops = !operations_.empty() && operations_.front() != kTargetDefault;
+        for (uint32_t op : operations_)
+            if ((op != kTargetDefault) != explicit_ops)
+                throw std::logic_error("BatchBuilder: some rows have an operation and some do not");
+        batch_ = {sizeof(sp_batch),
+                  static_cast<uint32_t>(columns_.size()),
+                  names_.data(),
+                  static_cast<uint32_t>(rows_),
+                  values_.data(),
+                  keys_.data(),
+                  explicit_ops ? operations_.data() : nullptr,
+                  explicit_ops ? previous_.data() : nullptr};
+        if (!with_operations) batch_.struct_size = offsetof(sp_batch, operations);
         return &batch_;
     }
 
@@ -77,6 +99,8 @@ public:
         values_.clear();
         text_cells_.clear();
         key_offsets_.clear();
+        operations_.clear();
+        previous_.clear();
         arena_.clear();
         rows_ = 0;
     }
@@ -101,6 +125,9 @@ private:
     std::vector<std::pair<size_t, size_t>> text_cells_;  // (cell index, arena offset)
     std::vector<size_t> key_offsets_;
     std::vector<const char *> keys_;
+    static constexpr uint32_t kTargetDefault = UINT32_MAX;  // begin_row without an operation
+    std::vector<uint32_t> operations_;
+    std::vector<uint64_t> previous_;
     std::string arena_;
     size_t rows_ = 0;
     sp_batch batch_{};
