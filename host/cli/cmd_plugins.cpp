@@ -11,6 +11,7 @@
 #include <boost/json.hpp>
 
 #include <fstream>
+#include <algorithm>
 #include <iostream>
 #include <sstream>
 
@@ -121,14 +122,23 @@ int cmd_describe(const Argv &argv) {
       << "Audience sync modes:   " << modes(spmanifest::audience_mode_names(m.audience_modes)) << "\n"
       << "Field mapping:         " << yes_no(m.features & SP_FEATURE_FIELD_MAPPING) << "\n"
       << "Schema introspection:  " << yes_no(m.features & SP_FEATURE_SCHEMA_INTROSPECTION) << "\n"
+      << "Test events:           " << yes_no(m.features & SP_FEATURE_TEST_EVENTS) << "\n"
+      << "Destination fields:    " << (m.features & SP_FEATURE_OPEN_FIELDS ? "any name (the list below suggests)" : "the list below")
+      << "\n"
       << "Auth:                  " << auth_text(m.auth) << "\n";
     if (m.auth.kinds & SP_AUTH_OAUTH2)
         o << "  authorize URL:       " << m.auth.authorize_url << "\n"
           << "  token URL:           " << m.auth.token_url << "\n";
     if (m.auth.kinds & SP_AUTH_STATIC_TOKEN && !m.auth.static_token_help.empty())
         o << "  static token:        " << m.auth.static_token_help << "\n";
-    o << "Batches:               up to " << m.max_batch_records << " records and " << m.max_batch_bytes
-      << " bytes per request; " << m.recommended_batch_records << " records per write recommended\n\nConfig:\n";
+    // Only the limits the plugin has.
+    std::vector<std::string> limits;
+    if (m.max_batch_records) limits.push_back("up to " + std::to_string(m.max_batch_records) + " records per request");
+    if (m.max_batch_bytes) limits.push_back("up to " + std::to_string(m.max_batch_bytes) + " bytes per request");
+    if (m.recommended_batch_records)
+        limits.push_back(std::to_string(m.recommended_batch_records) + " records per write recommended");
+    o << "Batches:               " << (limits.empty() ? "no limits" : support::join(limits, "; ")) << "\n";
+    if (!m.config.empty()) o << "\nConfig:\n";
     for (const auto &c : m.config) {
         o << "  " << c.key << "  (" << spmanifest::config_type_name(c.type) << (c.required ? ", required" : "")
           << (c.has_default ? ", default \"" + c.default_value + "\"" : "")
@@ -136,9 +146,14 @@ int cmd_describe(const Argv &argv) {
           << (c.pattern.empty() ? "" : ", pattern " + c.pattern) << (c.advanced ? ", advanced" : "") << ")\n"
           << "      " << c.description << "\n";
     }
-    o << "\nDestination fields:\n";
-    for (sp_field_group g : {SP_GROUP_EVENT, SP_GROUP_USER_DATA, SP_GROUP_CUSTOM_DATA, SP_GROUP_APP_DATA, SP_GROUP_DEVICE_DATA}) {
-        o << "  " << spmanifest::field_group_name(g) << ":\n";
+    if (!m.fields.empty()) o << "\nDestination fields:\n";
+    // The plugin's own groups, in the order they first appear; fields without one first.
+    std::vector<std::string> groups;
+    for (const auto &f : m.fields)
+        if (std::find(groups.begin(), groups.end(), f.group) == groups.end()) groups.push_back(f.group);
+    std::stable_partition(groups.begin(), groups.end(), [](const std::string &g) { return g.empty(); });
+    for (const auto &g : groups) {
+        if (!g.empty()) o << "  " << g << ":\n";
         for (const auto &f : m.fields) {
             if (f.group != g) continue;
             std::vector<std::string> tags{spmanifest::field_type_name(f.type)};
@@ -146,10 +161,11 @@ int cmd_describe(const Argv &argv) {
             if (f.flags & SP_FIELD_HASHED) tags.emplace_back("hashed with sha256");
             if (f.flags & SP_FIELD_PREHASHED) tags.emplace_back("pre-hashed sha256, passed through");
             if (f.flags & SP_FIELD_MULTI) tags.emplace_back("several values");
-            o << "    " << f.name << "  (" << support::join(tags) << ")\n      " << f.description << "\n";
+            const std::string indent = g.empty() ? "  " : "    ";
+            o << indent << f.name << "  (" << support::join(tags) << ")\n" << indent << "  " << f.description << "\n";
         }
     }
-    o << "\nRequired mapping (all rules must hold):\n";
+    if (!m.required.empty()) o << "\nRequired mapping (all rules must hold):\n";
     for (const auto &r : m.required) o << "  " << support::join(r.any_of, " or ") << "\n";
     return kExitOk;
 }

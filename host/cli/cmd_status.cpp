@@ -52,6 +52,9 @@ int cmd_status(const Argv &argv) {
                           {"rows_read", r.rows_read}, {"skipped", r.skipped}, {"sent", r.sent},
                           {"delivered", r.delivered}, {"rejected", r.rejected}, {"retry", r.retry},
                           {"row_errors", r.row_errors}, {"departed", r.departed}, {"test_events", r.test_events},
+                          {"operations", {{"upsert", r.by_operation[SP_OP_UPSERT]}, {"delete", r.by_operation[SP_OP_DELETE]},
+                                          {"add", r.by_operation[SP_OP_ADD]}, {"remove", r.by_operation[SP_OP_REMOVE]}}},
+                          {"tracked", r.tracked},
                           {"message", r.message}});
         for (const auto &r : reasons) {
             boost::json::array keys;
@@ -97,6 +100,10 @@ int cmd_status(const Argv &argv) {
                   << r.rejected << ", retry " << r.retry << ", skipped " << r.skipped
                   << (r.row_errors ? ", row errors " + std::to_string(r.row_errors) : "")
                   << (r.departed ? ", departed " + std::to_string(r.departed) : "")
+                  << (r.by_operation[SP_OP_UPSERT] && r.mode != "insert" ? ", upserts " + std::to_string(r.by_operation[SP_OP_UPSERT]) : "")
+                  << (r.by_operation[SP_OP_DELETE] ? ", deletes " + std::to_string(r.by_operation[SP_OP_DELETE]) : "")
+                  << (r.by_operation[SP_OP_REMOVE] ? ", removes " + std::to_string(r.by_operation[SP_OP_REMOVE]) : "")
+                  << (r.tracked ? ", recorded without sending " + std::to_string(r.tracked) : "")
                   << (r.message.empty() ? "" : "\n      " + r.message) << "\n";
     if (test) {
         std::cout << "\nlast test run: #" << test->id << "  " << utc(test->started_at) << "  validated " << test->delivered

@@ -40,6 +40,23 @@ bool confirm(const std::string &question) {
     return answer == "y" || answer == "Y" || answer == "yes";
 }
 
+// Acknowledged records per operation (a dry run: what would be sent).
+boost::json::object operations_json(const RunSummary &s) {
+    return {{"upsert", s.by_operation[SP_OP_UPSERT]},
+            {"delete", s.by_operation[SP_OP_DELETE]},
+            {"add", s.by_operation[SP_OP_ADD]},
+            {"remove", s.by_operation[SP_OP_REMOVE]}};
+}
+
+std::string operations_text(const RunSummary &s) {
+    static const char *const names[4] = {"upserts", "deletes", "adds", "removes"};
+    std::string out;
+    for (int i = 0; i < 4; ++i)
+        if (s.by_operation[i]) out += (out.empty() ? "" : ", ") + std::to_string(s.by_operation[i]) + " " + names[i];
+    if (s.tracked) out += (out.empty() ? "" : ", ") + std::to_string(s.tracked) + " recorded without sending";
+    return out;
+}
+
 boost::json::object summary_json(const SyncDefinition &def, const RunOutcome &r) {
     const RunSummary &s = r.summary;
     return {{"sync", def.name},         {"run", s.id},
@@ -49,6 +66,7 @@ boost::json::object summary_json(const SyncDefinition &def, const RunOutcome &r)
             {"sent", s.sent},           {"delivered", s.delivered},
             {"rejected", s.rejected},   {"retry", s.retry},
             {"row_errors", s.row_errors}, {"departed", s.departed}, {"test_events", s.test_events},
+            {"operations", operations_json(s)}, {"tracked", s.tracked},
             {"seconds", s.finished_at - s.started_at}, {"message", r.error}};
 }
 
@@ -63,6 +81,7 @@ int cmd_sync(const Argv &argv) {
         {"full-resync", false, "forget delivered keys and send every row again (asks first)"},
         {"yes", false, "answer yes to --full-resync's question"},
         {"retry-rejected", false, "send previously rejected rows again even if unchanged"},
+        {"allow-mass-delete", false, "let a mirror or remove run delete more than max_delete_percent of what was delivered"},
         {"json", false, "print a JSON summary on stdout"},
         {"quiet", false, "no progress output"},
     });
@@ -76,6 +95,10 @@ int cmd_sync(const Argv &argv) {
     opt.dry_run = args.has("dry-run");
     opt.test_events = args.has("test-events");
     opt.retry_rejected = args.has("retry-rejected");
+    opt.allow_mass_delete = args.has("allow-mass-delete");
+    if (opt.test_events && !(session->caps.features & SP_FEATURE_TEST_EVENTS))
+        throw CliError(kExitConfig, session->caps.id + " does not declare test events (a destination validating "
+                                                       "without recording): --test-events is refused");
     opt.limit = static_cast<uint64_t>(args.get_int("limit", 0, 1, 1LL << 40));
     opt.bodies = &std::cout;
 
@@ -118,11 +141,15 @@ int cmd_sync(const Argv &argv) {
         std::cout << boost::json::serialize(j) << "\n";
     } else {
         const RunSummary &s = r.summary;
-        log.info("run " + std::to_string(s.id) + " " + s.status + ": read " + std::to_string(s.rows_read) + ", skipped " +
-                 std::to_string(s.skipped) + ", sent " + std::to_string(s.sent) + ", delivered " +
-                 std::to_string(s.delivered) + ", rejected " + std::to_string(s.rejected) + ", retry " +
-                 std::to_string(s.retry) + ", row errors " + std::to_string(s.row_errors) +
-                 (def.audience ? ", departed " + std::to_string(s.departed) : ""));
+        // A dry run sends nothing: it says what would have been sent.
+        const bool dry = s.dry_run;
+        const std::string ops = operations_text(s);
+        log.info("run " + std::to_string(s.id) + " " + s.status + (dry ? " (dry run)" : "") + ": read " +
+                 std::to_string(s.rows_read) + ", skipped " + std::to_string(s.skipped) + (dry ? ", would send " : ", sent ") +
+                 std::to_string(s.sent) + (dry ? ", accepted by the plugin " : ", delivered ") + std::to_string(s.delivered) +
+                 ", rejected " + std::to_string(s.rejected) + ", retry " + std::to_string(s.retry) + ", row errors " +
+                 std::to_string(s.row_errors) + (def.audience ? ", departed " + std::to_string(s.departed) : "") +
+                 (ops.empty() ? "" : " (" + ops + ")"));
         if (s.rejected || s.row_errors) log.info("see why: synchost status " + args.positional()[0]);
     }
     if (!r.error.empty() && r.exit_code != kExitOk && r.exit_code != kExitRejectedRows)

@@ -37,7 +37,7 @@ std::unique_ptr<Session> Session::load(const Args &args, const std::string &sync
         throw CliError(kExitConfig, e.what());
     }
     s->caps = spmanifest::from_descriptor(s->plugin->descriptor());
-    check_against(s->def, s->caps);
+    check_against(s->def, s->caps, s->plugin->entry().abi_minor);
     s->state_dir = synchost::state_dir(args);
     s->credentials_file = args.has("credentials") ? fs::path(args.get("credentials")) : credentials_path(s->state_dir);
     return s;

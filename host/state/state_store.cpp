@@ -48,7 +48,8 @@ INSERT OR IGNORE INTO meta VALUES('schema_version', '1');
 // Runs as read_runs() reads them.
 constexpr const char *kSelectRuns =
     "SELECT id, started_at, coalesce(finished_at, 0), mode, dry_run, status, coalesce(message, ''), rows_read, "
-    "skipped, sent, delivered, rejected, retry, row_errors, departed, exit_code, test_events FROM runs ";
+    "skipped, sent, delivered, rejected, retry, row_errors, departed, exit_code, test_events, op_upsert, op_delete, "
+    "op_add, op_remove, tracked FROM runs ";
 
 // Row errors kept per run: enough to explain, bounded so a broken query cannot fill the disk.
 constexpr int kMaxRowErrorsPerRun = 1000;
@@ -105,13 +106,16 @@ struct StateStore::Impl {
         if (lock_fd >= 0) ::close(lock_fd);
     }
     std::unique_ptr<WalCheckpointer> checkpointer;  // runs only; closed before `db`
-    Stmt insert_chunk, insert_one, written_before, delivered_seq, row_run, delete_row, delete_delivered;
+    Stmt insert_chunk, insert_one, insert_hashed, update_delivered, written_before, delivered_seq, row_run, delete_row,
+        delete_delivered;
     // Keys with a row in `rows` that a delivery may have to replace: found there by lookup()
     // (rejected or pending in an earlier run) or written there by this run. Only these are looked
     // at when a key is delivered; every other delivered key goes straight into `delivered`.
     std::unordered_set<std::string> in_rows;
     int64_t commits = 0;  // checkpoints so far: tells this checkpoint's rows from earlier ones
-    Stmt lookup, member, upsert_row, member_add, member_seen, save_run, add_error, count_errors;
+    Stmt lookup, member, upsert_row, member_add, member_seen, member_changed, member_left, save_run, add_error,
+        count_errors, seen_insert;
+    bool seen_table = false;  // the temporary table of keys seen by this run exists
     explicit Impl(const fs::path &file) : db(file) {
         // Closing would fold the write-ahead log into the database and sync both, at the very end
         // of a run where nothing else can overlap the wait. The log is as durable as the commits
@@ -124,8 +128,13 @@ struct StateStore::Impl {
         db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
         db.exec(kSchema);
         add_column_if_missing("runs", "test_events", "INTEGER NOT NULL DEFAULT 0");
+        // Minor-1 modes: what each delivered key's content was, and counts per operation.
+        add_column_if_missing("delivered", "hash", "INTEGER");
+        add_column_if_missing("members", "hash", "INTEGER");
+        for (const char *c : {"op_upsert", "op_delete", "op_add", "op_remove", "tracked"})
+            add_column_if_missing("runs", c, "INTEGER NOT NULL DEFAULT 0");
         lookup = db.prepare("SELECT state, " SP_ROW_RUN ", hash FROM rows WHERE pk = ?1");
-        member = db.prepare("SELECT active, generation FROM members WHERE pk = ?1");
+        member = db.prepare("SELECT active, generation, coalesce(hash, 0) FROM members WHERE pk = ?1");
         upsert_row = db.prepare(
             "INSERT INTO rows(pk, state, hash, event_id, reason, field, run_id, updated_at, seq) "
             "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) "
@@ -134,28 +143,39 @@ struct StateStore::Impl {
             "seq=excluded.seq WHERE " SP_ROW_RUN " != excluded.run_id");
         insert_chunk = db.prepare(chunk_sql());
         insert_one = db.prepare("INSERT INTO delivered(pk, seq) VALUES(?1, ?2) ON CONFLICT(pk) DO NOTHING");
+        insert_hashed = db.prepare("INSERT INTO delivered(pk, seq, hash) VALUES(?1, ?2, ?3) ON CONFLICT(pk) DO NOTHING");
+        // A key delivered again (an update): unless this run already wrote it (a repeated key).
+        update_delivered = db.prepare("UPDATE delivered SET seq = ?2, hash = ?3 WHERE pk = ?1 AND seq / " +
+                                      std::to_string(kSeqPerRun) + " != ?2 / " + std::to_string(kSeqPerRun));
         written_before = db.prepare("SELECT 1 FROM delivered WHERE pk = ?1 AND seq != ?2");
-        delivered_seq = db.prepare("SELECT seq FROM delivered WHERE pk = ?1");
+        delivered_seq = db.prepare("SELECT seq, coalesce(hash, 0) FROM delivered WHERE pk = ?1");
         row_run = db.prepare("SELECT " SP_ROW_RUN " FROM rows WHERE pk = ?1");
         delete_row = db.prepare("DELETE FROM rows WHERE pk = ?1");
         delete_delivered = db.prepare("DELETE FROM delivered WHERE pk = ?1");
         member_add = db.prepare(
-            "INSERT INTO members(pk, active, generation, joined_run, seen_run) VALUES(?1, 1, 1, ?2, ?2) "
-            "ON CONFLICT(pk) DO UPDATE SET active=1, generation=generation+1, joined_run=?2, seen_run=?2, departed_run=NULL");
+            "INSERT INTO members(pk, active, generation, joined_run, seen_run, hash) VALUES(?1, 1, 1, ?2, ?2, ?3) "
+            "ON CONFLICT(pk) DO UPDATE SET active=1, generation=generation+1, joined_run=?2, seen_run=?2, "
+            "departed_run=NULL, hash=?3");
         member_seen = db.prepare("UPDATE members SET seen_run = ?2 WHERE pk = ?1");
+        member_changed = db.prepare("UPDATE members SET seen_run = ?2, hash = ?3 WHERE pk = ?1");
+        member_left = db.prepare("UPDATE members SET active = 0, departed_run = ?2 WHERE pk = ?1 AND active = 1");
         save_run = db.prepare(
             "INSERT OR REPLACE INTO runs(id, started_at, finished_at, mode, dry_run, status, message, rows_read, skipped, "
-            "sent, delivered, rejected, retry, row_errors, departed, exit_code, test_events) "
-            "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)");
+            "sent, delivered, rejected, retry, row_errors, departed, exit_code, test_events, op_upsert, op_delete, "
+            "op_add, op_remove, tracked) "
+            "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)");
         add_error = db.prepare("INSERT INTO row_errors(run_id, position, pk, reason) VALUES(?1,?2,?3,?4)");
         count_errors = db.prepare("SELECT count(*) FROM row_errors WHERE run_id = ?1");
     }
 
-    // The seq of a delivered key, if it is one.
-    std::optional<int64_t> delivered_at(std::string_view pk) {
+    // The seq of a delivered key, if it is one (and the content hash recorded with it, 0: none).
+    std::optional<int64_t> delivered_at(std::string_view pk, uint64_t *hash = nullptr) {
         delivered_seq.bind_static(1, pk);
         std::optional<int64_t> seq;
-        if (delivered_seq.step()) seq = delivered_seq.integer(0);
+        if (delivered_seq.step()) {
+            seq = delivered_seq.integer(0);
+            if (hash) *hash = static_cast<uint64_t>(delivered_seq.integer(1));
+        }
         delivered_seq.reset();
         return seq;
     }
@@ -172,6 +192,34 @@ struct StateStore::Impl {
         written_before.reset();
         return found;
     }
+    // A delivery that records the content hash, or replaces an earlier delivery (an update).
+    // False when this run had already written the key (a key repeated in the query result).
+    bool deliver_with_hash(const RowUpdate &u, int64_t seq) {
+        const int64_t run = seq / kSeqPerRun;
+        if (in_rows.count(u.pk)) {  // an earlier attempt (rejected, retry) is superseded
+            row_run.bind_static(1, u.pk);
+            const bool this_run = row_run.step() && row_run.integer(0) == run;
+            row_run.reset();
+            if (this_run) return false;
+            run_one(delete_row, u.pk);
+            in_rows.erase(u.pk);
+        }
+        Stmt &s = u.replaces ? update_delivered : insert_hashed;
+        s.bind_static(1, u.pk).bind(2, seq);
+        if (u.keep_hash) s.bind(3, static_cast<int64_t>(u.hash));
+        else s.bind_null(3);
+        s.run();
+        if (db.changes() == 1) return true;
+        if (u.replaces && !delivered_at(u.pk)) {  // delivered in the layout before: now in `delivered`
+            insert_hashed.bind_static(1, u.pk).bind(2, seq);
+            if (u.keep_hash) insert_hashed.bind(3, static_cast<int64_t>(u.hash));
+            else insert_hashed.bind_null(3);
+            insert_hashed.run();
+            return true;
+        }
+        return false;
+    }
+
     void run_one(Stmt &s, std::string_view pk) {
         s.bind_static(1, pk);
         s.run();
@@ -185,6 +233,8 @@ struct StateStore::Impl {
         const uint64_t counters[] = {r.rows_read, r.skipped, r.sent, r.delivered, r.rejected, r.retry, r.row_errors, r.departed};
         for (int i = 0; i < 8; ++i) save_run.bind(8 + i, static_cast<int64_t>(counters[i]));
         save_run.bind(16, r.exit_code).bind(17, r.test_events ? 1 : 0);
+        for (int i = 0; i < 4; ++i) save_run.bind(18 + i, static_cast<int64_t>(r.by_operation[i]));
+        save_run.bind(22, static_cast<int64_t>(r.tracked));
         save_run.run();
     }
 
@@ -353,16 +403,26 @@ const std::vector<std::string> &StateStore::notes() const { return impl_->notes;
 
 const fs::path &StateStore::file() const { return impl_->db.file(); }
 
-std::optional<KnownRow> StateStore::lookup(std::string_view pk) {
+std::optional<KnownRow> StateStore::lookup(std::string_view pk, bool with_attempt) {
     impl_->open_tx();
-    if (std::optional<int64_t> seq = impl_->delivered_at(pk)) return KnownRow{RowState::delivered, *seq / kSeqPerRun, 0};
+    KnownRow out;
+    uint64_t hash = 0;
+    if (std::optional<int64_t> seq = impl_->delivered_at(pk, &hash)) {
+        out.delivered = KnownRow::Delivery{*seq / kSeqPerRun, hash};
+        if (!with_attempt) return out;
+    }
     Stmt &q = impl_->lookup;
     q.bind(1, pk);
-    std::optional<KnownRow> out;
-    if (q.step())
-        out = KnownRow{static_cast<RowState>(q.integer(0)), q.integer(1), static_cast<uint64_t>(q.integer(2))};
+    if (q.step()) {
+        const auto state = static_cast<RowState>(q.integer(0));
+        const int64_t run = q.integer(1);
+        const auto row_hash = static_cast<uint64_t>(q.integer(2));
+        if (state == RowState::delivered) out.delivered = KnownRow::Delivery{run, 0};  // the layout before
+        else out.attempt = KnownRow::Attempt{state, run, row_hash};
+        impl_->in_rows.emplace(pk);
+    }
     q.reset();
-    if (out && out->state != RowState::delivered) impl_->in_rows.emplace(pk);
+    if (!out.delivered && !out.attempt) return std::nullopt;
     return out;
 }
 
@@ -371,7 +431,7 @@ std::optional<MemberState> StateStore::member(std::string_view pk) {
     Stmt &q = impl_->member;
     q.bind(1, pk);
     std::optional<MemberState> out;
-    if (q.step()) out = MemberState{q.integer(0) != 0, q.integer(1)};
+    if (q.step()) out = MemberState{q.integer(0) != 0, q.integer(1), static_cast<uint64_t>(q.integer(2))};
     q.reset();
     return out;
 }
@@ -421,16 +481,25 @@ std::vector<size_t> StateStore::commit(const RunSummary &run, const std::vector<
     std::vector<size_t> fresh, replacing;  // delivered keys: new, or with a row in `rows`
     for (size_t i = 0; i < rows.size(); ++i) {
         const RowUpdate &u = rows[i];
+        if (u.state == RowState::gone) {  // a DELETE the destination acknowledged
+            im.run_one(im.delete_delivered, u.pk);
+            im.run_one(im.delete_row, u.pk);
+            im.in_rows.erase(u.pk);
+            continue;
+        }
+        if (u.state == RowState::delivered && (u.replaces || u.keep_hash)) {
+            if (!im.deliver_with_hash(u, seq)) repeated.push_back(i);
+            continue;
+        }
         if (u.state == RowState::delivered) {
             (im.in_rows.count(u.pk) ? replacing : fresh).push_back(i);
             continue;
         }
-        if (std::optional<int64_t> at = im.delivered_at(u.pk)) {
-            if (*at / kSeqPerRun == run.id) {  // delivered earlier in this run
-                repeated.push_back(i);
-                continue;
-            }
-            im.run_one(im.delete_delivered, u.pk);  // an outcome of a later run replaces it
+        // A rejection or a retry leaves a delivered key delivered: the destination still holds
+        // what it was sent before (an update that failed changes nothing there).
+        if (std::optional<int64_t> at = im.delivered_at(u.pk); at && *at / kSeqPerRun == run.id) {
+            repeated.push_back(i);  // delivered earlier in this run
+            continue;
         }
         Stmt &s = im.upsert_row;
         s.bind(1, u.pk).bind(2, static_cast<int64_t>(u.state)).bind(3, static_cast<int64_t>(u.hash)).bind(4, u.event_id);
@@ -473,8 +542,12 @@ std::vector<size_t> StateStore::commit(const RunSummary &run, const std::vector<
         if (!im.insert_delivered(pk, seq) && im.written_earlier(pk, seq)) repeated.push_back(i);
     }
     for (const auto &m : members) {
-        Stmt &s = m.added ? impl_->member_add : impl_->member_seen;
+        Stmt &s = m.kind == MemberUpdate::joined    ? impl_->member_add
+                  : m.kind == MemberUpdate::changed ? impl_->member_changed
+                  : m.kind == MemberUpdate::left    ? impl_->member_left
+                                                    : impl_->member_seen;
         s.bind(1, m.pk).bind(2, run.id);
+        if (m.kind == MemberUpdate::joined || m.kind == MemberUpdate::changed) s.bind(3, static_cast<int64_t>(m.hash));
         s.run();
     }
     if (!errors.empty()) {
@@ -491,6 +564,50 @@ std::vector<size_t> StateStore::commit(const RunSummary &run, const std::vector<
     impl_->write_run(run);
     impl_->commit_tx();
     return repeated;
+}
+
+void StateStore::mark_seen(std::string_view pk) {
+    impl_->open_tx();
+    Impl &im = *impl_;
+    if (!im.seen_table) {
+        im.db.exec("CREATE TEMP TABLE IF NOT EXISTS seen(pk TEXT PRIMARY KEY) WITHOUT ROWID");
+        im.seen_insert = im.db.prepare("INSERT OR IGNORE INTO temp.seen(pk) VALUES(?1)");
+        im.seen_table = true;
+    }
+    im.run_one(im.seen_insert, pk);
+}
+
+namespace {
+// Delivered keys (row syncs) or active members (audiences), the departed ones only when asked.
+std::string known_keys_sql(bool audience, bool departed, const char *columns) {
+    std::string sql = std::string("SELECT ") + columns + (audience ? " FROM members WHERE active = 1" : " FROM delivered WHERE 1");
+    if (departed) sql += " AND pk NOT IN (SELECT pk FROM temp.seen)";
+    return sql;
+}
+}  // namespace
+
+uint64_t StateStore::count_known(bool audience) {
+    impl_->commit_tx();
+    Stmt q = impl_->db.prepare(known_keys_sql(audience, false, "count(*)"));
+    q.step();
+    return static_cast<uint64_t>(q.integer(0));
+}
+
+uint64_t StateStore::count_departed(bool audience) {
+    impl_->commit_tx();
+    if (!impl_->seen_table) return count_known(audience);  // nothing seen: every key left
+    Stmt q = impl_->db.prepare(known_keys_sql(audience, true, "count(*)"));
+    q.step();
+    return static_cast<uint64_t>(q.integer(0));
+}
+
+std::vector<DepartedKey> StateStore::departed(bool audience) {
+    impl_->commit_tx();
+    Stmt q = impl_->db.prepare(known_keys_sql(audience, impl_->seen_table,
+                                              audience ? "pk, generation, coalesce(hash, 0)" : "pk, 0, coalesce(hash, 0)"));
+    std::vector<DepartedKey> out;
+    while (q.step()) out.push_back({q.text(0), q.integer(1), static_cast<uint64_t>(q.integer(2))});
+    return out;
 }
 
 void StateStore::finish_run(const RunSummary &run) {
@@ -543,6 +660,7 @@ StateCounts StateStore::counts() {
         case RowState::delivered: c.delivered = n; break;
         case RowState::rejected: c.rejected = n; break;
         case RowState::pending: c.pending = n; break;
+        case RowState::gone: break;  // never stored
         }
     }
     Stmt d = impl_->db.prepare("SELECT count(*) FROM delivered");
@@ -580,6 +698,8 @@ std::vector<RunSummary> StateStore::read_runs(Stmt &q) {
         for (int i = 0; i < 8; ++i) *counters[i] = static_cast<uint64_t>(q.integer(7 + i));
         r.exit_code = static_cast<int>(q.integer(15));
         r.test_events = q.integer(16) != 0;
+        for (int i = 0; i < 4; ++i) r.by_operation[i] = static_cast<uint64_t>(q.integer(17 + i));
+        r.tracked = static_cast<uint64_t>(q.integer(21));
         out.push_back(std::move(r));
     }
     return out;

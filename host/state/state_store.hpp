@@ -15,12 +15,26 @@
 
 namespace synchost {
 
-enum class RowState : int { delivered = 1, rejected = 2, pending = 3 };
+// `gone`: the destination deleted the key (a DELETE was acknowledged); the state forgets it.
+enum class RowState : int { delivered = 1, rejected = 2, pending = 3, gone = 4 };
 
+// What the state knows of a key: whether (and with which content) the destination holds it, and
+// the outcome of the last attempt that was not a delivery (a rejection, or a retry).
 struct KnownRow {
-    RowState state;
-    int64_t run_id;  // the run that last wrote it
-    uint64_t hash;   // content hash at that time (rejected rows: resent when it changes)
+    struct Delivery {
+        int64_t run_id;  // the run that delivered it
+        uint64_t hash;   // content hash then; 0 when not recorded (insert mode keeps none)
+    };
+    struct Attempt {
+        RowState state;  // rejected or pending
+        int64_t run_id;
+        uint64_t hash;  // content hash of the attempt (rejected rows: resent when it changes)
+    };
+    std::optional<Delivery> delivered;
+    std::optional<Attempt> attempt;
+    bool written_by(int64_t run_id) const {
+        return (delivered && delivered->run_id == run_id) || (attempt && attempt->run_id == run_id);
+    }
 };
 
 struct RowUpdate {
@@ -29,17 +43,33 @@ struct RowUpdate {
     std::string event_id;
     uint64_t hash = 0;
     std::string reason, field;  // for rejected and pending rows
+    bool keep_hash = false;     // delivered: record the content hash (modes that send changes)
+    bool replaces = false;      // delivered: the key was delivered by an earlier run (an update)
 };
 
-// Audience membership change: a delivered "added member" event makes a member active.
+// Audience membership change.
 struct MemberUpdate {
+    enum Kind { seen, joined, changed, left };
     std::string pk;
-    bool added = false;  // true: (re)joined and its event was delivered; false: seen, still active
+    Kind kind = seen;   // joined: (re)joined (the next generation); changed: its row changed;
+                        // left: a REMOVE was acknowledged; seen: still a member
+    uint64_t hash = 0;  // joined and changed: the row's content hash
+    // Kept for older callers: true means joined.
+    MemberUpdate(std::string p, bool added) : pk(std::move(p)), kind(added ? joined : seen) {}
+    MemberUpdate(std::string p, Kind k, uint64_t h = 0) : pk(std::move(p)), kind(k), hash(h) {}
 };
 
 struct MemberState {
     bool active;
     int64_t generation;  // bumps on each rejoin, so a returning member gets a new event id
+    uint64_t hash;       // content hash when it joined or last changed (0: not recorded)
+};
+
+// A key the model no longer holds: a delivered row, or an active audience member.
+struct DepartedKey {
+    std::string pk;
+    int64_t generation;  // audience members
+    uint64_t hash;
 };
 
 struct RunSummary {
@@ -49,6 +79,10 @@ struct RunSummary {
     bool dry_run = false;
     bool test_events = false;  // validated by the destination, not recorded: the state is untouched
     uint64_t rows_read = 0, skipped = 0, sent = 0, delivered = 0, rejected = 0, retry = 0, row_errors = 0, departed = 0;
+    // Acknowledged records by operation (sp_operation), and rows recorded without being sent
+    // (update mode's baseline, audience remove mode's members).
+    uint64_t by_operation[4] = {0, 0, 0, 0};
+    uint64_t tracked = 0;
     int exit_code = -1;
 };
 
@@ -91,8 +125,17 @@ public:
 
     // False when nothing was ever recorded: a first run can skip per-row lookups.
     bool has_rows();
-    std::optional<KnownRow> lookup(std::string_view pk);
+    // What the state knows of `pk`; nullopt when nothing. The attempt is looked up only when
+    // `with_attempt` or the key is not delivered (insert mode needs no more than "delivered").
+    std::optional<KnownRow> lookup(std::string_view pk, bool with_attempt = false);
     std::optional<MemberState> member(std::string_view pk);
+
+    // Keys seen by this run, for the keys gone from the model: a temporary table, in this process.
+    void mark_seen(std::string_view pk);
+    // Delivered keys (row syncs) or active members (audiences): all, and those not marked seen.
+    uint64_t count_known(bool audience);
+    uint64_t count_departed(bool audience);
+    std::vector<DepartedKey> departed(bool audience);
 
     // The stored content hashes of rows were made by hash function `version`; hashes made by
     // another one are forgotten (those rows then count as changed and are tried once more).

@@ -2,6 +2,7 @@
 
 #include "exit_codes.hpp"
 #include "sync/json_file.hpp"
+#include "sync/mode_rules.hpp"
 
 #include <support/suggest.hpp>
 
@@ -77,7 +78,7 @@ private:
 };
 
 const std::vector<std::string> kTopKeys = {"name", "source", "primary_key", "mode", "audience", "destination",
-                                           "credentials", "mapping", "batch_size"};
+                                           "credentials", "mapping", "batch_size", "max_delete_percent"};
 
 void read_source(const Reader &top, SyncDefinition &d) {
     const json::object &raw = top.object("source");
@@ -239,10 +240,18 @@ SyncDefinition load_definition(const fs::path &file) {
             top.fail("batch_size", "\"batch_size\" must be an integer between 1 and 1000000");
         d.batch_size = static_cast<uint32_t>(b->get_int64());
     }
+    if (const json::value *m = top.value("max_delete_percent")) {
+        if (!m->is_number() || m->to_number<double>() < 0 || m->to_number<double>() > 100)
+            top.fail("max_delete_percent", "\"max_delete_percent\" must be a number from 0 to 100");
+        d.max_delete_percent = m->to_number<double>();
+    }
+    if (top.has("max_delete_percent") && !d.audience && d.mode != "mirror")
+        top.fail("max_delete_percent", "\"max_delete_percent\" applies to modes that delete: sync mode mirror, "
+                                       "audience modes remove and mirror");
     return d;
 }
 
-void check_against(SyncDefinition &d, const spmanifest::Manifest &caps) {
+void check_against(SyncDefinition &d, const spmanifest::Manifest &caps, uint32_t caps_minor) {
     JsonFile jf(d.file);
     auto fail = [&](const std::vector<std::string> &where, const std::string &msg) -> void {
         throw CliError(kExitConfig, jf.where(where) + ": " + msg);
@@ -272,6 +281,10 @@ void check_against(SyncDefinition &d, const spmanifest::Manifest &caps) {
                              ")");
     if (!(caps.features & SP_FEATURE_FIELD_MAPPING) && !d.mapping.empty())
         fail({"mapping"}, caps.id + " does not support field mapping");
+    // A plugin of ABI minor 0 cannot be told what a record asks for: only inserts and adds.
+    if (caps_minor < 1 && !minor0_can_run(*mode_rule(d.audience, d.mode)))
+        fail(where_mode, caps.id + " is built for plugin ABI 1.0, which carries inserts and audience adds only; " +
+                             kind + " " + d.mode + " needs a plugin built for ABI 1.1 or later");
 
     // Config keys.
     std::vector<std::string> keys;
@@ -295,15 +308,20 @@ void check_against(SyncDefinition &d, const spmanifest::Manifest &caps) {
     std::vector<std::string> fields;
     for (const auto &f : caps.fields) fields.push_back(f.name);
     bool maps_event_name = false;
+    const bool open_fields = (caps.features & SP_FEATURE_OPEN_FIELDS) != 0;
     for (const auto &e : d.mapping) {
-        if (!caps.field(e.destination))
+        if (!open_fields && !caps.field(e.destination))
             fail({"mapping", e.destination}, "unknown destination field \"" + e.destination + "\" for " + caps.id +
                                                  support::did_you_mean(e.destination, fields) +
                                                  "; run `synchost describe " + caps.id + "` for the list");
         maps_event_name = maps_event_name || e.destination == "event_name";
     }
-    // An audience sync names the event to send for an added member; it becomes a constant.
-    if (d.audience && !d.audience_event.empty() && !maps_event_name && caps.field("event_name")) {
+    // An audience sync may name the event to send for an added member; it becomes a constant of a
+    // plugin's event_name field. A plugin without one has no such notion: refused, not dropped.
+    if (d.audience && !d.audience_event.empty() && !caps.field("event_name") && !open_fields)
+        fail({"audience", "event_name"}, caps.id + " has no destination field event_name, so \"event_name\" means "
+                                                    "nothing to it; remove it");
+    if (d.audience && !d.audience_event.empty() && !maps_event_name) {
         MappingEntry e;
         e.destination = "event_name";
         e.constant = true;

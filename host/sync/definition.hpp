@@ -38,11 +38,14 @@ struct SyncDefinition {
     std::string token_env;       // static token from an environment variable, or empty
     std::vector<MappingEntry> mapping;
     uint32_t batch_size = 0;     // 0: the plugin's recommendation
+    // Mirror and remove modes: a run that would delete more than this share (percent) of what was
+    // delivered stops before sending anything, unless --allow-mass-delete.
+    double max_delete_percent = 20;
 };
 
 // The modes this host carries out. Any other is refused, whatever a plugin declares.
-constexpr uint32_t kHostSyncModes = SP_SYNC_INSERT;
-constexpr uint32_t kHostAudienceModes = SP_AUDIENCE_ADD;
+constexpr uint32_t kHostSyncModes = SP_SYNC_INSERT | SP_SYNC_UPDATE | SP_SYNC_UPSERT | SP_SYNC_MIRROR;
+constexpr uint32_t kHostAudienceModes = SP_AUDIENCE_ADD | SP_AUDIENCE_REMOVE | SP_AUDIENCE_MIRROR | SP_AUDIENCE_UPSERT;
 
 // Parses and checks the file itself (JSON, keys, types). Throws CliError(kExitConfig).
 SyncDefinition load_definition(const std::filesystem::path &file);
@@ -51,6 +54,7 @@ SyncDefinition load_definition(const std::filesystem::path &file);
 // declares), config keys (unknown keys suggest the closest; required keys present), mapping
 // fields (declared destination fields; required-field rules). Also resolves PATH config values
 // relative to the definition file. Throws CliError(kExitConfig).
-void check_against(SyncDefinition &def, const spmanifest::Manifest &caps);
+// `abi_minor` is the plugin's (its entry's abi_minor): a minor-0 plugin runs inserts and adds only.
+void check_against(SyncDefinition &def, const spmanifest::Manifest &caps, uint32_t abi_minor = SP_ABI_MINOR);
 
 }  // namespace synchost

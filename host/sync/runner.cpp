@@ -1,7 +1,9 @@
 #include "sync/runner.hpp"
 
 #include "exit_codes.hpp"
+#include "sync/abi_params.hpp"
 #include "sync/hash_multiset.hpp"
+#include "sync/mode_rules.hpp"
 #include "sync/row_key.hpp"
 
 #include <support/batch_builder.hpp>
@@ -32,62 +34,40 @@ int exit_code_for(sp_error_category c) {
 
 namespace {
 
-// The plugin-facing owned mapping (sp_mapping) built from the definition.
-class AbiMapping {
-public:
-    explicit AbiMapping(const std::vector<MappingEntry> &entries) {
-        entries_.reserve(entries.size());
-        for (const auto &e : entries)
-            entries_.push_back({sizeof(sp_mapping_entry), e.destination.c_str(),
-                                e.constant ? nullptr : e.column.c_str(), e.constant ? &e.value : nullptr});
-        for (const auto &e : entries_) ptrs_.push_back(&e);
-        mapping_ = {sizeof(sp_mapping), static_cast<uint32_t>(ptrs_.size()), ptrs_.data()};
-    }
-    const sp_mapping *get() const { return &mapping_; }
-
-private:
-    std::vector<sp_mapping_entry> entries_;
-    std::vector<const sp_mapping_entry *> ptrs_;
-    sp_mapping mapping_{};
-};
-
-class AbiConfig {
-public:
-    explicit AbiConfig(const std::vector<std::pair<std::string, std::string>> &kv) {
-        entries_.reserve(kv.size());
-        for (const auto &[k, v] : kv) entries_.push_back({sizeof(sp_config_entry), k.c_str(), v.c_str()});
-        for (const auto &e : entries_) ptrs_.push_back(&e);
-        config_ = {sizeof(sp_config), static_cast<uint32_t>(ptrs_.size()), ptrs_.data()};
-    }
-    const sp_config *get() const { return &config_; }
-
-private:
-    std::vector<sp_config_entry> entries_;
-    std::vector<const sp_config_entry *> ptrs_;
-    sp_config config_{};
-};
-
-// A row queued for the plugin: what the state needs to know once its result comes back.
+// A record queued for the plugin: what the state needs to know once its result comes back.
 struct Pending {
     std::string pk;
     uint64_t hash;
     uint64_t key_hash;  // of pk, for the set of unsettled keys
-    bool rejoin;        // audience: a returning member
-    uint64_t position;  // 1-based row number in the query result
+    uint64_t position;  // 1-based row number in the query result (0: a departed key)
+    uint32_t op;        // sp_operation
+    bool replaces;      // the key was delivered before: an update (or, in audiences, a change)
 };
+
+// How a row is to be handled (see mode_rules.hpp), and what travels with it when it is sent.
+struct Decision {
+    Act act = Act::skip;
+    uint32_t op = SP_OP_UPSERT;
+    uint64_t previous = 0;  // the content hash last delivered, 0 for a new key
+    bool replaces = false;
+    std::string record_key;
+};
+
+const char *const kOperationNames[4] = {"upsert", "delete", "add", "remove"};
 
 class Run {
 public:
     Run(const SyncDefinition &def, const std::shared_ptr<Plugin> &plugin, StateStore &state, HostServices &services,
         Logger &log, Progress &progress, const RunOptions &opt, const std::atomic<bool> &stop)
         : def_(def), plugin_(plugin), state_(state), services_(services), log_(log), progress_(progress), opt_(opt),
-          stop_(stop) {}
+          stop_(stop), rule_(*mode_rule(def.audience, def.mode)) {}
 
     RunOutcome execute() {
         if (!opt_.dry_run) state_.use_row_hash(kRowHashVersion);
         summary_ = state_.begin_run(def_.audience ? "audience:" + def_.mode : def_.mode, opt_.dry_run, opt_.test_events);
         try {
             open_instance();
+            if (rule_.sends_departures()) guard_departures();
             read_and_send();
         } catch (const CliError &e) {
             fail(e.code(), e.what());
@@ -119,6 +99,9 @@ private:
             throw CliError(exit_code_for(e.category), e.message);
         }
         instance_ = std::make_unique<Instance>(plugin_, raw);
+        // A plugin of ABI minor 0 gets batches as a minor-0 host builds them (only inserts and
+        // adds reach it: definition checks refuse the other modes).
+        with_operations_ = plugin_->entry().abi_minor >= 1;
         if (opt_.dry_run)
             dry_run_ = static_cast<const sp_ext_dry_run *>(plugin_->entry().get_extension(SP_EXT_DRY_RUN));
         // Keep the destination busy while the next rows are read, when the plugin offers it.
@@ -126,67 +109,128 @@ private:
         if (pw && pw->struct_size >= sizeof(sp_ext_pipelined_write) && pw->max_pending > 1 && !opt_.dry_run) pipelined_ = pw;
     }
 
+    // Modes that send deletions read the model's keys once before anything is sent, so that a
+    // run that would delete more than the allowed share of what was delivered (an empty or broken
+    // model is the classic accident) stops before it sends anything.
+    void guard_departures() {
+        std::unique_ptr<RowSource> keys = open_source(def_.source);
+        const size_t pk_col = column_index(keys->columns(), def_.primary_key, "the primary_key");
+        std::vector<sp_value> cells;
+        std::string pk;
+        while (!stop_.load() && keys->next(cells))
+            if (key_text(cells[pk_col], pk)) state_.mark_seen(pk);
+        const uint64_t known = state_.count_known(def_.audience);
+        const uint64_t departing = state_.count_departed(def_.audience);
+        if (known == 0 || departing == 0 || opt_.allow_mass_delete) return;
+        const double percent = 100.0 * static_cast<double>(departing) / static_cast<double>(known);
+        if (percent <= def_.max_delete_percent) return;
+        const char *what = def_.audience ? "remove" : "delete";
+        char share[32];
+        std::snprintf(share, sizeof share, "%.1f%%", percent);
+        throw CliError(kExitConfig, std::string("this run would ") + what + " " + std::to_string(departing) + " of the " +
+                                        std::to_string(known) + (def_.audience ? " members" : " delivered keys") + " (" +
+                                        share + "), more than max_delete_percent (" +
+                                        std::to_string(def_.max_delete_percent) +
+                                        "%); nothing was sent. If the model is right, run again with "
+                                        "--allow-mass-delete, or raise \"max_delete_percent\" in the sync definition");
+    }
+
+    size_t column_index(const std::vector<std::string> &cols, const std::string &name, const std::string &what) const {
+        for (size_t i = 0; i < cols.size(); ++i)
+            if (cols[i] == name) return i;
+        throw CliError(kExitConfig, what + " column \"" + name + "\" is not in the query result" +
+                                        support::did_you_mean(name, cols) + "; its columns are: " + support::join(cols));
+    }
+
     void read_and_send() {
         source_ = open_source(def_.source);
         const auto &cols = source_->columns();
-        auto index_of = [&](const std::string &name, const std::string &what) -> size_t {
-            for (size_t i = 0; i < cols.size(); ++i)
-                if (cols[i] == name) return i;
-            throw CliError(kExitConfig, what + " column \"" + name + "\" is not in the query result" +
-                                            support::did_you_mean(name, cols) + "; its columns are: " + support::join(cols));
-        };
-        const size_t pk_col = index_of(def_.primary_key, "the primary_key");
+        const size_t pk_col = column_index(cols, def_.primary_key, "the primary_key");
         // Only mapped columns travel to the plugin.
         std::vector<std::string> names;
         for (const auto &e : def_.mapping) {
             if (e.constant) continue;
-            bool seen = false;
-            for (const auto &n : names) seen = seen || n == e.column;
-            if (!seen) names.push_back(e.column);
+            if (std::find(names.begin(), names.end(), e.column) == names.end()) names.push_back(e.column);
         }
-        for (const auto &n : names) mapped_.push_back(index_of(n, "the mapped"));
+        for (const auto &n : names) mapped_.push_back(column_index(cols, n, "the mapped"));
         hashed_ = mapped_;
         if (std::find(hashed_.begin(), hashed_.end(), pk_col) == hashed_.end()) hashed_.push_back(pk_col);
         batch_.set_columns(names);
         progress_.set_total(source_->estimated_rows());
 
-        const size_t batch_size = def_.batch_size ? def_.batch_size
-                                  : plugin_->descriptor().recommended_batch_records
-                                      ? plugin_->descriptor().recommended_batch_records
-                                      : 1000;
+        batch_size_ = def_.batch_size ? def_.batch_size
+                      : plugin_->descriptor().recommended_batch_records
+                          ? plugin_->descriptor().recommended_batch_records
+                          : 1000;
         // A first run (empty state) needs no per-row lookups: nothing was delivered before, and
         // keys repeated within this run are caught when their row is checkpointed.
         lookups_ = state_.has_rows();
         std::vector<sp_value> cells;
-        std::string pk, record_key;
+        std::string pk;
+        Decision d;
         while (!stopping() && source_->next(cells)) {
             ++summary_.rows_read;
             if (!key_text(cells[pk_col], pk)) {
                 row_error("", "primary key \"" + def_.primary_key + "\" is NULL");
                 continue;
             }
+            if (rule_.sends_departures()) state_.mark_seen(pk);
             // The set of in-flight keys is far larger than the L1 cache and probed at random: the
             // key's slot is loaded while the row is decided and copied into the batch, and the row
             // taken out again in the rare case its key is in flight.
             const uint64_t kh = key_hash(pk);
             unsettled_.prefetch(kh);
-            uint64_t hash = 0;
-            bool rejoin = false;
-            if (!decide(pk, cells, record_key, hash, rejoin)) continue;
-            batch_.begin_row(record_key);
+            const uint64_t hash = row_hash(cells, hashed_);
+            decide(pk, hash, d);
+            if (d.act == Act::track) track(pk, hash);
+            if (d.act != Act::send) continue;
+            batch_.begin_row(d.record_key, d.op, d.previous);
             for (size_t c : mapped_) batch_.add_value(cells[c]);
             if (unsettled(pk, kh)) {
                 batch_.drop_last_row();
                 row_error(pk, "duplicate primary key in the query result; only its first row is sent");
                 continue;
             }
-            pending_.push_back({pk, hash, kh, rejoin, summary_.rows_read});
-            unsettled_.insert(kh);
-            if (batch_.rows() >= batch_size) send_batch();
+            queue(pk, hash, kh, d);
             if (opt_.limit && summary_.sent + batch_.rows() >= opt_.limit) break;
         }
+        const bool read_all = !stopping() && !(opt_.limit && summary_.sent + batch_.rows() >= opt_.limit);
+        if (read_all && rule_.on_departed == Act::send) send_departures();
+        finish_sending();
+        const bool complete = read_all && !stopping();
+        if (complete && rule_.on_departed == Act::track && records_outcomes()) {
+            summary_.departed = state_.mark_departures(summary_.id);
+            if (summary_.departed)
+                log_.info(std::to_string(summary_.departed) + " members left the audience; in " + def_.mode +
+                          " mode they are recorded as departed and nothing is sent for them");
+        }
+        if (!complete && stop_.load() && !fatal_) interrupted_ = true;
+    }
+
+    void queue(const std::string &pk, uint64_t hash, uint64_t kh, const Decision &d) {
+        pending_.push_back({pk, hash, kh, summary_.rows_read, d.op, d.replaces});
+        unsettled_.insert(kh);
+        if (batch_.rows() >= batch_size_) send_batch();
+    }
+
+    // The keys the model no longer holds: a DELETE (or REMOVE) each, with NULL cells.
+    void send_departures() {
+        for (DepartedKey &k : state_.departed(def_.audience)) {
+            if (stopping()) return;
+            const std::string record_key = def_.audience ? k.pk + "#" + std::to_string(k.generation) : k.pk;
+            const uint64_t kh = key_hash(k.pk);
+            batch_.begin_row(record_key, rule_.op_departed, k.hash ? k.hash : 1);
+            for (size_t c = 0; c < mapped_.size(); ++c) batch_.add_null();
+            pending_.push_back({std::move(k.pk), k.hash, kh, 0, rule_.op_departed, true});
+            unsettled_.insert(kh);
+            if (batch_.rows() >= batch_size_) send_batch();
+        }
+    }
+
+    void finish_sending() {
         if (batch_.rows() > 0 && !fatal_) send_batch();
         while (!submitted_.empty()) collect_one();
+        commit_tracked();
         if (!fatal_) {
             sp_error *err = nullptr;
             if (plugin_->entry().flush(instance_->raw(), &err) != SP_OK) {
@@ -194,14 +238,6 @@ private:
                 fail(exit_code_for(e.category), e.message);
             }
         }
-        const bool complete = !stopping() && !fatal_ && !(opt_.limit && summary_.sent >= opt_.limit);
-        if (def_.audience && complete && records_outcomes()) {
-            summary_.departed = state_.mark_departures(summary_.id);
-            if (summary_.departed)
-                log_.info(std::to_string(summary_.departed) +
-                          " members left the audience; nothing is sent for them (this destination supports add only)");
-        }
-        if (!complete && stop_.load() && !fatal_) interrupted_ = true;
     }
 
     bool stopping() const { return fatal_ || stop_.load(); }
@@ -211,38 +247,73 @@ private:
     // a real run must still send every row.
     bool records_outcomes() const { return !opt_.dry_run && !opt_.test_events; }
 
-    // Whether to send this row as far as the state knows (keys of rows sent but not yet
-    // checkpointed are checked by the caller); when so, sets the record key (the plugin's
-    // event-id seed), the row's content hash and whether it is a returning audience member.
-    bool decide(const std::string &pk, const std::vector<sp_value> &cells, std::string &record_key, uint64_t &hash,
-                bool &rejoin) {
-        hash = row_hash(cells, hashed_);
-        auto skip = [] { return false; };
-        rejoin = false;
-        record_key = pk;
+    // The row's case (new, changed, unchanged) as far as the state knows (keys of rows sent but
+    // not yet checkpointed are checked by the caller), and what the mode does with it.
+    void decide(const std::string &pk, uint64_t hash, Decision &d) {
+        d = Decision{};
+        d.record_key = pk;
+        RowCase c = RowCase::new_key;
+        std::optional<KnownRow> k;
         if (def_.audience) {
-            std::optional<MemberState> m = lookups_ ? state_.member(pk) : std::nullopt;
-            if (m && m->active) {
-                member_updates_.push_back({pk, false});  // still a member: seen this run
-                ++summary_.skipped;
-                return skip();
+            MemberState m{false, 0, 0};  // generation 0: never a member
+            if (lookups_)
+                if (std::optional<MemberState> found = state_.member(pk)) m = *found;
+            if (m.active) {
+                c = rule_.tracks_changes() && m.hash != hash ? RowCase::changed : RowCase::unchanged;
+                d.previous = m.hash ? m.hash : 1;
+                d.replaces = true;
             }
-            rejoin = m.has_value();
-            // A returning member is a new event: its id is seeded with the membership generation.
-            record_key = pk + "#" + std::to_string(m ? m->generation + 1 : 1);
-        }
-        if (std::optional<KnownRow> k = lookups_ ? state_.lookup(pk) : std::nullopt) {
-            if (k->run_id == summary_.id && !opt_.dry_run) {
+            // Each membership is its own record: a member who returns is a new event.
+            d.record_key = pk + "#" + std::to_string(m.generation + (c == RowCase::new_key ? 1 : 0));
+            d.act = rule_.act(c);
+            if (m.active && d.act != Act::send) member_updates_.emplace_back(pk, MemberUpdate::seen);
+            if (d.act == Act::send) k = lookups_ ? state_.lookup(pk, true) : std::nullopt;  // its rejections
+        } else {
+            k = lookups_ ? state_.lookup(pk, rule_.tracks_changes()) : std::nullopt;
+            if (k && k->written_by(summary_.id) && records_outcomes()) {
                 row_error(pk, "duplicate primary key in the query result; only its first row is sent");
-                return skip();
+                d.act = Act::skip;
+                return;
             }
-            const bool unchanged_reject = k->state == RowState::rejected && k->hash == hash && !opt_.retry_rejected;
-            if ((k->state == RowState::delivered && !def_.audience) || unchanged_reject) {
-                ++summary_.skipped;
-                return skip();
+            if (k && k->delivered) {
+                const uint64_t was = k->delivered->hash;
+                c = !rule_.tracks_changes() || was == hash ? RowCase::unchanged : RowCase::changed;
+                d.previous = was ? was : 1;  // 0 would say "never delivered"
+                d.replaces = true;
             }
+            d.act = rule_.act(c);
         }
-        return true;
+        if (c == RowCase::new_key) d.previous = 0;
+        d.op = rule_.operation(c);
+        // A rejected row is not sent again unchanged (unless asked).
+        if (d.act == Act::send && k && k->attempt && k->attempt->state == RowState::rejected &&
+            k->attempt->hash == hash && !opt_.retry_rejected)
+            d.act = Act::skip;
+        if (d.act == Act::skip) ++summary_.skipped;
+    }
+
+    // Recorded without being sent: update mode's baseline, audience remove mode's members.
+    void track(const std::string &pk, uint64_t hash) {
+        ++summary_.tracked;
+        if (!records_outcomes()) return;
+        if (def_.audience) {
+            tracked_members_.emplace_back(pk, MemberUpdate::joined, hash);
+        } else {
+            RowUpdate u{pk, RowState::delivered, "", hash, "", ""};
+            u.keep_hash = true;
+            tracked_rows_.push_back(std::move(u));
+        }
+        if (tracked_rows_.size() + tracked_members_.size() >= batch_size_) commit_tracked();
+    }
+
+    void commit_tracked() {
+        if (tracked_rows_.empty() && tracked_members_.empty()) return;
+        for (size_t i : state_.commit(summary_, tracked_rows_, tracked_members_, {})) {
+            --summary_.tracked;
+            row_error(tracked_rows_[i].pk, "duplicate primary key in the query result; only its first row counts");
+        }
+        tracked_rows_.clear();
+        tracked_members_.clear();
     }
 
     void settle_key(const Pending &p) {
@@ -269,7 +340,7 @@ private:
     }
 
     void send_batch() {
-        const sp_batch *b = batch_.finish();
+        const sp_batch *b = batch_.finish(with_operations_);
         summary_.sent += b->record_count;
         if (pipelined_) {
             sp_error *err = nullptr;
@@ -371,8 +442,19 @@ private:
             switch (status) {
             case SP_RECORD_OK:
                 ++summary_.delivered;
-                u.state = RowState::delivered;
-                if (def_.audience) member_updates_.push_back({p.pk, true});
+                if (p.op < 4) ++summary_.by_operation[p.op];
+                if (p.op == SP_OP_DELETE) {
+                    u.state = RowState::gone;
+                } else if (p.op == SP_OP_REMOVE) {
+                    member_updates_.emplace_back(p.pk, MemberUpdate::left);
+                    ++summary_.departed;
+                } else if (def_.audience) {
+                    member_updates_.emplace_back(p.pk, p.replaces ? MemberUpdate::changed : MemberUpdate::joined, p.hash);
+                } else {
+                    u.state = RowState::delivered;
+                    u.keep_hash = rule_.tracks_changes();
+                    u.replaces = p.replaces;
+                }
                 break;
             case SP_RECORD_REJECTED:
                 ++summary_.rejected;
@@ -387,8 +469,9 @@ private:
                 u.reason = r->message && r->status != SP_RECORD_OK ? r->message : "to be retried";
                 break;
             }
-            // Audience members live in the members table; only their rejections are rows.
-            if (!def_.audience || u.state != RowState::delivered) row_updates_.push_back(std::move(u));
+            // Audience members live in the members table; only their failures are rows.
+            if (status == SP_RECORD_OK && (p.op == SP_OP_REMOVE || def_.audience)) continue;
+            row_updates_.push_back(std::move(u));
         }
     }
 
@@ -441,6 +524,7 @@ private:
     Progress &progress_;
     const RunOptions &opt_;
     const std::atomic<bool> &stop_;
+    const ModeRule &rule_;
 
     std::unique_ptr<Instance> instance_;
     const sp_ext_dry_run *dry_run_ = nullptr;
@@ -449,6 +533,10 @@ private:
     support::BatchBuilder batch_;
     const sp_ext_pipelined_write *pipelined_ = nullptr;
     std::vector<Pending> pending_;                 // rows of the batch being built
+    size_t batch_size_ = 1000;
+    bool with_operations_ = true;
+    std::vector<RowUpdate> tracked_rows_;          // recorded without sending, not yet committed
+    std::vector<MemberUpdate> tracked_members_;
     std::deque<std::vector<Pending>> submitted_;   // rows of batches submitted, not yet collected
     HashMultiset unsettled_;  // key hashes of unsettled rows
     std::vector<RowUpdate> row_updates_;

@@ -1,6 +1,6 @@
-// Runs one sync: reads the model query, decides per row what to send (insert mode: keys not yet
-// delivered; audience add: members new since the last run), drives the plugin batch by batch
-// through the C ABI, and checkpoints the state after each acknowledged batch.
+// Runs one sync: reads the model query, decides per row what to send as the mode's rule says
+// (mode_rules.hpp), sends the keys gone from the model where the mode deletes them, drives the
+// plugin batch by batch through the C ABI, and checkpoints the state after each acknowledged batch.
 #pragma once
 
 #include "plugin/loader.hpp"
@@ -20,6 +20,7 @@ struct RunOptions {
     bool dry_run = false;
     bool test_events = false;
     bool retry_rejected = false;
+    bool allow_mass_delete = false;  // past the definition's max_delete_percent
     uint64_t limit = 0;  // 0: no limit on rows sent
     std::ostream *bodies = nullptr;  // --dry-run: where request bodies go
 };
