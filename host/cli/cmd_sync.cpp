@@ -148,7 +148,7 @@ int cmd_sync(const Argv &argv) {
                  std::to_string(s.rows_read) + ", skipped " + std::to_string(s.skipped) + (dry ? ", would send " : ", sent ") +
                  std::to_string(s.sent) + (dry ? ", accepted by the plugin " : ", delivered ") + std::to_string(s.delivered) +
                  ", rejected " + std::to_string(s.rejected) + ", retry " + std::to_string(s.retry) + ", row errors " +
-                 std::to_string(s.row_errors) + (def.audience ? ", departed " + std::to_string(s.departed) : "") +
+                 std::to_string(s.row_errors) + (def.audience || s.departed ? ", departed " + std::to_string(s.departed) : "") +
                  (ops.empty() ? "" : " (" + ops + ")"));
         if (s.rejected || s.row_errors) log.info("see why: synchost status " + args.positional()[0]);
     }

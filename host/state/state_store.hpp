@@ -80,7 +80,7 @@ struct RunSummary {
     bool test_events = false;  // validated by the destination, not recorded: the state is untouched
     uint64_t rows_read = 0, skipped = 0, sent = 0, delivered = 0, rejected = 0, retry = 0, row_errors = 0, departed = 0;
     // Acknowledged records by operation (sp_operation), and rows recorded without being sent
-    // (update mode's baseline, audience remove mode's members).
+    // (audience remove mode's members).
     uint64_t by_operation[4] = {0, 0, 0, 0};
     uint64_t tracked = 0;
     int exit_code = -1;

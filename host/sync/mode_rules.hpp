@@ -6,7 +6,7 @@
 //
 //   mode             new            changed        unchanged   departed
 //   insert           send UPSERT    skip           skip        skip
-//   update           track          send UPSERT    skip        skip
+//   update           send UPSERT    send UPSERT    skip        skip
 //   upsert           send UPSERT    send UPSERT    skip        skip
 //   mirror           send UPSERT    send UPSERT    skip        send DELETE
 //   audience add     send ADD       skip           skip        track (departed)
@@ -15,9 +15,10 @@
 //   audience upsert  send ADD       send ADD       skip        track (departed)
 //
 // "Changed" compares the row's content hash with the one recorded when it was last delivered.
-// Update mode's first run records every row as the baseline (the destination holds them already);
-// its later runs send the rows that changed. Audience remove mode records members as they join,
-// so that it can send a REMOVE when they leave.
+// Update and upsert send the same records: the host cannot know which keys the destination holds,
+// so an instance opened in update mode applies an UPSERT only to a record it already has (the
+// header, above sp_operation). Audience remove mode records members as they join, so that it can
+// send a REMOVE when they leave.
 #pragma once
 
 #include <syncplugin/syncplugin.h>
@@ -55,7 +56,7 @@ struct ModeRule {
 
 inline constexpr ModeRule kModeRules[] = {
     {false, "insert", Act::send, Act::skip, Act::skip, SP_OP_UPSERT, SP_OP_UPSERT, SP_OP_DELETE},
-    {false, "update", Act::track, Act::send, Act::skip, SP_OP_UPSERT, SP_OP_UPSERT, SP_OP_DELETE},
+    {false, "update", Act::send, Act::send, Act::skip, SP_OP_UPSERT, SP_OP_UPSERT, SP_OP_DELETE},
     {false, "upsert", Act::send, Act::send, Act::skip, SP_OP_UPSERT, SP_OP_UPSERT, SP_OP_DELETE},
     {false, "mirror", Act::send, Act::send, Act::send, SP_OP_UPSERT, SP_OP_UPSERT, SP_OP_DELETE},
     {true, "add", Act::send, Act::skip, Act::track, SP_OP_ADD, SP_OP_ADD, SP_OP_REMOVE},

@@ -292,7 +292,7 @@ private:
         if (d.act == Act::skip) ++summary_.skipped;
     }
 
-    // Recorded without being sent: update mode's baseline, audience remove mode's members.
+    // Recorded without being sent: audience remove mode's members.
     void track(const std::string &pk, uint64_t hash) {
         ++summary_.tracked;
         if (!records_outcomes()) return;
@@ -445,6 +445,7 @@ private:
                 if (p.op < 4) ++summary_.by_operation[p.op];
                 if (p.op == SP_OP_DELETE) {
                     u.state = RowState::gone;
+                    ++summary_.departed;
                 } else if (p.op == SP_OP_REMOVE) {
                     member_updates_.emplace_back(p.pk, MemberUpdate::left);
                     ++summary_.departed;

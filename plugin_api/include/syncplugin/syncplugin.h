@@ -140,7 +140,9 @@ typedef struct sp_value {
 /* What a record asks the destination to do (minor 1). Which operations an instance receives
  * follows from the mode it was opened in:
  *   SP_SYNC_INSERT   UPSERT of keys never delivered (previous hash 0)
- *   SP_SYNC_UPDATE   UPSERT of delivered keys whose row changed (previous hash not 0)
+ *   SP_SYNC_UPDATE   UPSERT of new and changed keys, applied only to records the destination
+ *                    already holds: a host cannot know which those are, the plugin can. An UPSERT
+ *                    of a key the destination does not hold is SP_RECORD_OK and changes nothing.
  *   SP_SYNC_UPSERT   UPSERT of new and changed keys
  *   SP_SYNC_MIRROR   UPSERT of new and changed keys, DELETE of delivered keys gone from the model
  *   SP_AUDIENCE_ADD     ADD of members who joined

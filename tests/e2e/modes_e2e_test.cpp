@@ -1,0 +1,256 @@
+// Every sync mode and audience mode, end to end: synchost drives the jsonl_file plugin (which
+// declares all of them) on a real SQLite model, and each test reads back the lines the plugin
+// wrote, so what the host *sent* is checked, not what it says it sent.
+#include "workspace.hpp"
+
+#include <map>
+
+using namespace e2e;
+
+namespace {
+
+struct Line {
+    std::string op, key;
+    bool has_previous = false;
+    json::object fields;
+};
+
+class ModesE2E : public ::testing::Test {
+protected:
+    void SetUp() override {
+        ws_.sql("CREATE TABLE people(id TEXT PRIMARY KEY, email TEXT, value INTEGER);"
+                "INSERT INTO people VALUES('a', 'a@x.example', 1), ('b', 'b@x.example', 2), "
+                "('c', 'c@x.example', 3), ('d', 'd@x.example', 4), ('e', 'e@x.example', 5);");
+    }
+
+    // `mode_line` is the definition's "mode" or "audience" entry.
+    void write_sync(const std::string &mode_line, const std::string &extra = "") {
+        std::ofstream f(ws_.dir() + "/people.json");
+        f << "{\"name\": \"people\",\n"
+          << " \"source\": {\"type\": \"sqlite\", \"database\": \"shop.db\", \"query\": \"SELECT * FROM people\"},\n"
+          << " \"primary_key\": \"id\",\n " << mode_line << ",\n"
+          << " \"destination\": {\"plugin\": \"jsonl_file\", \"config\": {\"path\": \"" << out_path() << "\"}},\n"
+          << " \"mapping\": {\"email\": \"email\", \"value\": \"value\"}" << extra << "}\n";
+    }
+
+    std::string out_path() const { return ws_.dir() + "/out.jsonl"; }
+
+    CommandResult sync(std::vector<std::string> more = {}) {
+        std::vector<std::string> args = {"sync", "people.json", "--json"};
+        args.insert(args.end(), more.begin(), more.end());
+        return ws_.synchost(args);
+    }
+
+    // Runs a sync that must succeed; returns the lines it appended to the output file.
+    std::vector<Line> run_ok(std::vector<std::string> more = {}) {
+        const CommandResult r = sync(std::move(more));
+        EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+        last_ = r;
+        return new_lines();
+    }
+
+    std::vector<Line> new_lines() {
+        const std::string text = read_text(out_path());
+        std::vector<Line> lines;
+        size_t at = read_;
+        for (size_t nl; (nl = text.find('\n', at)) != std::string::npos; at = nl + 1) {
+            const json::object o = json::parse(text.substr(at, nl - at)).as_object();
+            Line l;
+            l.op = o.at("op").as_string().c_str();
+            l.key = o.at("key").as_string().c_str();
+            l.has_previous = !o.at("previous_hash").is_null();
+            l.fields = o.at("fields").as_object();
+            lines.push_back(std::move(l));
+        }
+        read_ = at;
+        return lines;
+    }
+
+    // "op key" per line, sorted: what a run sent, in a form a failure message shows at a glance.
+    static std::vector<std::string> ops(const std::vector<Line> &lines) {
+        std::vector<std::string> out;
+        for (const auto &l : lines) out.push_back(l.op + " " + l.key);
+        std::sort(out.begin(), out.end());
+        return out;
+    }
+
+    json::object summary_ops() const { return summary(last_).at("operations").as_object(); }
+
+    // The model changes between runs: c changes, d leaves, f joins.
+    void change_model() { ws_.sql("UPDATE people SET value = 30 WHERE id = 'c'; DELETE FROM people WHERE id = 'd';"
+                                  "INSERT INTO people VALUES('f', 'f@x.example', 6);"); }
+
+    Workspace ws_;
+    CommandResult last_;
+    size_t read_ = 0;
+};
+
+using V = std::vector<std::string>;
+
+}  // namespace
+
+TEST_F(ModesE2E, InsertSendsNewKeysOnly) {
+    write_sync(R"("mode": "insert")");
+    EXPECT_EQ(ops(run_ok()), (V{"upsert a", "upsert b", "upsert c", "upsert d", "upsert e"}));
+    change_model();
+    EXPECT_EQ(ops(run_ok()), (V{"upsert f"}));
+    EXPECT_EQ(summary(last_).at("skipped").as_int64(), 4);  // a b c(changed) e
+}
+
+TEST_F(ModesE2E, UpsertSendsNewAndChangedRowsWithTheHashLastDelivered) {
+    write_sync(R"("mode": "upsert")");
+    const auto first = run_ok();
+    EXPECT_EQ(first.size(), 5u);
+    for (const auto &l : first) EXPECT_FALSE(l.has_previous) << l.key << " was never delivered";
+    change_model();
+    const auto second = run_ok();
+    ASSERT_EQ(ops(second), (V{"upsert c", "upsert f"}));
+    for (const auto &l : second) {
+        EXPECT_EQ(l.has_previous, l.key == "c") << l.key;
+        if (l.key == "c") {
+            EXPECT_EQ(l.fields.at("value").as_int64(), 30);
+        }
+    }
+    EXPECT_EQ(summary_ops().at("upsert").as_int64(), 2);
+    EXPECT_EQ(ops(run_ok()), V{}) << "nothing changed since";
+}
+
+TEST_F(ModesE2E, UpdateSendsWhatUpsertSendsForTheDestinationToApplyToWhatItHolds) {
+    write_sync(R"("mode": "update")");
+    EXPECT_EQ(run_ok().size(), 5u);
+    change_model();
+    EXPECT_EQ(ops(run_ok()), (V{"upsert c", "upsert f"}));
+}
+
+TEST_F(ModesE2E, MirrorDeletesWhatLeftTheModelOnceAndStatusStopsCountingIt) {
+    write_sync(R"("mode": "mirror")");
+    EXPECT_EQ(run_ok().size(), 5u);
+    change_model();
+    const auto second = run_ok();
+    EXPECT_EQ(ops(second), (V{"delete d", "upsert c", "upsert f"}));
+    for (const auto &l : second)
+        if (l.op == "delete") {
+            EXPECT_TRUE(l.fields.empty());
+        }
+    EXPECT_EQ(summary_ops().at("delete").as_int64(), 1);
+    EXPECT_EQ(summary(last_).at("departed").as_int64(), 1);
+    EXPECT_EQ(ops(run_ok()), V{}) << "a deleted key is not deleted again";
+
+    const CommandResult st = ws_.synchost({"status", "people.json", "--json"});
+    ASSERT_EQ(st.exit_code, 0) << st.err;
+    const json::value s = json::parse(st.out);
+    EXPECT_EQ(s.at("delivered").as_int64(), 5) << st.out;  // a b c e f; d is gone
+
+    // A deleted key that comes back is new again.
+    ws_.sql("INSERT INTO people VALUES('d', 'd@x.example', 4);");
+    EXPECT_EQ(ops(run_ok()), (V{"upsert d"}));
+}
+
+TEST_F(ModesE2E, MirrorRefusesToDeleteMostOfWhatWasDeliveredUnlessAllowed) {
+    write_sync(R"("mode": "mirror")");
+    EXPECT_EQ(run_ok().size(), 5u);
+    ws_.sql("DELETE FROM people WHERE id <> 'a';");  // an emptied model: a broken query, a bad load
+    const CommandResult refused = sync();
+    EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+    EXPECT_NE(refused.err.find("80.0%"), std::string::npos) << refused.err;
+    EXPECT_NE(refused.err.find("--allow-mass-delete"), std::string::npos) << refused.err;
+    EXPECT_EQ(new_lines().size(), 0u) << "nothing is deleted when the guard trips";
+
+    EXPECT_EQ(ops(run_ok({"--allow-mass-delete"})), (V{"delete b", "delete c", "delete d", "delete e"}));
+}
+
+TEST_F(ModesE2E, MaxDeletePercentIsTheSyncsOwnThreshold) {
+    write_sync(R"("mode": "mirror")", R"(, "max_delete_percent": 50)");
+    EXPECT_EQ(run_ok().size(), 5u);
+    ws_.sql("DELETE FROM people WHERE id IN ('a', 'b');");  // 40%: under this sync's 50%
+    EXPECT_EQ(ops(run_ok()), (V{"delete a", "delete b"}));
+}
+
+TEST_F(ModesE2E, AudienceAddAddsJoinersAndAReturningMemberIsANewMembership) {
+    write_sync(R"("audience": {"mode": "add"})");
+    EXPECT_EQ(ops(run_ok()), (V{"add a#1", "add b#1", "add c#1", "add d#1", "add e#1"}));
+    change_model();
+    EXPECT_EQ(ops(run_ok()), (V{"add f#1"})) << "add mode sends nothing for d, who left, nor for c, who changed";
+    ws_.sql("INSERT INTO people VALUES('d', 'd@x.example', 4);");
+    EXPECT_EQ(ops(run_ok()), (V{"add d#2"}));
+}
+
+TEST_F(ModesE2E, AudienceRemoveRecordsMembersAndRemovesThoseWhoLeave) {
+    write_sync(R"("audience": {"mode": "remove"})");
+    EXPECT_EQ(run_ok().size(), 0u);
+    EXPECT_EQ(summary(last_).at("tracked").as_int64(), 5);
+    change_model();
+    const auto second = run_ok();
+    EXPECT_EQ(ops(second), (V{"remove d#1"}));
+    EXPECT_TRUE(second.at(0).fields.empty());
+    EXPECT_EQ(summary_ops().at("remove").as_int64(), 1);
+    EXPECT_EQ(ops(run_ok()), V{});
+}
+
+TEST_F(ModesE2E, AudienceMirrorAddsAndRemoves) {
+    write_sync(R"("audience": {"mode": "mirror"})");
+    EXPECT_EQ(run_ok().size(), 5u);
+    change_model();
+    EXPECT_EQ(ops(run_ok()), (V{"add f#1", "remove d#1"}));
+    ws_.sql("INSERT INTO people VALUES('d', 'd@x.example', 4);");
+    EXPECT_EQ(ops(run_ok()), (V{"add d#2"}));
+}
+
+TEST_F(ModesE2E, AudienceUpsertAddsJoinersAndChangedMembers) {
+    write_sync(R"("audience": {"mode": "upsert"})");
+    EXPECT_EQ(run_ok().size(), 5u);
+    change_model();
+    const auto second = run_ok();
+    EXPECT_EQ(ops(second), (V{"add c#1", "add f#1"}));
+    for (const auto &l : second) EXPECT_EQ(l.has_previous, l.key == "c#1") << l.key;
+}
+
+TEST_F(ModesE2E, ADryRunOfMirrorWritesNothingAndRecordsNothing) {
+    write_sync(R"("mode": "mirror")");
+    EXPECT_EQ(run_ok().size(), 5u);
+    change_model();
+    const CommandResult dry = sync({"--dry-run"});
+    ASSERT_EQ(dry.exit_code, 0) << dry.err;
+    EXPECT_EQ(summary(dry).at("operations").at("delete").as_int64(), 1) << dry.out;
+    const CommandResult said = ws_.synchost({"sync", "people.json", "--dry-run"});
+    ASSERT_EQ(said.exit_code, 0) << said.err;
+    EXPECT_NE(said.err.find("would send 3"), std::string::npos) << said.err;
+    EXPECT_NE(said.err.find("(2 upserts, 1 deletes)"), std::string::npos) << said.err;
+    EXPECT_EQ(new_lines().size(), 0u);
+    EXPECT_EQ(ops(run_ok()), (V{"delete d", "upsert c", "upsert f"})) << "the dry run recorded nothing";
+}
+
+TEST_F(ModesE2E, TestEventsWriteNothingAndRecordNothing) {
+    write_sync(R"("mode": "upsert")");
+    const CommandResult test = sync({"--test-events"});
+    ASSERT_EQ(test.exit_code, 0) << test.out << test.err;
+    EXPECT_EQ(new_lines().size(), 0u);
+    EXPECT_EQ(run_ok().size(), 5u) << "a test run marks nothing as delivered";
+}
+
+// A plugin built against ABI minor 0 cannot be told of operations: the new host runs it in insert
+// mode as before and refuses the modes it could only carry out by sending operations.
+TEST_F(ModesE2E, AMinor0PluginRunsInsertAndIsRefusedWhatItCannotBeTold) {
+    std::ofstream(ws_.dir() + "/m0.json")
+        << R"({"name": "m0", "source": {"type": "sqlite", "database": "shop.db", "query": "SELECT * FROM people"},
+              "primary_key": "id", "mode": "insert",
+              "destination": {"plugin": "minor0_plugin", "config": {"path": ")"
+        << ws_.dir() << R"(/m0.out"}}, "mapping": {"email": "email", "value": "value"}})";
+    const CommandResult ins = Command::run({SYNCHOST_EXE, "sync", "m0.json", "--plugin-path", FIXTURE_DIR}, ws_.dir(), {});
+    ASSERT_EQ(ins.exit_code, 0) << ins.out << ins.err;
+    std::string out = read_text(ws_.dir() + "/m0.out");
+    EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 5) << out;
+
+    for (const std::string mode : {R"("mode": "upsert")", R"("mode": "mirror")", R"("audience": {"mode": "remove"})"}) {
+        std::ofstream(ws_.dir() + "/m0b.json")
+            << R"({"name": "m0b", "source": {"type": "sqlite", "database": "shop.db", "query": "SELECT * FROM people"},
+                  "primary_key": "id", )"
+            << mode << R"(, "destination": {"plugin": "minor0_plugin", "config": {"path": "m0b.out"}},
+                  "mapping": {"email": "email", "value": "value"}})";
+        const CommandResult r =
+            Command::run({SYNCHOST_EXE, "sync", "m0b.json", "--plugin-path", FIXTURE_DIR}, ws_.dir(), {});
+        EXPECT_EQ(r.exit_code, 2) << mode << "\n" << r.err;
+        EXPECT_NE(r.err.find("ABI 1.0"), std::string::npos) << mode << "\n" << r.err;
+        EXPECT_FALSE(fs::exists(ws_.dir() + "/m0b.out")) << mode << ": nothing may be sent";
+    }
+}
