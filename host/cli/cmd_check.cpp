@@ -74,6 +74,8 @@ int cmd_check(const Argv &argv) {
             if (st != SP_CRED_OK) throw CliError(st == SP_CRED_TRANSIENT ? kExitTransient : kExitAuth, message);
             report("credentials", true, s->def.token_env.empty() ? "connection " + s->def.credentials
                                                                  : "token from $" + s->def.token_env);
+        } else if (s->caps.auth.kinds == SP_AUTH_NONE) {
+            report("credentials", true, "not needed (" + s->caps.id + " declares no auth)");
         } else {
             report("credentials", true, "none configured (the destination may refuse the run)");
         }
@@ -103,8 +105,13 @@ int cmd_check(const Argv &argv) {
         report("destination", false, e.message);
         return finish(exit_code_for(e.category));
     }
-    report("destination", true, args.has("offline") ? "config valid (offline: account not contacted)"
-                                                    : "the account is reachable with these credentials");
+    // The plugin's check decides what "live" means (an account, a file, a bucket): say only what
+    // the host knows.
+    const bool needs_auth = s->caps.auth.kinds != SP_AUTH_NONE;
+    report("destination", true,
+           args.has("offline") ? "config valid (offline: the destination was not contacted)"
+           : needs_auth        ? "the destination accepted the live check with these credentials"
+                               : "the destination accepted the live check");
     return finish(kExitOk);
 }
 

@@ -79,7 +79,9 @@ int cmd_plugins(const Argv &argv) {
             std::cout << c.id << "  (unusable: " << problem << ")\n";
             continue;
         }
-        std::cout << m.id << "  " << m.version << "  " << m.name << "\n"
+        // Listed (and found by `sync`) under its file's name; say so when the plugin calls itself otherwise.
+        std::cout << c.id << "  " << m.version << "  " << m.name
+                  << (m.id == c.id ? "" : "  (the library declares id \"" + m.id + "\")") << "\n"
                   << "  library: " << c.library.string() << (c.manifest.empty() ? "" : " (manifest beside it)") << "\n"
                   << "  sync modes: " << modes(spmanifest::sync_mode_names(m.sync_modes))
                   << " | audience sync modes: " << modes(spmanifest::audience_mode_names(m.audience_modes))
@@ -157,7 +159,7 @@ int cmd_describe(const Argv &argv) {
         for (const auto &f : m.fields) {
             if (f.group != g) continue;
             std::vector<std::string> tags{spmanifest::field_type_name(f.type)};
-            if (f.flags & SP_FIELD_DEFAULT) tags.emplace_back("default");
+            if (f.flags & SP_FIELD_DEFAULT) tags.emplace_back("shown by default");
             if (f.flags & SP_FIELD_HASHED) tags.emplace_back("hashed with sha256");
             if (f.flags & SP_FIELD_PREHASHED) tags.emplace_back("pre-hashed sha256, passed through");
             if (f.flags & SP_FIELD_MULTI) tags.emplace_back("several values");

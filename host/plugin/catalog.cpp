@@ -35,6 +35,13 @@ void split_into(const std::string &list, std::vector<fs::path> &out) {
     }
 }
 
+// NAME of libNAME.so or NAME.so.
+std::string id_of_library(const fs::path &library) {
+    std::string id = library.stem().string();
+    if (id.size() > 3 && id.rfind("lib", 0) == 0) id = id.substr(3);
+    return id;
+}
+
 }  // namespace
 
 std::vector<fs::path> plugin_search_path(const std::string &option) {
@@ -53,9 +60,13 @@ std::vector<CatalogEntry> discover_plugins(const std::vector<fs::path> &dirs) {
         std::error_code ec;
         for (const auto &e : fs::directory_iterator(dir, ec)) {
             const std::string file = e.path().filename().string();
-            if (file.size() <= 6 || file.rfind("lib", 0) != 0 || e.path().extension() != ".so") continue;
+            // Any NAME.so is a candidate, with or without the "lib" prefix CMake gives it:
+            // libNAME.so and NAME.so both list as NAME (a library that is not a plugin lists as
+            // unusable, with the reason, rather than being skipped without a word).
+            if (e.path().extension() != ".so" || !e.is_regular_file(ec)) continue;
             CatalogEntry c;
-            c.id = file.substr(3, file.size() - 6);
+            c.id = id_of_library(e.path());
+            if (c.id.empty()) continue;
             if (std::any_of(out.begin(), out.end(), [&](const CatalogEntry &x) { return x.id == c.id; })) continue;
             c.library = fs::weakly_canonical(e.path(), ec);
             if (ec) c.library = e.path();
@@ -72,8 +83,7 @@ CatalogEntry find_plugin(const std::string &name, const std::vector<fs::path> &d
     if (name.find('/') != std::string::npos || (name.size() > 3 && name.ends_with(".so"))) {
         CatalogEntry c;
         c.library = name;
-        c.id = fs::path(name).stem().string();
-        if (c.id.rfind("lib", 0) == 0) c.id = c.id.substr(3);
+        c.id = id_of_library(name);
         return c;
     }
     const auto all = discover_plugins(dirs);

@@ -338,3 +338,40 @@ TEST_F(ModesE2E, AMirrorRunKilledMidFlightResumesWithoutGapsOrNewRecords) {
     EXPECT_LE(twice, 2u * 250u);
     EXPECT_EQ(ops(run_ok()), V{}) << "the resumed run left nothing behind";
 }
+
+// The host speaks the plugin's vocabulary, not Pinterest's: a plugin without auth needs no
+// credentials, its own field group is the only one shown, and no byte limit is invented.
+TEST_F(ModesE2E, TheHostDescribesAndChecksAPluginInItsOwnTerms) {
+    write_sync(R"("mode": "mirror")");
+    const CommandResult check = ws_.synchost({"check", "people.json"});
+    ASSERT_EQ(check.exit_code, 0) << check.out << check.err;
+    const std::string said = check.out + check.err;
+    EXPECT_NE(said.find("not needed (jsonl_file declares no auth)"), std::string::npos) << said;
+    EXPECT_NE(said.find("the destination accepted the live check\n"), std::string::npos) << said;
+    EXPECT_EQ(said.find("account"), std::string::npos) << said;
+
+    const CommandResult d = ws_.synchost({"describe", "jsonl_file"});
+    ASSERT_EQ(d.exit_code, 0) << d.err;
+    EXPECT_NE(d.out.find("  record:\n"), std::string::npos) << d.out;
+    for (const char *pinterest_only : {"user_data", "custom_data", "app_data", "device_data", "Required mapping", "bytes"})
+        EXPECT_EQ(d.out.find(pinterest_only), std::string::npos) << pinterest_only << " in:\n" << d.out;
+}
+
+// A plugin library does not need CMake's "lib" prefix to be found.
+TEST_F(ModesE2E, ALibraryWithoutTheLibPrefixIsFoundByItsFileName) {
+    const std::string dir = ws_.dir() + "/plugins";
+    fs::create_directories(dir);
+    fs::copy_file(std::string(PLUGIN_DIR) + "/libjsonl_file.so", dir + "/files.so");
+    const CommandResult list = Command::run({SYNCHOST_EXE, "plugins", "--plugin-path", dir}, ws_.dir(), {});
+    ASSERT_EQ(list.exit_code, 0) << list.err;
+    EXPECT_NE(list.out.find("files  0."), std::string::npos) << list.out;
+    EXPECT_NE(list.out.find("(the library declares id \"jsonl_file\")"), std::string::npos) << list.out;
+
+    write_sync(R"("mode": "insert")");
+    std::string def = read_text(ws_.dir() + "/people.json");
+    def.replace(def.find("\"jsonl_file\""), 12, "\"files\"");
+    std::ofstream(ws_.dir() + "/people.json") << def;
+    const CommandResult r = Command::run({SYNCHOST_EXE, "sync", "people.json", "--plugin-path", dir}, ws_.dir(), {});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(new_lines().size(), 5u);
+}
