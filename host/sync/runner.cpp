@@ -124,14 +124,20 @@ private:
         if (known == 0 || departing == 0 || opt_.allow_mass_delete) return;
         const double percent = 100.0 * static_cast<double>(departing) / static_cast<double>(known);
         if (percent <= def_.max_delete_percent) return;
-        const char *what = def_.audience ? "remove" : "delete";
-        char share[32];
-        std::snprintf(share, sizeof share, "%.1f%%", percent);
-        throw CliError(kExitConfig, std::string("this run would ") + what + " " + std::to_string(departing) + " of the " +
-                                        std::to_string(known) + (def_.audience ? " members" : " delivered keys") + " (" +
-                                        share + "), more than max_delete_percent (" +
-                                        std::to_string(def_.max_delete_percent) +
-                                        "%); nothing was sent. If the model is right, run again with "
+        char share[96];
+        std::snprintf(share, sizeof share, "%.1f%%), more than max_delete_percent (%g%%)", percent,
+                      def_.max_delete_percent);
+        const std::string what = std::string(def_.audience ? "remove " : "delete ") + std::to_string(departing) +
+                                 " of the " + std::to_string(known) +
+                                 (def_.audience ? " members (" : " delivered keys (") + share;
+        // A dry run is how a user looks before leaping: it shows the deletions and says where a
+        // real run would stop.
+        if (opt_.dry_run) {
+            log_.warn("a real run would stop here: it would " + what + "; see --allow-mass-delete");
+            return;
+        }
+        throw CliError(kExitConfig, "this run would " + what +
+                                        "; nothing was sent. If the model is right, run again with "
                                         "--allow-mass-delete, or raise \"max_delete_percent\" in the sync definition");
     }
 

@@ -168,6 +168,13 @@ TEST_F(ModesE2E, MirrorRefusesToDeleteMostOfWhatWasDeliveredUnlessAllowed) {
     EXPECT_NE(refused.err.find("80.0%"), std::string::npos) << refused.err;
     EXPECT_NE(refused.err.find("--allow-mass-delete"), std::string::npos) << refused.err;
     EXPECT_EQ(new_lines().size(), 0u) << "nothing is deleted when the guard trips";
+    EXPECT_NE(refused.err.find("more than max_delete_percent (20%)"), std::string::npos) << refused.err;
+
+    // A dry run shows the deletions and where a real run would stop.
+    const CommandResult dry = sync({"--dry-run"});
+    ASSERT_EQ(dry.exit_code, 0) << dry.err;
+    EXPECT_EQ(summary(dry).at("operations").at("delete").as_int64(), 4) << dry.out;
+    EXPECT_NE(dry.err.find("a real run would stop here"), std::string::npos) << dry.err;
 
     EXPECT_EQ(ops(run_ok({"--allow-mass-delete"})), (V{"delete b", "delete c", "delete d", "delete e"}));
 }
