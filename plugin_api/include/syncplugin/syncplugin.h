@@ -41,8 +41,10 @@
  *   - sp_get_entry, describe, get_extension and the error accessors do no I/O and are fast.
  *   - A failed open() MUST leave *out_instance NULL; a failed call MUST give an error object when
  *     out_error is not NULL, and no error object on SP_OK.
- *   - check() MUST tolerate config keys it does not know (hosts may pass keys of a newer version)
- *     and MUST NOT echo config values in messages.
+ *   - check() and open() MUST tolerate config keys they do not know (hosts may pass keys of a
+ *     newer version) and MUST NOT echo config values in messages.
+ *   - A record whose operation the instance's mode does not allow (table above sp_operation) MUST
+ *     be SP_RECORD_REJECTED with SP_ERR_UNSUPPORTED; a DELETE or REMOVE of an unknown key is OK.
  *   - write_batch MUST fill exactly record_count results in input order, whatever it returns.
  *   - A mapped source column missing from the batch is an SP_ERR_CONFIG failure of write_batch,
  *     with every record SP_RECORD_RETRY (nothing was delivered; the definition must be fixed).
