@@ -58,7 +58,7 @@ Register bad_open("lifecycle.open_bad_config", "open with a bad config fails wit
     sp_open_params p = f.params(c, m);
     sp_instance *inst = reinterpret_cast<sp_instance *>(0x1);
     sp_error *err = nullptr;
-    auto man = spmanifest::from_descriptor(f.desc);
+    auto man = f.manifest();
     bool any_required = false;
     for (const auto &k : man.config) any_required = any_required || k.required;
     if (!any_required) skip("plugin has no required config");
@@ -75,7 +75,7 @@ Register modes("lifecycle.unsupported_modes", "every undeclared sync/audience mo
     if (!f.has_good_config()) skip("no known-good config given");
     Config c(o.config);
     Mapping m(o.mapping);
-    auto man = spmanifest::from_descriptor(f.desc);
+    auto man = f.manifest();
     const auto supported_sync = spmanifest::sync_mode_names(man.sync_modes);
     const auto supported_aud = spmanifest::audience_mode_names(man.audience_modes);
     for (int kind = 0; kind < 2; ++kind) {

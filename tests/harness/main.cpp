@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -23,7 +24,12 @@ const char *kUsage =
     "  --config KEY=VALUE   a known-good plugin config entry (repeatable)\n"
     "  --map FIELD=COLUMN   a mapping entry for write checks (repeatable)\n"
     "  --sample FILE.jsonl  rows (JSON objects keyed by column) the plugin must accept\n"
-    "  --manifest FILE      manifest to compare with the descriptor (default: <id>.json beside PLUGIN.so)\n"
+    "  --manifest FILE      manifest to compare with the descriptor (default: <id>.json beside PLUGIN.so,\n"
+    "                       else the descriptor's embedded manifest_json)\n"
+    "  --scratch-config KEY=VALUE  config for real writes, over --config (repeatable); enables the real.* checks\n"
+    "  --scratch-file PATH  a file real writes land in (must grow; a dry run must not touch it); also the\n"
+    "                       value of the plugin's only path-typed config key unless --scratch-config sets it\n"
+    "  --token-env VAR      real writes get the access token in environment variable VAR (plugins with auth)\n"
     "  --include REGEX      run only checks whose name matches\n"
     "  --exclude REGEX      skip checks whose name matches\n"
     "  --timeout-ms N       per-check timeout (default 20000)\n"
@@ -45,6 +51,8 @@ std::pair<std::string, std::string> run_here(const Check &c, const Options &o) {
     } catch (const CheckEnd &e) {
         return {e.outcome == Outcome::skip ? "skip" : "fail", e.message};
     } catch (const std::exception &e) {
+        // Checks turn the harness's own exceptions into messages (CheckEnd), so this one most
+        // likely crossed the C boundary from the plugin.
         return {"fail", std::string("exception escaped the plugin: ") + e.what()};
     } catch (...) {
         return {"fail", "an exception escaped the plugin"};
@@ -130,6 +138,18 @@ int main(int argc, char **argv) {
         };
         if (a == "--config") o.config.push_back(split_kv(value(), "--config"));
         else if (a == "--map") o.mapping.push_back(split_kv(value(), "--map"));
+        else if (a == "--scratch-config") o.scratch_config.push_back(split_kv(value(), "--scratch-config"));
+        else if (a == "--scratch-file") o.scratch_file = value();
+        else if (a == "--token-env") {
+            const std::string var = value();
+            const char *token = std::getenv(var.c_str());
+            if (token == nullptr || token[0] == '\0') {
+                std::cerr << "syncplugin-harness: --token-env: environment variable " << var << " is not set\n";
+                return 2;
+            }
+            o.token = token;
+            o.token_given = true;
+        }
         else if (a == "--sample") {
             std::ifstream in(value());
             if (!in) {
