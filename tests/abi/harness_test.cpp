@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <string>
 
@@ -14,6 +15,7 @@ namespace {
 struct Report {
     int exit_status = -1;
     std::map<std::string, std::string> status;  // check -> pass/fail/skip/crash/timeout
+    std::map<std::string, std::string> message;  // check -> what it said
 };
 
 Report run_harness(const std::string &plugin, const std::string &extra = "") {
@@ -27,9 +29,24 @@ Report run_harness(const std::string &plugin, const std::string &extra = "") {
     int ws = pclose(p);
     r.exit_status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
     auto v = boost::json::parse(out);
-    for (const auto &c : v.at("checks").as_array())
+    for (const auto &c : v.at("checks").as_array()) {
         r.status[std::string(c.at("name").as_string())] = std::string(c.at("status").as_string());
+        r.message[std::string(c.at("name").as_string())] = std::string(c.at("message").as_string());
+    }
     return r;
+}
+
+// A fixture library built beside broken_plugin (tests/fixtures/CMakeLists.txt).
+std::string fixture(const std::string &name) {
+    const std::string broken = BROKEN_PLUGIN;
+    return broken.substr(0, broken.rfind('/') + 1) + "lib" + name + ".so";
+}
+
+// A fresh directory for the files a plugin under test writes.
+std::string scratch_dir() {
+    std::string dir = testing::TempDir() + "harness-XXXXXX";
+    if (::mkdtemp(dir.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+    return dir;
 }
 
 }  // namespace
@@ -45,9 +62,44 @@ TEST(Harness, FailsTheBrokenFixtureOnTheChecksItBreaks) {
     EXPECT_EQ(r.status["check.null_config"], "fail");
     EXPECT_EQ(r.status["lifecycle.double_close"], "crash");
     EXPECT_EQ(r.status["lifecycle.write_after_close"], "fail");
+    EXPECT_EQ(r.status["descriptor.matches_manifest"], "fail");
+    EXPECT_NE(r.message["descriptor.matches_manifest"].find("cannot parse the plugin's embedded manifest"),
+              std::string::npos)
+        << r.message["descriptor.matches_manifest"];
+    EXPECT_EQ(r.status["write.results_in_order"], "fail");  // one result short
+    EXPECT_EQ(r.status["operations.refused_per_record"], "fail");
     // Checks that do not apply to a defect still pass: the harness is not failing blindly.
     EXPECT_EQ(r.status["load.rtld_now"], "pass");
     EXPECT_EQ(r.status["load.scan_time"], "pass");
+}
+
+// The only defect of dry_run_ignorer is that it writes its file in a dry run: the harness fails it
+// on that check, whether it watches the file of its path-typed key or the scratch file, and on no
+// other (so the check, not a side effect, is what catches it).
+TEST(Harness, FailsAPluginThatWritesInADryRun) {
+    const std::string dir = scratch_dir();
+    const std::string args = "--config path=" + dir + "/dry.jsonl --map name=name --sample " FIXTURES_DIR
+                             "/broken_sample.jsonl --scratch-file " + dir + "/real.jsonl";
+    Report r = run_harness(fixture("dry_run_ignorer"), args);
+    EXPECT_EQ(r.exit_status, 1);
+    EXPECT_EQ(r.status["write.dry_run_writes_nothing"], "fail");
+    EXPECT_NE(r.message["write.dry_run_writes_nothing"].find("SP_OPEN_DRY_RUN must write nothing"), std::string::npos)
+        << r.message["write.dry_run_writes_nothing"];
+    for (const auto &[name, status] : r.status) {
+        if (name == "write.dry_run_writes_nothing") continue;
+        EXPECT_TRUE(status == "pass" || status == "skip") << name << ": " << status;
+    }
+    EXPECT_EQ(r.status["real.every_mode"], "pass");
+    EXPECT_EQ(r.status["operations.refused_per_record"], "pass");
+    EXPECT_EQ(r.status["write.results_in_order"], "pass");
+
+    // Without a scratch destination the file of the path-typed key alone gives it away.
+    const std::string dir2 = scratch_dir();
+    r = run_harness(fixture("dry_run_ignorer"), "--include dry_run --config path=" + dir2 +
+                                                    "/dry.jsonl --map name=name --sample " FIXTURES_DIR
+                                                    "/broken_sample.jsonl");
+    EXPECT_EQ(r.exit_status, 1);
+    EXPECT_EQ(r.status["write.dry_run_writes_nothing"], "fail");
 }
 
 TEST(Harness, GuardedThrowingPluginNeverLetsAnExceptionEscape) {
@@ -66,4 +118,7 @@ TEST(Harness, PassesThePinterestPluginWithoutSamplesSkippingWhatNeedsThem) {
     EXPECT_EQ(r.exit_status, 0);
     EXPECT_EQ(r.status["check.good_config"], "pass");
     EXPECT_EQ(r.status["write.one_result_per_record"], "skip");
+    // Real writes need a scratch destination, and the skip says which options give one.
+    EXPECT_EQ(r.status["real.every_mode"], "skip");
+    EXPECT_NE(r.message["real.every_mode"].find("--scratch-config"), std::string::npos) << r.message["real.every_mode"];
 }
