@@ -44,8 +44,8 @@ bool adds_new_keys(const Target &t) {
     return t.allows(SP_OP_ADD);
 }
 
-// What real writes send to target t: every operation (minor 1) or the usual one (minor 0), with
-// rows of NULL cells among them when the plugin has required rules.
+// What real writes send to target t: every operation (minor 1), or the usual one (minor 0) with
+// rows of NULL cells among them when the plugin has required rules (refuses_nulls).
 std::vector<Row> real_rows(const Fixture &f, const Target &t) {
     std::vector<Row> rows;
     if (f.sends_operations())

@@ -316,7 +316,8 @@ Batch Fixture::planned_batch(const std::vector<Row> &rows, const std::string &pr
 
 bool Fixture::refuses_nulls(const Target &t) const {
     const bool carries_row = t.usual_op() == SP_OP_UPSERT || t.usual_op() == SP_OP_ADD;
-    return desc.required_rule_count > 0 && carries_row && !(t.kind == SP_TARGET_SYNC && t.mode == SP_SYNC_UPDATE);
+    return !sends_operations() && desc.required_rule_count > 0 && carries_row &&
+           !(t.kind == SP_TARGET_SYNC && t.mode == SP_SYNC_UPDATE);
 }
 
 Written write(const Fixture &f, sp_instance *inst, Batch &b) {

@@ -216,8 +216,10 @@ struct Fixture {
     // A batch of `rows`, keys `prefix`0, `prefix`1, ...; operations only for minor-1 plugins.
     Batch planned_batch(const std::vector<Row> &rows, const std::string &prefix) const;
     bool sends_operations() const { return entry.abi_minor >= 1; }
-    // True when a row of NULL cells in the usual operation must be rejected: it breaks a required
-    // rule. Not in update mode, where a record the destination does not hold may simply be OK.
+    // True when the harness refuses a record with a row of NULL cells in the usual operation: for a
+    // minor-0 plugin (it has no operations to refuse) with required rules. The header's rules are
+    // about the mapping, so rejecting NULL values is an assumption, made only where nothing else
+    // gets a record refused. Not in update mode: a record the destination lacks may simply be OK.
     bool refuses_nulls(const Target &t) const;
 };
 
