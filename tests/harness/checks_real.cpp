@@ -33,7 +33,7 @@ FileState state_of(const std::string &path) {
 
 // Real writes need a token when the plugin declares auth; without one they cannot run.
 void require_token(const Fixture &f) {
-    if (f.desc.auth != nullptr && f.desc.auth->kinds != SP_AUTH_NONE && !f.opt.token_given)
+    if (f.desc.auth != nullptr && f.desc.auth->kinds != SP_AUTH_NONE && f.opt.token.empty())
         skip("the plugin declares auth: give --token-env VAR, VAR holding an access token for the scratch destination");
 }
 

@@ -27,8 +27,7 @@ struct Options {
     // None of these given: the real.* checks skip, naming the options.
     std::vector<std::pair<std::string, std::string>> scratch_config;  // --scratch-config k=v, over --config
     std::string scratch_file;  // --scratch-file PATH: where real writes land; must grow, never in a dry run
-    std::string token;         // value of --token-env VAR: the access token real writes get
-    bool token_given = false;
+    std::string token;         // value of --token-env VAR (never empty when given): real writes use it
     int timeout_ms = 20000;
 
     bool real_writes() const { return !scratch_config.empty() || !scratch_file.empty(); }

@@ -148,7 +148,6 @@ int main(int argc, char **argv) {
                 return 2;
             }
             o.token = token;
-            o.token_given = true;
         }
         else if (a == "--sample") {
             std::ifstream in(value());
