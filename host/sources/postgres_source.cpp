@@ -174,6 +174,12 @@ private:
             throw SourceError("cannot connect to PostgreSQL (" + target +
                               "): " + redact(PQerrorMessage(conn_.get()), passwords));
         }
+        // A model query only reads: a write (DELETE ... RETURNING looks like a SELECT to the
+        // protocol) fails in a read-only transaction instead of changing the warehouse.
+        std::unique_ptr<PGresult, Clear> ro(PQexec(conn_.get(), "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"));
+        if (PQresultStatus(ro.get()) != PGRES_COMMAND_OK)
+            throw SourceError("cannot make the PostgreSQL session read-only (" + target +
+                              "): " + redact(PQerrorMessage(conn_.get()), passwords));
     }
 
     // Takes the next result into result_; false when the query is over. Throws on an error

@@ -74,6 +74,10 @@ private:
         stmt_.reset(stmt);
         if (rc != SQLITE_OK) throw SourceError(where() + ": " + sqlite3_errmsg(db_.get()));
         if (stmt_ == nullptr) throw SourceError(where() + ": the query is empty");
+        // The connection is read-only too, but only stepping would find out: `check` prepares
+        // without stepping, and must refuse what `sync` refuses.
+        if (!sqlite3_stmt_readonly(stmt_.get()))
+            throw SourceError(where() + ": the model query writes to the database; it must only read (a SELECT)");
         // SQLite's own parser decides what follows: whitespace, semicolons and comments prepare to
         // no statement at all; anything else is a second statement (or a syntax error in one).
         sqlite3_stmt *extra = nullptr;

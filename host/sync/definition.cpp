@@ -41,6 +41,9 @@ public:
             return {};
         }
         if (!v->is_string() || v->get_string().empty()) fail(key, "\"" + key + "\" must be a non-empty string");
+        // JSON allows \u0000, C strings end there: a query would run cut short without a word.
+        if (const size_t nul = v->get_string().find('\0'); nul != json::string::npos)
+            fail(key, "\"" + key + "\" contains a NUL character (\\u0000) at character " + std::to_string(nul + 1));
         return std::string(v->get_string());
     }
 

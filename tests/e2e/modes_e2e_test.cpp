@@ -302,6 +302,10 @@ TEST_F(ModesE2E, AMirrorRunKilledMidFlightResumesWithoutGapsOrNewRecords) {
     ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
     const int rd = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
     ASSERT_GE(rd, 0);
+    // The test holds a write end too: the FIFO then never reads as closed (no end-of-file while
+    // the plugin reopens it, nor after the kill), so poll() wakes only for data.
+    const int keep_open = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+    ASSERT_GE(keep_open, 0);
     write_sync_to(fifo, R"("mode": "mirror")", R"(, "batch_size": 250)");
     auto run = ws_.start_synchost({"sync", "people.json"});
     std::string piped;
@@ -313,13 +317,13 @@ TEST_F(ModesE2E, AMirrorRunKilledMidFlightResumesWithoutGapsOrNewRecords) {
         ASSERT_GT(::poll(&p, 1, 60000), 0) << "synchost wrote nothing for a minute:\n" << run->stderr_text();
         const ssize_t n = ::read(rd, buf, sizeof buf);
         if (n > 0) piped.append(buf, static_cast<size_t>(n));
-        else if (n == 0) ::usleep(1000);  // no writer yet (or it died: the poll above then times out)
     }
     run->signal(SIGKILL);
     const auto killed = run->wait_for_exit(std::chrono::seconds(30));
     ASSERT_TRUE(killed.has_value());
     EXPECT_EQ(killed->exit_code, -1) << "the run ended before the kill: it did not crash mid-flight";
     for (ssize_t n; (n = ::read(rd, buf, sizeof buf)) > 0;) piped.append(buf, static_cast<size_t>(n));
+    ::close(keep_open);
     ::close(rd);
     size_t at = 0;
     const std::vector<Line> before = parse_lines(piped, at);
@@ -381,4 +385,29 @@ TEST_F(ModesE2E, ALibraryWithoutTheLibPrefixIsFoundByItsFileName) {
     const CommandResult r = Command::run({SYNCHOST_EXE, "sync", "people.json", "--plugin-path", dir}, ws_.dir(), {});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_EQ(new_lines().size(), 5u);
+}
+
+// A model query that would run other than as written is refused by `check` and `sync` alike:
+// one cut short by a NUL, and a write dressed as a SELECT.
+TEST_F(ModesE2E, CheckAndSyncRefuseAQueryCutByANulAndAWrite) {
+    write_sync(R"("mode": "insert")");
+    const std::string good = read_text(ws_.dir() + "/people.json");
+    const std::string query = "SELECT * FROM people";
+    for (const std::string &bad : {std::string(R"(SELECT * FROM people\u0000; DELETE FROM people)"),
+                                  std::string("DELETE FROM people RETURNING *")}) {
+        std::string def = good;
+        def.replace(def.find(query), query.size(), bad);
+        std::ofstream(ws_.dir() + "/people.json") << def;
+        for (const char *cmd : {"check", "sync"}) {
+            const CommandResult r = ws_.synchost({cmd, "people.json"});
+            EXPECT_EQ(r.exit_code, 2) << cmd << " " << bad << "\n" << r.out << r.err;
+            const std::string said = r.out + r.err;
+            EXPECT_TRUE(said.find("contains a NUL character") != std::string::npos ||
+                        said.find("writes to the database") != std::string::npos)
+                << cmd << " " << bad << "\n" << said;
+        }
+    }
+    EXPECT_TRUE(!fs::exists(out_path()) || fs::file_size(out_path()) == 0) << "nothing was sent";
+    std::ofstream(ws_.dir() + "/people.json") << good;
+    EXPECT_EQ(run_ok().size(), 5u) << "the model is intact";
 }

@@ -186,6 +186,15 @@ TEST_F(PostgresSourceTest, DuplicateColumnNamesAndNonSelect) {
                 HasSubstr("returns no columns"));
 }
 
+TEST_F(PostgresSourceTest, AWriteDisguisedAsASelectChangesNothing) {
+    exec("CREATE TABLE " + table_ + " (id int8)");
+    exec("INSERT INTO " + table_ + " VALUES (1), (2)");
+    const std::string msg =
+        error_of([&] { open_and_drain(postgres("DELETE FROM " + table_ + " RETURNING *")); });
+    EXPECT_THAT(msg, HasSubstr("read-only transaction"));
+    EXPECT_EQ(scalar("SELECT count(*) FROM " + table_), "2");
+}
+
 TEST_F(PostgresSourceTest, WrongPasswordNeverAppearsInTheMessage) {
     SourceConfig c = postgres("SELECT 1");
     c.connection = with_password("Hunter2-not-the-password");

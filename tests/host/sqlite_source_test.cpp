@@ -80,13 +80,17 @@ TEST_F(SqliteSourceTest, SyntaxErrorNamesQueryAndSqliteMessage) {
 
 TEST_F(SqliteSourceTest, EmptyQueryAndNonSelect) {
     EXPECT_THAT(error_of([&] { open_and_drain(sqlite(db_, " -- nothing\n")); }), HasSubstr("the query is empty"));
-    EXPECT_THAT(error_of([&] { open_and_drain(sqlite(db_, "DELETE FROM users")); }), HasSubstr("no columns"));
+    EXPECT_THAT(error_of([&] { open_and_drain(sqlite(db_, "DELETE FROM users")); }),
+                HasSubstr("the model query writes to the database"));
 }
 
 TEST_F(SqliteSourceTest, OpenedReadOnly) {
-    // RETURNING makes a write look like a SELECT; the read-only connection still refuses it.
-    std::string msg = error_of([&] { open_and_drain(sqlite(db_, "DELETE FROM users RETURNING id")); });
-    EXPECT_THAT(msg, HasSubstr("readonly"));
+    // RETURNING makes a write look like a SELECT; it is refused when prepared, before any step
+    // (`check` only prepares), and the read-only connection would refuse it anyway.
+    std::string msg = error_of([&] { synchost::open_source(sqlite(db_, "DELETE FROM users RETURNING id")); });
+    EXPECT_THAT(msg, HasSubstr("the model query writes to the database; it must only read"));
+    msg = error_of([&] { synchost::open_source(sqlite(db_, "WITH x AS (SELECT 1) INSERT INTO users(id) SELECT 9 FROM x RETURNING id")); });
+    EXPECT_THAT(msg, HasSubstr("writes to the database"));
     auto source = synchost::open_source(sqlite(db_, "SELECT count(*) AS n FROM users"));
     EXPECT_EQ(read_all(*source), (Rows{{"i:3"}}));
 }
