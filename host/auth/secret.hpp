@@ -40,6 +40,15 @@ private:
     std::string value_;
 };
 
+// True when `token` can be sent as a bearer token: visible ASCII only. A CR or LF would end the
+// Authorization header and start another one (header injection); spaces and other bytes have no
+// place in an OAuth token (RFC 6750 b64token) either.
+inline bool fits_a_header(std::string_view token) noexcept {
+    for (unsigned char c : token)
+        if (c < 0x21 || c > 0x7e) return false;
+    return true;
+}
+
 // `bytes` bytes from RAND_bytes as lowercase hex (the OAuth state, temp file names). Throws
 // std::runtime_error when the generator fails.
 std::string random_hex(size_t bytes);

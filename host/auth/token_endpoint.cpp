@@ -90,6 +90,11 @@ void parse_body(TokenReply &r, const std::string &body) {
                                                : "the token response is not a bearer token";
         return;
     }
+    if (!fits_a_header(r.access_token.str()) || !fits_a_header(string_field(o, "refresh_token"))) {
+        r.kind = TokenReply::Kind::bad_response;
+        r.description = "a token in the token response holds a control character, space or non-ASCII byte";
+        return;
+    }
     r.kind = TokenReply::Kind::ok;
     r.refresh_token = Secret(string_field(o, "refresh_token"));
     r.expires_in = int_field(o, "expires_in");

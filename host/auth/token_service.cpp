@@ -44,6 +44,11 @@ public:
             message = "the static token in " + var_ + " was rejected: generate a new conversion access token";
             return SP_CRED_REAUTH_REQUIRED;
         }
+        if (!auth::fits_a_header(value)) {
+            message = "the token in " + var_ + " holds a control character, space or non-ASCII byte; a token is "
+                      "visible ASCII only (was it pasted with a line break?)";
+            return SP_CRED_REAUTH_REQUIRED;
+        }
         token = value;
         return SP_CRED_OK;
     }
@@ -67,6 +72,11 @@ public:
             if (needs_refresh(force, rejected)) {
                 const sp_credential_status s = refresh(force, rejected, message);
                 if (s != SP_CRED_OK) return s;
+            }
+            if (!auth::fits_a_header(conn_.access_token.str())) {
+                message = "the access token of connection " + name_ + " in " + file_.string() +
+                          " holds a control character, space or non-ASCII byte: " + reconnect();
+                return SP_CRED_REAUTH_REQUIRED;
             }
             token = conn_.access_token.str();
             return SP_CRED_OK;

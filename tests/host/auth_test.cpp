@@ -531,6 +531,24 @@ TEST_F(AuthTest, StaticTokenComesFromTheEnvironmentAtEachCall) {
     ::unsetenv("AUTH_TEST_TOKEN");
 }
 
+// A token holding CR/LF would put a second header line into every request (header injection):
+// it is refused wherever it comes from, and never handed to the plugin.
+TEST_F(AuthTest, ATokenWithALineBreakIsRefusedNotSent) {
+    for (const char *bad : {"zq7canary\r\nX-Injected: x", "zq7canary en", "zq7canary\x1b[2J"}) {
+        ::setenv("AUTH_TEST_TOKEN", bad, 1);
+        std::string token, message;
+        EXPECT_EQ(TokenService::from_env("AUTH_TEST_TOKEN")->get(false, nullptr, token, message),
+                  SP_CRED_REAUTH_REQUIRED);
+        EXPECT_TRUE(token.empty());
+        EXPECT_THAT(message, testing::Not(HasSubstr("zq7canary"))) << "the token leaked";
+        EXPECT_THAT(message, HasSubstr("AUTH_TEST_TOKEN holds a control character, space or non-ASCII byte"));
+    }
+    ::unsetenv("AUTH_TEST_TOKEN");
+    EXPECT_TRUE(auth::fits_a_header("pina_AbC-123._~+/="));
+    EXPECT_FALSE(auth::fits_a_header("a\nb"));
+    EXPECT_FALSE(auth::fits_a_header("caf\xc3\xa9"));
+}
+
 TEST_F(AuthTest, CredentialsPathHonoursTheEnvironment) {
     ::unsetenv("SYNCHOST_CREDENTIALS");
     EXPECT_EQ(synchost::credentials_path("/var/lib/x"), fs::path("/var/lib/x/credentials.json"));

@@ -47,6 +47,16 @@ HostServices::Token HostServices::token(bool force, const std::string &rejected)
     cleanse(buf);
     msg[sizeof msg - 1] = '\0';
     t.message = msg;
+    // Whatever the host's source, a CR or LF would split the Authorization header in two.
+    for (unsigned char c : t.value) {
+        if (c < 0x21 || c > 0x7e) {
+            cleanse(t.value);
+            t.status = SP_CRED_REAUTH_REQUIRED;
+            t.message = "the host's access token holds a control character, space or non-ASCII byte, which cannot "
+                        "go into an HTTP header";
+            break;
+        }
+    }
     return t;
 }
 
