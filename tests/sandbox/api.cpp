@@ -477,6 +477,9 @@ Outcome Api::control(const ApiRequest& req, std::string_view what) {
         state_.reset_counters();
         faults_.reset();
         out.reply = json_reply(200, R"({"reset":true})");
+    } else if (what == "heal" && post) {
+        faults_.clear();
+        out.reply = json_reply(200, R"({"healed":true})");
     } else if (what == "revoke" && post) {
         const bool include_static = req.target.find("static=true") != std::string_view::npos;
         state_.revoke_all(include_static);

@@ -72,6 +72,9 @@ public:
     // Forgets request numbers, so on=N counts from the next request (POST /_sandbox/reset).
     void reset() { events_seen_ = token_seen_ = 0; }
 
+    // Drops every --fault: the server is healthy from the next request on (POST /_sandbox/heal).
+    void clear() { specs_.clear(); }
+
 private:
     std::vector<FaultSpec> specs_;
     std::uint64_t events_seen_ = 0;

@@ -20,7 +20,7 @@
 
 namespace {
 
-constexpr const char* kHelp = R"(pinterest-sandbox: a local HTTPS server that behaves like Pinterest API v5 for a
+constexpr const char *kHelp = R"(pinterest-sandbox: a local HTTPS server that behaves like Pinterest API v5 for a
 Conversions API destination (events, ad accounts, conversion tags, OAuth), with fault injection.
 
 Usage: pinterest-sandbox [OPTIONS]
@@ -104,6 +104,7 @@ Control endpoints (no auth; loopback only):
                             {t_ms, endpoint, status (0: none), events, grant_type, fault}
   GET  /_sandbox/event_ids  lines "<event_id> <times processed>"
   POST /_sandbox/reset      clear counters, the log, event ids and fault request numbers
+  POST /_sandbox/heal       drop every --fault: healthy from the next request on
   POST /_sandbox/revoke     revoke every OAuth access token (?static=true: static tokens too)
 
 Other:

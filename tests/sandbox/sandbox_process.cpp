@@ -1,5 +1,7 @@
 #include "sandbox_process.hpp"
 
+#include "../support/poll.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -10,7 +12,6 @@
 #include <chrono>
 #include <filesystem>
 #include <stdexcept>
-#include <thread>
 
 namespace sandbox_test {
 
@@ -49,9 +50,9 @@ Sandbox::~Sandbox() {
     if (pid_ > 0) {
         ::kill(pid_, SIGTERM);
         int status = 0;
-        for (int i = 0; i < 200 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i)
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        if (::waitpid(pid_, &status, WNOHANG) == 0) {
+        const bool exited =
+            test_support::eventually([&] { return ::waitpid(pid_, &status, WNOHANG) != 0; }, std::chrono::seconds(2));
+        if (!exited) {
             ::kill(pid_, SIGKILL);
             ::waitpid(pid_, &status, 0);
         }

@@ -177,7 +177,9 @@ private:
     }
 
     void send() {
-        in_flight_.release();  // processing is over once the answer starts
+        // Processing is over once the answer starts; a hung request stays in flight until its
+        // client gives up (do_hang), so a test can see a request held unanswered.
+        if (transport_ != Transport::hang) in_flight_.release();
         if (sh_.opts.verbose)
             std::cerr << log_line_ << " -> " << res_.result_int() << " ("
                       << std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_).count()
@@ -277,8 +279,10 @@ private:
     void do_hang() {
         // No timeout: the connection stays open until the client gives up and closes it.
         beast::get_lowest_layer(stream_).expires_never();
-        stream_.async_read_some(net::buffer(probe_),
-                                [self = shared_from_this()](beast::error_code, std::size_t) { self->drop_tcp(); });
+        stream_.async_read_some(net::buffer(probe_), [self = shared_from_this()](beast::error_code, std::size_t) {
+            self->in_flight_.release();
+            self->drop_tcp();
+        });
     }
 
     void trickle_next() {

@@ -2,6 +2,8 @@
 // stdout and stderr (for end-to-end tests of command-line tools).
 #pragma once
 
+#include "poll.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -15,7 +17,6 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -88,14 +89,9 @@ public:
     // Waits up to `timeout` for the child to exit; nullopt (the child still running) when it did
     // not. A guard against hangs, not a speed check.
     std::optional<CommandResult> wait_for_exit(std::chrono::milliseconds timeout) {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (std::chrono::steady_clock::now() < deadline) {
-            int status = 0;
-            const pid_t done = ::waitpid(pid_, &status, WNOHANG);
-            if (done == pid_) return reaped(status);
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        return std::nullopt;
+        int status = 0;
+        if (!eventually([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, timeout)) return std::nullopt;
+        return reaped(status);
     }
 
     // Runs to completion.
@@ -115,12 +111,7 @@ private:
         return r;
     }
     bool wait_for(const char *file, const std::string &needle, std::chrono::milliseconds timeout) {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (std::chrono::steady_clock::now() < deadline) {
-            if (slurp(dir_ + file).find(needle) != std::string::npos) return true;
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        return false;
+        return eventually([&] { return slurp(dir_ + file).find(needle) != std::string::npos; }, timeout);
     }
     static std::string slurp(const std::string &path) {
         std::ifstream in(path);
