@@ -55,12 +55,67 @@ struct Decision {
 
 const char *const kOperationNames[4] = {"upsert", "delete", "add", "remove"};
 
+// The host services as the plugin sees them, with one change: a stop (the first Ctrl-C or
+// SIGTERM) becomes the plugin's cancellation once the batches in flight had kStopGrace to finish.
+// A destination that keeps failing or hangs would otherwise hold a stopped run for the plugin's
+// whole retry budget; cancelled, the plugin stops retrying and answers RETRY for the rest.
+class StopAwareHost {
+public:
+    static constexpr std::chrono::milliseconds kStopGrace{2000};
+
+    StopAwareHost(const sp_host &inner, const std::atomic<bool> &stop) : inner_(inner), stop_(stop), host_(inner) {
+        host_.ctx = this;
+        host_.log = [](void *c, sp_log_level l, const char *m) { self(c)->inner_.log(self(c)->inner_.ctx, l, m); };
+        host_.now_unix_ms = [](void *c) { return self(c)->inner_.now_unix_ms(self(c)->inner_.ctx); };
+        host_.is_cancelled = cancelled;
+        host_.get_access_token = [](void *c, uint32_t flags, const char *rejected, char *out, uint32_t cap,
+                                    uint32_t *len, char *msg, uint32_t msg_cap) {
+            const sp_host &in = self(c)->inner_;
+            return in.get_access_token(in.ctx, flags, rejected, out, cap, len, msg, msg_cap);
+        };
+        host_.metric_add = [](void *c, const char *n, double v) {
+            self(c)->inner_.metric_add(self(c)->inner_.ctx, n, v);
+        };
+        host_.get_extension = [](void *c, const char *id) {
+            return self(c)->inner_.get_extension(self(c)->inner_.ctx, id);
+        };
+    }
+    const sp_host *get() const { return &host_; }
+
+private:
+    static StopAwareHost *self(void *ctx) { return static_cast<StopAwareHost *>(ctx); }
+    static int cancelled(void *ctx) {
+        StopAwareHost *s = self(ctx);
+        if (s->inner_.is_cancelled(s->inner_.ctx)) return 1;
+        if (!s->stop_.load()) return 0;
+        const int64_t now =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+                .count();
+        int64_t seen = 0;
+        s->stop_seen_ms_.compare_exchange_strong(seen, now);  // the plugin polls: the first poll dates the stop
+        return now - s->stop_seen_ms_.load() >= kStopGrace.count() ? 1 : 0;
+    }
+
+    const sp_host &inner_;
+    const std::atomic<bool> &stop_;
+    sp_host host_;
+    std::atomic<int64_t> stop_seen_ms_{0};
+};
+
 class Run {
 public:
     Run(const SyncDefinition &def, const std::shared_ptr<Plugin> &plugin, StateStore &state, HostServices &services,
         Logger &log, Progress &progress, const RunOptions &opt, const std::atomic<bool> &stop)
-        : def_(def), plugin_(plugin), state_(state), services_(services), log_(log), progress_(progress), opt_(opt),
-          stop_(stop), rule_(*mode_rule(def.audience, def.mode)) {}
+        : def_(def),
+          plugin_(plugin),
+          state_(state),
+          services_(services),
+          log_(log),
+          progress_(progress),
+          opt_(opt),
+          stop_(stop),
+          rule_(*mode_rule(def.audience, def.mode)),
+          host_(*services.get(), stop) {}
 
     RunOutcome execute() {
         if (!opt_.dry_run) state_.use_row_hash(kRowHashVersion);
@@ -94,7 +149,7 @@ private:
         p.flags = (opt_.dry_run ? SP_OPEN_DRY_RUN : 0u) | (opt_.test_events ? SP_OPEN_TEST_EVENTS : 0u);
         sp_instance *raw = nullptr;
         sp_error *err = nullptr;
-        if (plugin_->entry().open(&p, services_.get(), &raw, &err) != SP_OK) {
+        if (plugin_->entry().open(&p, host_.get(), &raw, &err) != SP_OK) {
             PluginError e = take_error(*plugin_, err, "open failed");
             throw CliError(exit_code_for(e.category), e.message);
         }
@@ -532,6 +587,7 @@ private:
     const RunOptions &opt_;
     const std::atomic<bool> &stop_;
     const ModeRule &rule_;
+    StopAwareHost host_;  // outlives instance_, which the plugin may call it from
 
     std::unique_ptr<Instance> instance_;
     const sp_ext_dry_run *dry_run_ = nullptr;
