@@ -3,6 +3,7 @@
 #pragma once
 
 #include "command.hpp"
+#include "poll.hpp"
 #include "sandbox_process.hpp"
 
 #include <gtest/gtest.h>
@@ -21,6 +22,7 @@ namespace e2e {
 
 using test_support::Command;
 using test_support::CommandResult;
+using test_support::eventually;
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
@@ -159,6 +161,24 @@ public:
 
     json::value stats() { return json::parse(sandbox_.client()->request("GET", "/_sandbox/stats").body); }
     int64_t stat(const char *k) { return stats().at(k).to_number<int64_t>(); }
+    // How many requests the sandbox answered with fault `action` (e.g. "hang", "status").
+    int64_t faults(const char *action) {
+        const json::value *n = stats().at("faults_by_action").as_object().if_contains(action);
+        return n ? n->to_number<int64_t>() : 0;
+    }
+    // Waits until the sandbox's counters satisfy `done(stats)`; a timeout is a hang, not a speed.
+    template <class Pred>
+    bool wait_for_sandbox(Pred done, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+        return eventually([&] { return done(stats()); }, timeout);
+    }
+    // Drops the sandbox's --fault options: the destination is healthy from the next request on.
+    void heal() { ASSERT_EQ(sandbox_.client()->request("POST", "/_sandbox/heal").status, 200u); }
+    // `synchost status NAME.json --json`.
+    json::value status(const std::string &name) {
+        CommandResult st = synchost({"status", name + ".json", "--json"});
+        EXPECT_EQ(st.exit_code, 0) << st.err;
+        return st.exit_code == 0 ? json::parse(st.out) : json::value();
+    }
 
 private:
     sandbox_test::Sandbox sandbox_;
