@@ -3,7 +3,8 @@
 # tree, builds only the test targets its header names, runs them, and checks that they fail.
 #
 #   scripts/mutants.sh            every mutant
-#   scripts/mutants.sh PATTERN    only mutants whose file name contains PATTERN (e.g. "pacer", "tls-")
+#   scripts/mutants.sh PATTERN... only mutants whose file name contains one of the PATTERNs
+#                                 (e.g. "pacer", "tls-"; "stop- lock- creds-" for several areas)
 #
 # A mutant file is a unified diff against the repository root (applied with `patch -p1`) after a
 # header of comment lines:
@@ -28,7 +29,7 @@
 #   TEST_TIMEOUT    seconds per test executable run (default 300); a timeout counts as a kill
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pattern=${1:-}
+patterns=("$@")
 source_mode=${MUTANTS_SOURCE:-worktree}
 scratch=${MUTANTS_DIR:-/tmp/syncplugin-mutants}
 jobs=${JOBS:-2}
@@ -41,10 +42,12 @@ started=$(date +%s)
 mutants=()
 for f in tests/mutants/*.patch; do
   [ -e "$f" ] || continue
-  case "$(basename "$f")" in *"$pattern"*) mutants+=("$f") ;; esac
+  for p in "${patterns[@]:-}"; do
+    case "$(basename "$f")" in *"$p"*) mutants+=("$f"); break ;; esac
+  done
 done
 if [ ${#mutants[@]} -eq 0 ]; then
-  echo "mutants.sh: no mutant in tests/mutants/ matches '${pattern}'" >&2
+  echo "mutants.sh: no mutant in tests/mutants/ matches '${patterns[*]:-}'" >&2
   exit 2
 fi
 
