@@ -188,6 +188,16 @@ static sp_status write_batch(sp_instance *inst, const sp_batch *batch, sp_write_
         if (!has_column(batch, inst->columns[i]))
             return fail(out_error, SP_ERR_CONFIG, "mapped column \"%s\" is not in the batch", inst->columns[i]);
     report_all(inst, out, n, SP_RECORD_OK); /* delivered nowhere, acknowledged at once */
+    /* Insert mode receives upserts only (the table above sp_operation): anything else is refused
+     * per record, as the header's Rules require. */
+    for (uint32_t i = 0; i < n; ++i) {
+        if (sp_operation_at(batch, i, 0) == SP_OP_UPSERT) continue;
+        inst->results[i].status = SP_RECORD_REJECTED;
+        inst->results[i].category = SP_ERR_UNSUPPORTED;
+        inst->results[i].message = "this plugin writes in sync mode insert only: upserts, never deletes";
+        --out->ok_count;
+        ++out->rejected_count;
+    }
     return SP_OK;
 }
 
