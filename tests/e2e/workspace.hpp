@@ -163,7 +163,9 @@ public:
     int64_t stat(const char *k) { return stats().at(k).to_number<int64_t>(); }
     // How many requests the sandbox answered with fault `action` (e.g. "hang", "status").
     int64_t faults(const char *action) {
-        const json::value *n = stats().at("faults_by_action").as_object().if_contains(action);
+        // Keep the parsed document alive: a pointer into a temporary dangles (ASan caught it).
+        const json::value all = stats();
+        const json::value *n = all.at("faults_by_action").as_object().if_contains(action);
         return n ? n->to_number<int64_t>() : 0;
     }
     // Waits until the sandbox's counters satisfy `done(stats)`; a timeout is a hang, not a speed.
