@@ -3,6 +3,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "exit_codes.hpp"
+#include "runtime/terminal_text.hpp"
 
 #include <cstring>
 #include <malloc.h>
@@ -62,10 +63,10 @@ int main(int argc, char **argv) {
         std::cout << h.text;
         return kExitOk;
     } catch (const CliError &e) {
-        std::cerr << "synchost " << argv[1] << ": " << e.what() << "\n";
+        std::cerr << "synchost " << argv[1] << ": " << synchost::terminal_safe(e.what()) << "\n";
         return e.code();
     } catch (const std::exception &e) {
-        std::cerr << "synchost " << argv[1] << ": " << e.what() << "\n";
+        std::cerr << "synchost " << argv[1] << ": " << synchost::terminal_safe(e.what()) << "\n";
         return kExitInternal;
     }
 }

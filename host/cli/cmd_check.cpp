@@ -5,6 +5,7 @@
 #include "cli/session.hpp"
 #include "exit_codes.hpp"
 #include "runtime/host_services.hpp"
+#include "runtime/terminal_text.hpp"
 #include "sources/source.hpp"
 #include "sync/runner.hpp"
 
@@ -27,7 +28,7 @@ int cmd_check(const Argv &argv) {
     boost::json::array checks;
     auto report = [&](const std::string &name, bool ok, const std::string &detail) {
         checks.push_back({{"check", name}, {"ok", ok}, {"detail", detail}});
-        if (!json) std::cout << (ok ? "ok    " : "FAIL  ") << name << (detail.empty() ? "" : ": " + detail) << "\n";
+        if (!json) std::cout << (ok ? "ok    " : "FAIL  ") << name << (detail.empty() ? "" : ": " + terminal_safe(detail)) << "\n";
     };
     auto finish = [&](int code) {
         if (json) std::cout << boost::json::serialize(boost::json::object{{"checks", checks}, {"exit_code", code}}) << "\n";

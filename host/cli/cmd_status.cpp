@@ -1,8 +1,9 @@
 // `synchost status SYNC`: recent runs, delivered/rejected/pending counts, and the most common
-// rejection reasons with example primary keys (email-like keys masked).
+// rejection reasons with example primary keys (keys that look like personal identifiers masked).
 #include "cli/commands.hpp"
 #include "cli/session.hpp"
 #include "exit_codes.hpp"
+#include "runtime/terminal_text.hpp"
 #include "state/state_store.hpp"
 #include "sync/row_key.hpp"
 
@@ -31,10 +32,15 @@ int cmd_status(const Argv &argv) {
     std::vector<FlagSpec> spec = common_flags();
     spec.push_back({"json", false, "print JSON"});
     spec.push_back({"runs", true, "how many recent runs to show (default 5)", "N"});
+    spec.push_back({"show-keys", false, "print primary keys in full (by default keys that look like an email, phone or device id are masked)"});
     Args args(argv, spec, "usage: synchost status SYNC.json [options]\n\nRecent runs, delivered/rejected/pending counts, and the most common rejection reasons.");
     if (args.positional().size() != 1) throw CliError(kExitConfig, "usage: synchost status SYNC.json [--json]");
     const SyncDefinition def = load_definition(args.positional()[0]);
     const auto dir = state_dir(args);
+    const bool show_keys = args.has("show-keys");
+    // Keys come from the model: masked unless asked for, and never able to drive the terminal.
+    const auto json_key = [&](const std::string &k) { return show_keys ? k : display_key(k); };
+    const auto shown = [&](const std::string &k) { return terminal_safe(json_key(k)); };
     auto state = StateStore::open(dir, def.name, StateStore::Access::read);
     const StateCounts c = state->counts();
     const auto runs = state->recent_runs(static_cast<int>(args.get_int("runs", 5, 1, 1000)));
@@ -58,12 +64,12 @@ int cmd_status(const Argv &argv) {
                           {"message", r.message}});
         for (const auto &r : reasons) {
             boost::json::array keys;
-            for (const auto &k : r.example_keys) keys.emplace_back(display_key(k));
+            for (const auto &k : r.example_keys) keys.emplace_back(json_key(k));
             jreasons.push_back({{"reason", r.reason}, {"count", r.count}, {"example_keys", keys}});
         }
-        auto errors_json = [](const std::vector<RowError> &list) {
+        auto errors_json = [&](const std::vector<RowError> &list) {
             boost::json::array out;
-            for (const auto &e : list) out.push_back({{"row", e.position}, {"key", display_key(e.pk)}, {"reason", e.reason}});
+            for (const auto &e : list) out.push_back({{"row", e.position}, {"key", json_key(e.pk)}, {"reason", e.reason}});
             return out;
         };
         jerrors = errors_json(errors);
@@ -96,7 +102,7 @@ int cmd_status(const Argv &argv) {
     for (const auto &r : runs)
         std::cout << "  #" << r.id << "  " << utc(r.started_at) << "  " << r.status << (r.dry_run ? " (dry run)" : "")
                   << (r.test_events ? " (test events: nothing recorded)" : "")
-                  << "  read " << r.rows_read << ", sent " << r.sent << ", delivered " << r.delivered << ", rejected "
+                  << "  read " << r.rows_read << ", attempted " << r.sent << ", delivered " << r.delivered << ", rejected "
                   << r.rejected << ", retry " << r.retry << ", skipped " << r.skipped
                   << (r.row_errors ? ", row errors " + std::to_string(r.row_errors) : "")
                   << (r.departed ? ", departed " + std::to_string(r.departed) : "")
@@ -104,26 +110,26 @@ int cmd_status(const Argv &argv) {
                   << (r.by_operation[SP_OP_DELETE] ? ", deletes " + std::to_string(r.by_operation[SP_OP_DELETE]) : "")
                   << (r.by_operation[SP_OP_REMOVE] ? ", removes " + std::to_string(r.by_operation[SP_OP_REMOVE]) : "")
                   << (r.tracked ? ", recorded without sending " + std::to_string(r.tracked) : "")
-                  << (r.message.empty() ? "" : "\n      " + r.message) << "\n";
+                  << (r.message.empty() ? "" : "\n      " + terminal_safe(r.message)) << "\n";
     if (test) {
         std::cout << "\nlast test run: #" << test->id << "  " << utc(test->started_at) << "  validated " << test->delivered
                   << ", rejected " << test->rejected << ", retry " << test->retry << " (nothing recorded as delivered)\n";
         for (const auto &e : test_errors)
-            std::cout << "  row " << e.position << " (key " << display_key(e.pk) << "): " << e.reason << "\n";
+            std::cout << "  row " << e.position << " (key " << shown(e.pk) << "): " << terminal_safe(e.reason) << "\n";
     }
     if (!reasons.empty()) {
         std::cout << "\nmost common rejection reasons:\n";
         for (const auto &r : reasons) {
-            std::cout << "  " << r.count << " x " << r.reason << "\n      e.g. keys:";
-            for (const auto &k : r.example_keys) std::cout << " " << display_key(k);
+            std::cout << "  " << r.count << " x " << terminal_safe(r.reason) << "\n      e.g. keys:";
+            for (const auto &k : r.example_keys) std::cout << " " << shown(k);
             std::cout << "\n";
         }
     }
     if (!errors.empty()) {
         std::cout << "\nrow errors in the last run:\n";
         for (const auto &e : errors)
-            std::cout << "  row " << e.position << (e.pk.empty() ? "" : " (key " + display_key(e.pk) + ")") << ": "
-                      << e.reason << "\n";
+            std::cout << "  row " << e.position << (e.pk.empty() ? "" : " (key " + shown(e.pk) + ")") << ": "
+                      << terminal_safe(e.reason) << "\n";
     }
     return kExitOk;
 }

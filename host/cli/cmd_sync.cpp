@@ -3,6 +3,7 @@
 #include "cli/session.hpp"
 #include "exit_codes.hpp"
 #include "runtime/host_services.hpp"
+#include "runtime/terminal_text.hpp"
 #include "runtime/progress.hpp"
 #include "sync/runner.hpp"
 
@@ -141,11 +142,12 @@ int cmd_sync(const Argv &argv) {
         std::cout << boost::json::serialize(j) << "\n";
     } else {
         const RunSummary &s = r.summary;
-        // A dry run sends nothing: it says what would have been sent.
+        // A dry run sends nothing: it says what would have been sent. "attempted", not "sent":
+        // rows handed to the plugin may never have left (a failed TLS handshake, a stop).
         const bool dry = s.dry_run;
         const std::string ops = operations_text(s);
         log.info("run " + std::to_string(s.id) + " " + s.status + (dry ? " (dry run)" : "") + ": read " +
-                 std::to_string(s.rows_read) + ", skipped " + std::to_string(s.skipped) + (dry ? ", would send " : ", sent ") +
+                 std::to_string(s.rows_read) + ", skipped " + std::to_string(s.skipped) + (dry ? ", would send " : ", attempted ") +
                  std::to_string(s.sent) + (dry ? ", accepted by the plugin " : ", delivered ") + std::to_string(s.delivered) +
                  ", rejected " + std::to_string(s.rejected) + ", retry " + std::to_string(s.retry) + ", row errors " +
                  std::to_string(s.row_errors) + (def.audience || s.departed ? ", departed " + std::to_string(s.departed) : "") +
@@ -153,7 +155,7 @@ int cmd_sync(const Argv &argv) {
         if (s.rejected || s.row_errors) log.info("see why: synchost status " + args.positional()[0]);
     }
     if (!r.error.empty() && r.exit_code != kExitOk && r.exit_code != kExitRejectedRows)
-        std::cerr << "synchost sync: " << r.error << "\n";
+        std::cerr << "synchost sync: " << terminal_safe(r.error) << "\n";
     return r.exit_code;
 }
 

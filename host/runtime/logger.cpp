@@ -1,6 +1,7 @@
 #include "runtime/logger.hpp"
 
 #include "exit_codes.hpp"
+#include "runtime/terminal_text.hpp"
 
 #include <boost/json.hpp>
 
@@ -75,7 +76,9 @@ void Logger::log(LogLevel level, std::string_view source, std::string_view messa
         boost::json::object o{{"time", utc_now()}, {"level", name_of(level)}, {"source", source}, {"message", message}};
         line = boost::json::serialize(o);
     } else {
-        line = utc_now() + " " + name_of(level) + " [" + std::string(source) + "] " + std::string(message);
+        // One record per line: a plugin's or destination's text cannot forge another line or
+        // send escape sequences to the terminal (JSON's escaping does the same for --log-json).
+        line = utc_now() + " " + name_of(level) + " [" + terminal_safe(source) + "] " + terminal_safe(message);
     }
     std::lock_guard lock(mu_);
     if (line_owned_ && out_ == stderr) std::fputs("\r\033[K", out_);

@@ -1,5 +1,7 @@
 #include "sync/row_key.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstring>
 
@@ -115,11 +117,44 @@ uint64_t key_hash(std::string_view key) {
     return hs.done();
 }
 
+namespace {
+
+// A phone number as people write one: digits with an optional leading "+" and the usual
+// separators, 7 to 15 digits (E.164's maximum). Plain digit strings count only from 10 digits,
+// so that ordinary numeric ids stay readable.
+bool looks_like_phone(std::string_view k) {
+    size_t digits = 0;
+    bool separators = false;
+    for (size_t i = 0; i < k.size(); ++i) {
+        const char c = k[i];
+        if (c >= '0' && c <= '9') ++digits;
+        else if (c == '+' && i == 0) separators = true;
+        else if (c == ' ' || c == '-' || c == '(' || c == ')' || c == '.') separators = true;
+        else return false;
+    }
+    return digits >= 7 && digits <= 15 && (separators || digits >= 10);
+}
+
+// A mobile advertising id (IDFA, GAID): a UUID, 8-4-4-4-12 hex digits.
+bool looks_like_device_id(std::string_view k) {
+    if (k.size() != 36) return false;
+    for (size_t i = 0; i < k.size(); ++i) {
+        const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash != (k[i] == '-')) return false;
+        if (!dash && !std::isxdigit(static_cast<unsigned char>(k[i]))) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
 std::string display_key(const std::string &key) {
-    const size_t at = key.find('@');
-    if (at == std::string::npos) return key;
-    // "j***@***" keeps it recognizable to its owner without printing the address.
-    return key.substr(0, std::min<size_t>(1, at)) + "***@***";
+    // Each mask keeps a little, so that the owner of the data can still recognise the row.
+    if (const size_t at = key.find('@'); at != std::string::npos)
+        return key.substr(0, std::min<size_t>(1, at)) + "***@***";  // "j***@***"
+    if (looks_like_phone(key)) return "***" + key.substr(key.size() - 2);  // "***03"
+    if (looks_like_device_id(key)) return key.substr(0, 4) + "****-****-****-****-************";
+    return key;
 }
 
 }  // namespace synchost

@@ -24,8 +24,10 @@ uint64_t row_hash(const std::vector<sp_value> &cells, const std::vector<size_t> 
 // A hash of a key, for in-memory duplicate detection (confirmed by comparing the keys).
 uint64_t key_hash(std::string_view key);
 
-// A key as shown to people: keys that look like an email address are masked, since `status`
-// output must not print raw personal data.
+// A key as shown to people. Keys that look like personal identifiers are masked, since `status`
+// output must not print raw personal data: an email address ("a***@***"), a phone number (7 to 15
+// digits with separators or a leading "+", or 10 to 15 plain digits: "***03") and a mobile
+// advertising id (a UUID: "6f1e****-..."). Other keys (order ids, numeric ids) are shown as is.
 std::string display_key(const std::string &key);
 
 }  // namespace synchost

@@ -35,6 +35,19 @@ TEST(RowKey, EmailLikeKeysAreMaskedForDisplay) {
     EXPECT_EQ(display_key("ada@example.com").find("example"), std::string::npos);
 }
 
+TEST(RowKey, PhoneNumbersAndDeviceIdsAreMaskedForDisplay) {
+    EXPECT_EQ(display_key("+1 415 777 9003"), "***03");
+    EXPECT_EQ(display_key("(415) 777-9003"), "***03");
+    EXPECT_EQ(display_key("4157779003"), "***03");  // ten plain digits: a phone number, not an id
+    EXPECT_EQ(display_key("6F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0"), "6F1E****-****-****-****-************");
+    // Ordinary ids stay readable: short numbers, order ids, a UUID-length text that is not a UUID.
+    EXPECT_EQ(display_key("123456"), "123456");
+    EXPECT_EQ(display_key("ord-415-777-9003"), "ord-415-777-9003");
+    EXPECT_EQ(display_key("+12"), "+12");
+    EXPECT_EQ(display_key("6F1E2D3C-4B5A-6978-8796-A5B4C3D2E1FZ"), "6F1E2D3C-4B5A-6978-8796-A5B4C3D2E1FZ");
+    EXPECT_EQ(display_key("1234567890123456"), "1234567890123456");  // 16 digits: longer than any phone number
+}
+
 TEST(RowKey, NoCollisionsOnSequentialKeys) {
     std::unordered_set<uint64_t> seen;
     for (int i = 0; i < 2000000; ++i) {

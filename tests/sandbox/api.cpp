@@ -348,7 +348,7 @@ Outcome Api::events(const ApiRequest& req, const std::string& account, bool test
             idx.push_back(std::uniform_int_distribution<std::size_t>(0, errors.size() - 1)(state_.rng()));
         for (auto i : idx)
             if (i < errors.size() && errors[i].empty())
-                errors[i] = "Event could not be processed: injected failure (sandbox fault event_fail).";
+                errors[i] = fault->message.value_or("Event could not be processed: injected failure (sandbox fault event_fail).");
     }
 
     const std::size_t n = errors.size();
@@ -401,7 +401,8 @@ Outcome Api::apply_event_fault(const FaultSpec& f, Outcome out, std::size_t n_ev
         if (f.status >= 200 && f.status < 300)
             out.reply = json_reply(f.status, ok_body());
         else
-            out.reply = error_reply(f.status, f.code.value_or(status_fault_code(f.status)), status_fault_message(f.status));
+            out.reply = error_reply(f.status, f.code.value_or(status_fault_code(f.status)),
+                                    f.message ? std::string_view(*f.message) : status_fault_message(f.status));
         break;
     case FaultAction::invalid_grant:
         out.reply = json_reply(400, R"({"error":"invalid_grant","error_description":"The refresh token is invalid or expired (sandbox fault)."})");

@@ -155,11 +155,15 @@ FaultSpec parse_fault(std::string_view spec) {
             const std::uint64_t c = to_u64(spec, val, "code");
             if (c > 1000000) fail(spec, "code must be at most 1000000");
             f.code = static_cast<int>(c);
+        } else if (key == "message") {
+            if (f.action != FaultAction::status && f.action != FaultAction::event_fail)
+                fail(spec, "message applies to status and event_fail faults only");
+            f.message = std::string(val);
         } else if (key == "contains") {
             if (val.empty()) fail(spec, "contains needs a text");
             f.contains = std::string(val);
         } else {
-            fail(spec, "unknown key '" + std::string(key) + "' (on, every, p, target, retry_after, code, contains)");
+            fail(spec, "unknown key '" + std::string(key) + "' (on, every, p, target, retry_after, code, contains, message)");
         }
     }
 

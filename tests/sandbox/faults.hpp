@@ -5,6 +5,8 @@
 //           | retry_after (any text, sent verbatim as Retry-After; may contain commas, not '=')
 //           | code (status only: the error body's code instead of the default for the status)
 //           | contains (TEXT: only requests whose body contains TEXT, e.g. one event_id; no commas)
+//           | message (status and event_fail: the error message sent instead of the default one, any
+//             bytes but '=', e.g. escape sequences and line breaks to try a client's printing)
 // Selection keys combine with AND; without any, the fault hits every request. With several
 // --fault options the first one that selects a request wins.
 #pragma once
@@ -50,6 +52,7 @@ struct FaultSpec {
     std::uint64_t every = 0;               // 0 = no modulus
     double probability = 1.0;
     std::string contains;  // empty = any body
+    std::optional<std::string> message;  // status and event_fail: replaces the default message
 };
 
 const char* to_string(FaultAction a);

@@ -81,6 +81,7 @@ Fault injection:
                      retry_after=VALUE adds Retry-After: VALUE verbatim (commas allowed, '=' not)
                      code=N puts code N in the error body instead (e.g. status:503,code=1: a 503
                      that is not Pinterest's "endpoint ramped down")
+                     message=TEXT puts TEXT in the error body instead ('=' not allowed)
     reset            read the request, then RST the connection without answering
     reset_after_headers
                      process, send the response header, then close TCP (no TLS close_notify)
@@ -91,6 +92,7 @@ Fault injection:
     invalid_json     200 whose body is HTML
     wrong_count      200 whose events array is one shorter than the request's data
     event_fail:K     process; event K (0-based; i+j+k for several; 'random') reports failed in a 200
+                     message=TEXT is its error_message ('=' not allowed)
     close            process and answer normally with Connection: close, then close
     huge_body        200 whose body is 100 MiB (streamed)
     huge_headers     200 with about 1 MiB of header fields
