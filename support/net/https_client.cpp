@@ -12,6 +12,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 #include <sys/socket.h>
 
 #include <optional>
@@ -84,7 +85,15 @@ struct HttpsClient::Impl {
             if (!SSL_set_tlsext_host_name(stream->native_handle(), c.opt.host.c_str()))
                 return fail(NetError::tls, "cannot set SNI host name");
             stream->set_verify_mode(ssl::verify_peer);
-            stream->set_verify_callback(ssl::host_name_verification(c.opt.host));
+            // OpenSSL checks the name itself (rather than a verify callback), so that a mismatch
+            // is reported as one ("hostname mismatch"), not as an unspecified verification error.
+            X509_VERIFY_PARAM *param = SSL_get0_param(stream->native_handle());
+            X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+            error_code not_ip;
+            net::ip::make_address(c.opt.host, not_ip);
+            if (!(not_ip ? X509_VERIFY_PARAM_set1_host(param, c.opt.host.c_str(), c.opt.host.size())
+                         : X509_VERIFY_PARAM_set1_ip_asc(param, c.opt.host.c_str())))
+                return fail(NetError::tls, "cannot set the host name to verify");
             resolve_timer.expires_after(c.opt.step_timeout);
             resolve_timer.async_wait([this](error_code ec) {
                 if (!ec) resolver.cancel();
@@ -116,6 +125,9 @@ struct HttpsClient::Impl {
                 if (ec.category() == net::error::get_ssl_category() &&
                     ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
                     const long v = SSL_get_verify_result(stream->native_handle());
+                    if (v == X509_V_ERR_HOSTNAME_MISMATCH || v == X509_V_ERR_IP_ADDRESS_MISMATCH)
+                        return fail(NetError::tls_verify, std::string(X509_verify_cert_error_string(v)) +
+                                                              ": the server's certificate is not valid for " + c.opt.host);
                     return fail(NetError::tls_verify, std::string(X509_verify_cert_error_string(v)) + " for host " + c.opt.host);
                 }
                 return fail(classify(ec, NetError::tls), ec.message());

@@ -423,7 +423,9 @@ TEST(FaultMatrix, Row15_CertificateProblemsAreConfigErrors) {
         EXPECT_NE(w.error.message.find("ca_file"), std::string::npos);
         EXPECT_EQ(env.stat("events_received"), 0);
     }
-    for (const char *arg : {"--cert-host", "--cert-expired"}) {
+    // Each named as curl names it, not as an "unspecified certificate verification error".
+    for (auto [arg, named] : {std::pair{"--cert-host", "IP address mismatch: the server's certificate is not valid for 127.0.0.1"},
+                              std::pair{"--cert-expired", "certificate has expired"}}) {
         std::vector<std::string> args{arg};
         if (std::string(arg) == "--cert-host") args.push_back("other.example");
         Env env(args);
@@ -432,6 +434,19 @@ TEST(FaultMatrix, Row15_CertificateProblemsAreConfigErrors) {
         auto w = s->write(b.finish());
         EXPECT_EQ(w.error.category, SP_ERR_CONFIG) << arg;
         EXPECT_NE(w.error.message.find("TLS certificate"), std::string::npos) << w.error.message;
+        EXPECT_NE(w.error.message.find(named), std::string::npos) << w.error.message;
+    }
+    {  // The same server reached by a name its certificate does not carry.
+        Env env({"--cert-host", "other.example"});
+        std::string by_name = env.sandbox.url();
+        by_name.replace(by_name.find("127.0.0.1"), 9, "localhost");
+        auto s = env.open({{"api_base_url", by_name}});
+        auto b = rows(1);
+        auto w = s->write(b.finish());
+        EXPECT_EQ(w.error.category, SP_ERR_CONFIG);
+        EXPECT_NE(w.error.message.find("hostname mismatch: the server's certificate is not valid for localhost"),
+                  std::string::npos)
+            << w.error.message;
     }
 }
 
