@@ -98,6 +98,7 @@ Connection ConnectFlow::finish() {
     c.client_secret = s_.client_secret;
     c.client_auth = s_.client_auth;
     c.ca_file = s_.ca_file;
+    c.token_timeout_seconds = s_.token_timeout_seconds;
     const TokenReply reply = request_token(c, {{"grant_type", "authorization_code"},
                                                {"code", *code},
                                                {"redirect_uri", redirect_uri_},

@@ -29,6 +29,7 @@ struct ConnectSettings {
     std::string client_id;
     Secret client_secret;
     std::string ca_file;      // extra CA for the token endpoint, stored with the connection
+    int64_t token_timeout_seconds = 0;  // stored with the connection; 0: the default
     unsigned short port = 0;  // of the loopback listener; 0: any free port
     std::chrono::seconds timeout{300};
 };

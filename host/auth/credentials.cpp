@@ -80,6 +80,10 @@ Connection from_json(const json::object &o, const std::string &where) {
     if (c.client_auth.empty()) c.client_auth = "basic";
     if (c.client_auth != "basic" && c.client_auth != "body") f.bad("client_auth", "must be \"basic\" or \"body\"");
     c.ca_file = f.str("ca_file", false);
+    c.token_timeout_seconds = f.integer("token_timeout_seconds");
+    if (c.token_timeout_seconds < 0 || c.token_timeout_seconds > kMaxTokenTimeoutSeconds)
+        f.bad("token_timeout_seconds", "must be 1 to " + std::to_string(kMaxTokenTimeoutSeconds) +
+                                           " seconds (0 or absent: " + std::to_string(kDefaultTokenTimeoutSeconds) + ")");
     c.scopes = f.strings("scopes");
     c.access_token = Secret(f.str("access_token"));
     c.expires_at = f.integer("expires_at");
@@ -102,6 +106,7 @@ json::object to_json(const Connection &c) {
     o["client_secret"] = c.client_secret.str();
     o["client_auth"] = c.client_auth;
     if (!c.ca_file.empty()) o["ca_file"] = c.ca_file;
+    if (c.token_timeout_seconds > 0) o["token_timeout_seconds"] = c.token_timeout_seconds;
     json::array scopes(cleansing_storage());
     for (const auto &s : c.scopes) scopes.emplace_back(s);
     o["scopes"] = std::move(scopes);

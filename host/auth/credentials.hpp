@@ -4,6 +4,7 @@
 //      "prod":   {"plugin": "pinterest_conversions", "kind": "oauth2",
 //                 "token_url": "https://...", "client_id": "...", "client_secret": "...",
 //                 "client_auth": "basic", "ca_file": "/abs/ca.pem" (optional),
+//                 "token_timeout_seconds": 10 (optional: the most one token request may take),
 //                 "scopes": ["ads:read", "ads:write"],
 //                 "access_token": "...", "expires_at": 1767225600,
 //                 "refresh_token": "...", "refresh_token_expires_at": 1772409600,
@@ -28,6 +29,9 @@ namespace synchost::auth {
 
 enum class ConnectionKind { oauth2, static_token };
 
+inline constexpr int64_t kDefaultTokenTimeoutSeconds = 10;
+inline constexpr int64_t kMaxTokenTimeoutSeconds = 300;
+
 struct Connection {
     ConnectionKind kind = ConnectionKind::oauth2;
     std::string plugin;
@@ -37,6 +41,9 @@ struct Connection {
     Secret client_secret;
     std::string client_auth = "basic";  // or "body"
     std::string ca_file;                // extra CA for the token endpoint, or empty
+    // The most one request to the token endpoint may take, from connecting to the last byte of
+    // the answer; 0 means kDefaultTokenTimeoutSeconds. Beyond it the refresh fails as transient.
+    int64_t token_timeout_seconds = 0;
     std::vector<std::string> scopes;
     Secret access_token;
     int64_t expires_at = 0;

@@ -20,8 +20,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::chrono::seconds kStepTimeout{20};
-
 std::string base64(std::string_view in) {
     std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
     const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char *>(out.data()),
@@ -197,7 +195,11 @@ TokenReply request_token(const Connection &conn,
         opt.host = url.host;
         opt.port = url.port;
         opt.ca_file = conn.ca_file;
-        opt.step_timeout = kStepTimeout;
+        // One deadline for the whole request: a hanging token endpoint must not hold a run (or
+        // its stop) for a multiple of it, one per step.
+        const std::chrono::seconds deadline(conn.token_timeout_seconds > 0 ? conn.token_timeout_seconds
+                                                                           : kDefaultTokenTimeoutSeconds);
+        opt.step_timeout = deadline + std::chrono::seconds(1);  // the deadline below ends a hang first
         opt.max_body_bytes = 64 * 1024;
         opt.user_agent = "synchost/0.1";
         spnet::HttpResponse res;
@@ -209,8 +211,17 @@ TokenReply request_token(const Connection &conn,
             req.authorization = authorization;
             req.content_type = "application/x-www-form-urlencoded";
             req.body = body;
-            client.request(0, req, [&res](spnet::HttpResponse got) { res = std::move(got); });
-            ioc.run();
+            bool answered = false;
+            client.request(0, req, [&](spnet::HttpResponse got) { res = std::move(got), answered = true; });
+            ioc.run_for(deadline);
+            if (!answered) {
+                client.cancel_all();
+                ioc.restart();
+                ioc.run();
+                res.error = spnet::NetError::timeout;
+                res.error_detail = "no complete answer within " + std::to_string(deadline.count()) +
+                                   " s (token_timeout_seconds of the connection)";
+            }
         }
         cleanse(body);
         cleanse(authorization);

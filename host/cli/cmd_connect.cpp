@@ -39,6 +39,7 @@ const std::vector<FlagSpec> kSpec{
     {"port", true, "port of the loopback redirect listener (default 0: any free port)", "N"},
     {"no-browser", false, "only print the authorize URL; do not start a browser"},
     {"timeout", true, "seconds to wait for the redirect (default 300)", "SECONDS"},
+    {"token-timeout", true, "the most one token request (the code exchange, each refresh) may take, stored with the connection (default 10)", "SECONDS"},
     {"token-env", true, "store a static-token connection that reads the token from VAR at each run", "VAR"},
     {"state-dir", true, "state directory (default $SYNCHOST_STATE_DIR, else .synchost)", "DIR"},
     {"credentials", true, "credentials file (default $SYNCHOST_CREDENTIALS, else STATE_DIR/credentials.json)", "FILE"},
@@ -52,7 +53,7 @@ const char *kUsageLine =
 
 // OAuth-only flags, meaningless for a static token.
 const std::vector<std::string> kOAuthFlags{"client-id", "client-secret-env", "authorize-url", "token-url", "ca-file",
-                                           "port",      "no-browser",        "timeout"};
+                                           "port",      "no-browser",        "timeout",   "token-timeout"};
 
 void require_pattern(const std::string &value, const char *pattern, const std::string &what) {
     if (!std::regex_match(value, std::regex(pattern)))
@@ -167,6 +168,7 @@ int connect_oauth(const Args &args, const std::string &plugin, const std::string
     }
     s.port = static_cast<unsigned short>(args.get_int("port", 0, 0, 65535));
     s.timeout = std::chrono::seconds(args.get_int("timeout", 300, 1, 24 * 3600));
+    s.token_timeout_seconds = args.get_int("token-timeout", 0, 1, auth::kMaxTokenTimeoutSeconds);
 
     auth::ConnectFlow flow(std::move(s));
     // Flushed before anything waits: a person, a script or a test reads this line to go on.

@@ -446,6 +446,28 @@ TEST_F(AuthTest, ServerErrorIsTransientAndTheNextCallRecovers) {
     EXPECT_NE(token, c.access_token.str());
 }
 
+// A token endpoint that never answers holds the refresh for the connection's deadline, not for a
+// step timeout per step: the failure is transient and names the deadline it ran into.
+TEST_F(AuthTest, AHangingTokenEndpointFailsAtTheConnectionsDeadline) {
+    auto sb = start_sandbox({"--fault", "hang,target=token,on=2"});  // 1 is the code exchange
+    const auth::Connection c = connect(*sb, "prod");
+    auth::Connection with_deadline = c;
+    with_deadline.token_timeout_seconds = 1;
+    auth::save_connection(file, "prod", with_deadline);
+    EXPECT_EQ(stored("prod").at("token_timeout_seconds").as_int64(), 1);
+    auto svc = TokenService::open(file, "prod", kPlugin);
+    std::string token, message;
+    expect_get(*svc, true, c.access_token.str().c_str(), SP_CRED_TRANSIENT, token, message);
+    EXPECT_THAT(message, HasSubstr("no complete answer within 1 s (token_timeout_seconds of the connection)"));
+    EXPECT_EQ(stored_str("prod", "refresh_token"), c.refresh_token.str());  // nothing was spent
+
+    with_deadline.token_timeout_seconds = 301;
+    auth::save_connection(file, "prod", with_deadline);
+    const CliError e = error_of([&] { TokenService::open(file, "prod", kPlugin); });
+    EXPECT_EQ(e.code(), synchost::kExitConfig);
+    EXPECT_THAT(e.what(), HasSubstr("\"token_timeout_seconds\" must be 1 to 300 seconds"));
+}
+
 TEST_F(AuthTest, UnreachableTokenEndpointIsTransient) {
     auto sb = start_sandbox();
     const auth::Connection c = connect(*sb, "prod");
