@@ -63,8 +63,9 @@ private:
     // Appends a byte of the current record, refusing to grow past the limit: a stray quote would
     // otherwise pull the rest of a huge file into memory before the error at end of file.
     void append(int c) {
-        if (row_.size() >= kMaxCellBytes) {
-            throw SourceError(where(record_line_) + ": record larger than 1 GiB (an unterminated quote?)");
+        if (row_.size() >= kMaxRecordBytes) {
+            throw SourceError(where(record_line_) + ": record larger than " + kMaxRecordText +
+                              " (an unterminated quote?)");
         }
         row_.push_back(static_cast<char>(c));
     }

@@ -85,10 +85,11 @@ private:
     // Parses the next non-blank line into row_; false at end of file.
     bool read_object() {
         for (;;) {
-            BufferedFile::Line got = in_.read_line(line_text_, kMaxCellBytes);
+            BufferedFile::Line got = in_.read_line(line_text_, kMaxRecordBytes);
             if (got == BufferedFile::Line::eof) return false;
             ++line_;
-            if (got == BufferedFile::Line::too_long) throw SourceError(where() + ": line longer than 1 GiB");
+            if (got == BufferedFile::Line::too_long)
+                throw SourceError(where() + ": line longer than " + kMaxRecordText + " (the most one row may take)");
             if (line_text_.find_first_not_of(" \t\r") != std::string::npos) break;
         }
         row_.reset();  // the previous row lives in arena_: drop it before the arena is reused

@@ -14,10 +14,16 @@
 
 namespace synchost::sources {
 
-// The largest cell (and, for the text formats, the largest row) a source accepts: PostgreSQL's
-// and SQLite's own default limit. sp_value.len is 32-bit, and a CSV with a stray quote would
-// otherwise swallow a many-GB file into one field before failing at end of file.
+// The largest cell a source accepts: PostgreSQL's and SQLite's own default limit (sp_value.len is
+// 32-bit).
 inline constexpr std::size_t kMaxCellBytes = std::size_t{1} << 30;
+
+// The largest record of the text formats (a CSV record, a JSONL line). A row is held while it is
+// parsed, and JSONL's parsed form costs about as much again as its text, so this bounds a row's
+// memory to a few hundred MiB rather than GBs; a CSV with a stray quote also fails here instead of
+// swallowing a many-GB file into one field.
+inline constexpr std::size_t kMaxRecordBytes = std::size_t{64} << 20;
+inline constexpr const char *kMaxRecordText = "64 MiB";
 
 inline sp_value null_cell() {
     sp_value v{};

@@ -5,7 +5,6 @@
 #include <boost/json.hpp>
 
 #include <fstream>
-#include <sstream>
 
 namespace synchost {
 
@@ -25,9 +24,14 @@ std::pair<size_t, size_t> line_col(std::string_view text, size_t offset) {
 JsonFile::JsonFile(const std::filesystem::path &file) : path_(file) {
     std::ifstream in(file, std::ios::binary);
     if (!in) throw CliError(kExitConfig, file.string() + ": cannot read the sync definition");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    text_ = ss.str();
+    // Read one byte past the limit, so that a pipe or a growing file is bounded too.
+    text_.resize(kMaxDefinitionBytes + 1);
+    in.read(text_.data(), static_cast<std::streamsize>(text_.size()));
+    if (in.bad()) throw CliError(kExitConfig, file.string() + ": cannot read the sync definition");
+    text_.resize(static_cast<size_t>(in.gcount()));
+    if (text_.size() > kMaxDefinitionBytes)
+        throw CliError(kExitConfig, file.string() + ": larger than 1 MiB; a sync definition is a few KB (keep data in "
+                                                    "the model and long queries in a view)");
     boost::json::parse_options opt;
     opt.allow_comments = true;
     opt.allow_trailing_commas = true;

@@ -11,9 +11,14 @@
 
 namespace synchost {
 
+// The largest sync definition read: a definition is a few KB, and its parsed form costs several
+// times its text.
+inline constexpr size_t kMaxDefinitionBytes = size_t{1} << 20;
+
 class JsonFile {
 public:
-    // Throws CliError(kExitConfig): unreadable file, or invalid JSON with "FILE:LINE:COL: reason".
+    // Throws CliError(kExitConfig): unreadable file, larger than kMaxDefinitionBytes, or invalid
+    // JSON with "FILE:LINE:COL: reason".
     explicit JsonFile(const std::filesystem::path &file);
 
     const boost::json::value &root() const { return root_; }

@@ -411,3 +411,24 @@ TEST_F(ModesE2E, CheckAndSyncRefuseAQueryCutByANulAndAWrite) {
     std::ofstream(ws_.dir() + "/people.json") << good;
     EXPECT_EQ(run_ok().size(), 5u) << "the model is intact";
 }
+
+// A definition is read up to 1 MiB: a bigger one (here a query padded past it) is refused by
+// name before it is parsed, and one just under still runs.
+TEST_F(ModesE2E, ADefinitionLargerThanOneMiBIsRefused) {
+    write_sync(R"("mode": "insert")");
+    const std::string good = read_text(ws_.dir() + "/people.json");
+    const std::string query = "SELECT * FROM people";
+    const std::size_t limit = std::size_t{1} << 20;
+    std::string big = good;
+    big.replace(big.find(query), query.size(), query + std::string(limit - good.size() + 1, ' '));
+    ASSERT_EQ(big.size(), limit + 1);
+    std::ofstream(ws_.dir() + "/people.json") << big;
+    for (const char *cmd : {"check", "sync", "status"}) {
+        const CommandResult r = ws_.synchost({cmd, "people.json"});
+        EXPECT_EQ(r.exit_code, 2) << cmd << "\n" << r.out << r.err;
+        EXPECT_NE((r.out + r.err).find("people.json: larger than 1 MiB"), std::string::npos) << cmd << "\n" << r.out << r.err;
+    }
+    big.erase(big.find(query) + query.size(), 2);  // two spaces of the padding: 1 MiB - 1 bytes
+    std::ofstream(ws_.dir() + "/people.json") << big;
+    EXPECT_EQ(run_ok().size(), 5u);
+}

@@ -80,6 +80,14 @@ TEST(CsvSource, UnterminatedQuoteNamesTheLineWhereItOpened) {
     EXPECT_THAT(msg, Not(HasSubstr("secret-value")));
 }
 
+// A stray quote pulls at most 64 MiB into memory before the record is refused.
+TEST(CsvSource, ARecordLongerThanTheRecordCapIsRefused) {
+    TempDir dir;
+    auto path = dir.write("q.csv", "a,b\n1,\"" + std::string((std::size_t{64} << 20) + 16, 'x') + "\n");
+    EXPECT_THAT(error_of([&] { open_and_drain(csv(path)); }),
+                HasSubstr("q.csv line 2: record larger than 64 MiB (an unterminated quote?)"));
+}
+
 TEST(CsvSource, TextAfterClosingQuoteIsAnError) {
     TempDir dir;
     auto path = dir.write("shop.csv", "a,b\n1,\"secret\"value\n");

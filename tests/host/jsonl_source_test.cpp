@@ -95,6 +95,25 @@ TEST(JsonlSource, BadColumnsAndMissingFile) {
     EXPECT_THAT(error_of([&] { open_and_drain(jsonl(dir.file("nope.jsonl"))); }), HasSubstr("nope.jsonl"));
 }
 
+// A row is bounded: a line just over 64 MiB is refused by line number before it is parsed, and
+// one just under is read (its cell intact).
+TEST(JsonlSource, ALineLongerThanTheRecordCapIsRefusedByNumber) {
+    TempDir dir;
+    const std::size_t cap = std::size_t{64} << 20;
+    const std::string head = "{\"a\":\"", tail = "\"}";
+    std::string fits = head + std::string(cap - head.size() - tail.size(), 'x') + tail;
+    std::string over = head + std::string(cap + 1 - head.size() - tail.size(), 'x') + tail;
+    auto path = dir.write("big.jsonl", "{\"a\":\"first\"}\n" + fits + "\n" + over + "\n");
+    fits.clear(), over.clear();
+    auto source = synchost::open_source(jsonl(path));
+    std::vector<sp_value> cells;
+    ASSERT_TRUE(source->next(cells));
+    ASSERT_TRUE(source->next(cells));
+    EXPECT_EQ(cells.at(0).len, cap - head.size() - tail.size());
+    EXPECT_THAT(error_of([&] { source->next(cells); }),
+                HasSubstr("big.jsonl line 3: line longer than 64 MiB (the most one row may take)"));
+}
+
 TEST(JsonlSource, StreamsManyRows) {
     TempDir dir;
     auto path = dir.file("big.jsonl");
