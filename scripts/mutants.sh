@@ -22,6 +22,15 @@
 # Environment:
 #   MUTANTS_SOURCE  worktree (default: the working tree as it is, uncommitted edits included)
 #                   | head (git archive HEAD: the committed tree only)
+#                   | inplace (CI: mutate this checkout itself and build in $BUILD_DIR, default
+#                   build, incrementally; each patch is reverted after its run and on exit. Only
+#                   for a throwaway clone: an interrupted run could leave one mutant applied)
+#   MUTANTS_BASELINE 0 skips the unmutated baseline run (CI: the whole suite just passed on this
+#                   very tree and build)
+#   MUTANTS_BUDGET_S seconds this run may take: no mutant starts once the slowest one so far no
+#                   longer fits; those not reached are listed, and do not fail the run
+#   MUTANTS_ROTATE  N: start at mutant N (modulo their number) and wrap around, so that runs
+#                   with a budget for a few cover all of them over successive days
 #   MUTANTS_DIR     scratch directory (default: /tmp/syncplugin-mutants); its copy of the tree
 #                   and build are removed at the end unless KEEP=1 (then reused by the next run,
 #                   which builds incrementally); the per-mutant logs in MUTANTS_DIR/log stay
@@ -34,8 +43,13 @@ source_mode=${MUTANTS_SOURCE:-worktree}
 scratch=${MUTANTS_DIR:-/tmp/syncplugin-mutants}
 jobs=${JOBS:-2}
 test_timeout=${TEST_TIMEOUT:-300}
+budget=${MUTANTS_BUDGET_S:-0}
 src=$scratch/src
 build=$src/build
+if [ "$source_mode" = inplace ]; then
+  src=$PWD
+  build=$PWD/${BUILD_DIR:-build}
+fi
 log=$scratch/log
 started=$(date +%s)
 
@@ -50,20 +64,29 @@ if [ ${#mutants[@]} -eq 0 ]; then
   echo "mutants.sh: no mutant in tests/mutants/ matches '${patterns[*]:-}'" >&2
   exit 2
 fi
+if [ -n "${MUTANTS_ROTATE:-}" ]; then
+  first=$(( 10#${MUTANTS_ROTATE} % ${#mutants[@]} ))
+  mutants=("${mutants[@]:$first}" "${mutants[@]:0:$first}")
+fi
 
 header() {  # header FILE KEY: the value of "# KEY:" in FILE's header
   sed -n "s/^# $2: *//p" "$1" | head -1
 }
 
+applied=""  # the patch applied right now, reverted on any exit
 cleanup() {
-  if [ "${KEEP:-0}" != 1 ]; then rm -rf "$src"; fi
+  if [ -n "$applied" ]; then patch -p1 -R -d "$src" -s <"$applied" || true; fi
+  if [ "$source_mode" != inplace ] && [ "${KEEP:-0}" != 1 ]; then rm -rf "$src"; fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 # ---- the scratch copy, once ---------------------------------------------------------------------
 rm -rf "$log"
 mkdir -p "$scratch" "$log"
-if [ ! -d "$src" ]; then
+if [ "$source_mode" = inplace ]; then
+  [ -f "$build/build.ninja" ] || { echo "mutants.sh: inplace needs a configured $build" >&2; exit 2; }
+elif [ ! -d "$src" ]; then
   mkdir -p "$src"
   case "$source_mode" in
     worktree)  # what git would see: tracked and untracked files, not ignored ones (build dirs)
@@ -74,7 +97,7 @@ if [ ! -d "$src" ]; then
     *) echo "mutants.sh: MUTANTS_SOURCE must be worktree or head" >&2; exit 2 ;;
   esac
 fi
-if [ ! -f "$build/build.ninja" ]; then
+if [ "$source_mode" != inplace ] && [ ! -f "$build/build.ninja" ]; then
   cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$log/configure.txt" 2>&1 ||
     { cat "$log/configure.txt" >&2; exit 2; }
 fi
@@ -113,6 +136,7 @@ if ! ninja -C "$build" -j "$jobs" "${all_targets[@]}" >"$log/baseline-build.txt"
   exit 2
 fi
 for m in "${mutants[@]}"; do
+  [ "${MUTANTS_BASELINE:-1}" = 0 ] && break
   read -r -a ts <<<"$(header "$m" kills)"
   key="baseline-$(printf '%s_' "${ts[@]}")$(header "$m" filter | tr -c 'A-Za-z0-9._-' '_')"
   [ -e "$log/$key.ok" ] && continue
@@ -123,14 +147,24 @@ for m in "${mutants[@]}"; do
   fi
   touch "$log/$key.ok"
 done
-echo "baseline: tests pass unmutated ($(($(date +%s) - started)) s)"
+if [ "${MUTANTS_BASELINE:-1}" = 0 ]; then
+  echo "baseline: built; tests not run unmutated (MUTANTS_BASELINE=0)"
+else
+  echo "baseline: tests pass unmutated ($(($(date +%s) - started)) s)"
+fi
 
 # ---- the mutants --------------------------------------------------------------------------------
 survivors=()
 broken=()
+not_reached=()
 killed=0
+slowest=0
 for m in "${mutants[@]}"; do
   name=$(basename "$m" .patch)
+  if [ "$budget" -gt 0 ] && [ $(($(date +%s) - started + slowest)) -gt "$budget" ]; then
+    not_reached+=("$name")
+    continue
+  fi
   read -r -a ts <<<"$(header "$m" kills)"
   filter=$(header "$m" filter)
   t0=$(date +%s)
@@ -141,6 +175,7 @@ for m in "${mutants[@]}"; do
     continue
   fi
   patch -p1 -d "$src" -s <"$m"
+  applied=$m
   if ! ninja -C "$build" -j "$jobs" "${ts[@]}" >>"$log/$name.txt" 2>&1; then
     verdict=BROKEN
     broken+=("$name")
@@ -152,11 +187,17 @@ for m in "${mutants[@]}"; do
     killed=$((killed + 1))
   fi
   patch -p1 -R -d "$src" -s <"$m"
-  printf '%-10s %-40s %-45s %3d s\n' "$verdict" "$name" "${ts[*]}${filter:+ ($filter)}" $(($(date +%s) - t0))
+  applied=""
+  took=$(($(date +%s) - t0))
+  [ "$took" -gt "$slowest" ] && slowest=$took
+  printf '%-10s %-40s %-45s %3d s\n' "$verdict" "$name" "${ts[*]}${filter:+ ($filter)}" "$took"
 done
 
-echo "mutants: ${#mutants[@]} run, $killed killed, ${#survivors[@]} survived, ${#broken[@]} broken;" \
-  "$(($(date +%s) - started)) s in all"
+echo "mutants: $((${#mutants[@]} - ${#not_reached[@]})) run, $killed killed, ${#survivors[@]} survived," \
+  "${#broken[@]} broken; $(($(date +%s) - started)) s in all"
+if [ ${#not_reached[@]} -gt 0 ]; then
+  echo "NOT REACHED within MUTANTS_BUDGET_S=$budget (not a failure): ${not_reached[*]}"
+fi
 if [ ${#broken[@]} -gt 0 ]; then
   echo "BROKEN (do not apply or build; fix the patch): ${broken[*]}"
 fi
