@@ -75,7 +75,7 @@ header() {  # header FILE KEY: the value of "# KEY:" in FILE's header
 
 applied=""  # the patch applied right now, reverted on any exit
 cleanup() {
-  if [ -n "$applied" ]; then patch -p1 -R -d "$src" -s <"$applied" || true; fi
+  if [ -n "$applied" ]; then patch -p1 -R -d "$src" -s --no-backup-if-mismatch <"$applied" || true; fi
   if [ "$source_mode" != inplace ] && [ "${KEEP:-0}" != 1 ]; then rm -rf "$src"; fi
 }
 trap cleanup EXIT
@@ -169,12 +169,12 @@ for m in "${mutants[@]}"; do
   filter=$(header "$m" filter)
   t0=$(date +%s)
   : >"$log/$name.txt"
-  if ! patch -p1 -d "$src" --dry-run -s <"$m" >>"$log/$name.txt" 2>&1; then
+  if ! patch -p1 -d "$src" --dry-run -s --no-backup-if-mismatch <"$m" >>"$log/$name.txt" 2>&1; then
     printf '%-10s %-40s patch does not apply (see %s)\n' BROKEN "$name" "$log/$name.txt"
     broken+=("$name")
     continue
   fi
-  patch -p1 -d "$src" -s <"$m"
+  patch -p1 -d "$src" -s --no-backup-if-mismatch <"$m"
   applied=$m
   if ! ninja -C "$build" -j "$jobs" "${ts[@]}" >>"$log/$name.txt" 2>&1; then
     verdict=BROKEN
@@ -186,7 +186,7 @@ for m in "${mutants[@]}"; do
     verdict=KILLED
     killed=$((killed + 1))
   fi
-  patch -p1 -R -d "$src" -s <"$m"
+  patch -p1 -R -d "$src" -s --no-backup-if-mismatch <"$m"
   applied=""
   took=$(($(date +%s) - t0))
   [ "$took" -gt "$slowest" ] && slowest=$took
