@@ -3,6 +3,7 @@
 #include "cli/session.hpp"
 #include "exit_codes.hpp"
 #include "runtime/host_services.hpp"
+#include "runtime/metrics_json.hpp"
 #include "runtime/terminal_text.hpp"
 #include "runtime/progress.hpp"
 #include "sync/runner.hpp"
@@ -136,9 +137,7 @@ int cmd_sync(const Argv &argv) {
 
     if (args.has("json")) {
         boost::json::object j = summary_json(def, r);
-        boost::json::object metrics;  // what the plugin reported through the host's metrics slot
-        for (const auto &[name, value] : services.metrics()) metrics[name] = value;
-        j["metrics"] = std::move(metrics);
+        j["metrics"] = metrics_json(services.metrics());  // what the plugin reported through metric_add
         std::cout << boost::json::serialize(j) << "\n";
     } else {
         const RunSummary &s = r.summary;

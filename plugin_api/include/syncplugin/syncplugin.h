@@ -420,7 +420,9 @@ typedef struct sp_host {
                                              char *out, uint32_t out_cap, uint32_t *out_len,
                                              char *message, uint32_t message_cap);
 
-    /* [plugin-thread] Add `value` to the counter or gauge `name` (e.g. "http.requests"). */
+    /* [plugin-thread] Add `value` to the counter or gauge `name` (e.g. "http.requests"). A name
+     * ending in ".le_B", B a number or "inf", is a cumulative histogram bucket (the Prometheus
+     * convention): hosts may show NAME's buckets together. */
     void (*metric_add)(void *ctx, const char *name, double value);
 
     /* [plugin-thread] Host extension by id, or NULL. */
