@@ -278,6 +278,37 @@ TEST(SyncE2E, DryRunPrintsHashedBodiesAndSendsNothing) {
     EXPECT_EQ(summary(real).at("sent").as_int64(), 20);
 }
 
+// A model with app and device columns: Pinterest's app_info and device_info objects, which the
+// sandbox validates against the published schema (additionalProperties false, limits, enums).
+TEST(SyncE2E, AppInfoAndDeviceInfoReachPinterestAsItsSchemaSays) {
+    Workspace w;
+    w.add_valid_orders(1, 3);
+    w.sql("ALTER TABLE orders ADD COLUMN package TEXT; ALTER TABLE orders ADD COLUMN installed TEXT;"
+          "ALTER TABLE orders ADD COLUMN width INTEGER; ALTER TABLE orders ADD COLUMN family TEXT;"
+          "ALTER TABLE orders ADD COLUMN langs TEXT; ALTER TABLE orders ADD COLUMN battery INTEGER;"
+          "UPDATE orders SET package = 'com.example.shop', installed = '2026-01-02 03:04:05', width = 1080,"
+          " family = 'Android', langs = 'en,de', battery = 50 + rowid;");
+    const std::string mapping =
+        R"({"event_name": "event_type", "event_time": "created_at", "email": "email", "order_id": "order_id",
+            "app_info.app_package_name": "package", "app_info.install_time": "installed",
+            "app_info.app_store": {"value": "Google Play Store"}, "device_info.screen_width": "width",
+            "device_info.os_family": "family", "device_info.languages": "langs",
+            "device_info.battery_level": "battery", "device_info.form_factor": {"value": "Cellphone"}})";
+    w.write_sync("orders", R"("mode": "insert")", "SELECT * FROM orders", mapping);
+    CommandResult dry = w.synchost({"sync", "orders.json", "--dry-run"});
+    ASSERT_EQ(dry.exit_code, 0) << dry.err;
+    const json::object event = json::parse(dry.out.substr(0, dry.out.find('\n'))).at("data").at(0).as_object();
+    EXPECT_EQ(event.at("app_info"), json::parse(R"({"app_package_name": "com.example.shop",
+        "app_store": "Google Play Store", "install_time": 1767323045})"));
+    EXPECT_EQ(event.at("device_info"), json::parse(R"({"battery_level": 51, "form_factor": "cellphone",
+        "languages": ["en", "de"], "os_family": "android", "screen_width": 1080})"));
+
+    CommandResult real = w.synchost({"sync", "orders.json", "--json"});
+    ASSERT_EQ(real.exit_code, 0) << real.err;
+    EXPECT_EQ(summary(real).at("delivered").as_int64(), 3);
+    EXPECT_EQ(w.stat("events_processed"), 3) << "the sandbox refused a body";
+}
+
 TEST(SyncE2E, CheckReportsEachProblemDistinctly) {
     Workspace w({"--forbidden-account", "111"});
     w.add_orders(1, 3);

@@ -181,6 +181,8 @@ TEST(Events, SchemaRulesAre400) {
         std::string body, expect;
     };
     const std::string upper(64, 'A');
+    std::string languages_101 = R"("en")";
+    for (int i = 0; i < 100; ++i) languages_101 += R"(,"en")";
     std::vector<Case> cases = {
         {batch({R"({"event_name":"checkout","action_source":"web","event_time":1,"event_id":"a","user_data":{"em":[")" + upper + R"("]}})"}), "user_data.em[0]"},
         {batch({R"({"event_name":"checkout","action_source":"web","event_time":1,"event_id":"a","user_data":{"em":["abc"]}})"}), "64 lowercase hex"},
@@ -196,6 +198,13 @@ TEST(Events, SchemaRulesAre400) {
         {R"({"data":[],"extra":1})", "'extra'"},
         {"not json", "not valid JSON"},
         {batch_of(1001), "1 to 1000"},
+        // app_info and device_info: maxLength, minimum/maximum, enum, maxItems, and no other keys
+        {batch({event("a", now(), R"(,"device_info":{"timezone_abbr":"CESTXY"})")}), "device_info.timezone_abbr: longer than maxLength 5"},
+        {batch({event("a", now(), R"(,"device_info":{"battery_level":101})")}), "device_info.battery_level: outside minimum 0 / maximum 100"},
+        {batch({event("a", now(), R"(,"app_info":{"window_width":-1})")}), "app_info.window_width: outside minimum 0"},
+        {batch({event("a", now(), R"(,"device_info":{"os_family":"Android"})")}), "device_info.os_family: not one of the enum's values"},
+        {batch({event("a", now(), R"(,"device_info":{"languages":[)" + languages_101 + "]}")}), "more than maxItems 100"},
+        {batch({event("a", now(), R"(,"app_info":{"bundle":"x"})")}), "app_info: unknown key 'bundle'"},
     };
     for (auto& k : cases) {
         auto r = post_events(*c, k.body);

@@ -5,8 +5,10 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdint>
 
 namespace sandbox {
 namespace json = boost::json;
@@ -27,10 +29,31 @@ enum class Kind {
     contents,      // array of content item objects
 };
 
+// The schema's maxLength (code points; for arrays: maxItems), minimum/maximum and enum, where it
+// states them (the app_info and device_info members).
+struct Limits {
+    std::uint32_t max_length = 0;  // 0: none
+    std::int64_t min = INT64_MIN, max = INT64_MAX;
+    const std::string_view* choices = nullptr;
+    std::size_t choice_count = 0;
+};
+
 struct Key {
     std::string_view name;
     Kind kind;
+    Limits limits = {};
 };
+
+constexpr std::string_view kFormFactors[] = {"desktop", "laptop", "cellphone", "tablet", "smartwatch",
+                                             "tv",      "vr",     "console",   "other"};
+constexpr std::string_view kNetworkTypes[] = {"wifi",        "cellular_2g", "cellular_3g", "cellular_4g",
+                                              "cellular_5g", "cellular_6g", "ethernet",    "unknown"};
+constexpr std::string_view kOsFamilies[] = {"ios", "android", "macos", "windows", "linux", "bsd", "other"};
+
+constexpr Limits chars(std::uint32_t n) { return {n}; }
+constexpr Limits range(std::int64_t lo, std::int64_t hi) { return {0, lo, hi}; }
+template <std::size_t N>
+constexpr Limits one_of(const std::string_view (&c)[N]) { return {0, INT64_MIN, INT64_MAX, c, N}; }
 
 // Event level. The five required keys are checked separately.
 constexpr Key kEventKeys[] = {
@@ -70,23 +93,40 @@ constexpr Key kContentKeys[] = {
     {"item_brand_id", Kind::string},
 };
 
+// ConversionEventAppInfo and ConversionEventDeviceInfo (release 5.23), with their limits.
 constexpr Key kAppInfoKeys[] = {
-    {"app_id", Kind::string}, {"app_name", Kind::string}, {"app_package_name", Kind::string},
-    {"app_store", Kind::string}, {"app_version", Kind::string}, {"install_time", Kind::integer},
-    {"user_agent", Kind::string}, {"window_height", Kind::integer}, {"window_width", Kind::integer},
+    {"app_id", Kind::string, chars(200)},          {"app_name", Kind::string, chars(200)},
+    {"app_package_name", Kind::string, chars(200)}, {"app_store", Kind::string, chars(100)},
+    {"app_version", Kind::string, chars(100)},     {"install_time", Kind::integer, range(0, INT64_MAX)},
+    {"user_agent", Kind::string, chars(16384)},    {"window_height", Kind::integer, range(0, 30720)},
+    {"window_width", Kind::integer, range(0, 30720)},
 };
 
 constexpr Key kDeviceInfoKeys[] = {
-    {"battery_level", Kind::integer}, {"brand", Kind::string}, {"carrier", Kind::string},
-    {"cpu_cores", Kind::integer}, {"external_storage_free_space", Kind::integer},
-    {"external_storage_size", Kind::integer}, {"form_factor", Kind::string},
-    {"kernel_version", Kind::string}, {"languages", Kind::string_array}, {"locale", Kind::string},
-    {"model", Kind::string}, {"network_type", Kind::string}, {"os_family", Kind::string},
-    {"os_name", Kind::string}, {"os_release_name", Kind::string}, {"os_version", Kind::string},
-    {"screen_density", Kind::integer}, {"screen_height", Kind::integer},
-    {"screen_width", Kind::integer}, {"storage_free_space", Kind::integer},
-    {"storage_size", Kind::integer}, {"timezone", Kind::string}, {"timezone_abbr", Kind::string},
-    {"type", Kind::string},
+    {"battery_level", Kind::integer, range(0, 100)},
+    {"brand", Kind::string, chars(100)},
+    {"carrier", Kind::string, chars(100)},
+    {"cpu_cores", Kind::integer, range(0, 1152)},
+    {"external_storage_free_space", Kind::integer, range(0, 1048576)},
+    {"external_storage_size", Kind::integer, range(0, 1048576)},
+    {"form_factor", Kind::string, one_of(kFormFactors)},
+    {"kernel_version", Kind::string, chars(100)},
+    {"languages", Kind::string_array, chars(100)},
+    {"locale", Kind::string, chars(35)},
+    {"model", Kind::string, chars(100)},
+    {"network_type", Kind::string, one_of(kNetworkTypes)},
+    {"os_family", Kind::string, one_of(kOsFamilies)},
+    {"os_name", Kind::string, chars(100)},
+    {"os_release_name", Kind::string, chars(100)},
+    {"os_version", Kind::string, chars(100)},
+    {"screen_density", Kind::integer, range(0, 100000)},
+    {"screen_height", Kind::integer, range(0, 30720)},
+    {"screen_width", Kind::integer, range(0, 30720)},
+    {"storage_free_space", Kind::integer, range(0, 1048576)},
+    {"storage_size", Kind::integer, range(0, 1048576)},
+    {"timezone", Kind::string, chars(40)},
+    {"timezone_abbr", Kind::string, chars(5)},
+    {"type", Kind::string, chars(100)},
 };
 
 constexpr std::string_view kActionSources[] = {"app_android", "app_ios", "web", "offline"};
@@ -153,7 +193,31 @@ public:
         for (const auto& kv : v.get_object()) {
             const Key* k = find_key(table, kv.key());
             if (!k) return fail(where, "unknown key " + show_key(kv.key()) + " (Additional properties are not allowed)");
-            if (!field(kv.value(), where + "." + std::string(kv.key()), k->kind)) return false;
+            const std::string at = where + "." + std::string(kv.key());
+            if (!field(kv.value(), at, k->kind) || !within(kv.value(), at, k->limits)) return false;
+        }
+        return true;
+    }
+
+    bool within(const json::value& v, const std::string& where, const Limits& l) {
+        if (v.is_string()) {
+            const auto s = std::string_view(v.get_string());
+            if (l.max_length) {
+                std::size_t points = 0;
+                for (char c : s) points += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+                if (points > l.max_length)
+                    return fail(where, "longer than maxLength " + std::to_string(l.max_length));
+            }
+            if (l.choices && std::find(l.choices, l.choices + l.choice_count, s) == l.choices + l.choice_count)
+                return fail(where, "not one of the enum's values");
+        } else if (v.is_array()) {
+            if (l.max_length && v.get_array().size() > l.max_length)
+                return fail(where, "more than maxItems " + std::to_string(l.max_length));
+        } else if ((v.is_int64() || v.is_uint64()) && (l.min != INT64_MIN || l.max != INT64_MAX)) {
+            const bool too_big = v.is_uint64() && v.get_uint64() > static_cast<std::uint64_t>(INT64_MAX);
+            const std::int64_t n = too_big ? INT64_MAX : v.to_number<std::int64_t>();
+            if (too_big || n < l.min || n > l.max)
+                return fail(where, "outside minimum " + std::to_string(l.min) + " / maximum " + std::to_string(l.max));
         }
         return true;
     }

@@ -138,3 +138,13 @@ TEST(Config, EveryProblemIsReportedByKeyWithoutItsValue) {
     EXPECT_NE(config_error({}).find("ad_account_id is required"), std::string::npos);
     EXPECT_NE(config_error({{"ad_account_id", "1234567890123456789"}}).find("ad_account_id"), std::string::npos);
 }
+
+TEST(Config, LdpStatesAreCodesOrNamesOfUsStates) {
+    Cfg c({{"ad_account_id", "549755885175"}, {"ldp_states", "CA, colorado,US-CT,,"}});
+    EXPECT_EQ(parse_config(&c.c).ldp_states, (std::vector<std::string>{"ca", "co", "ct"}));
+    for (const char *bad : {"CA,Atlantis", "CA,ON"}) {  // ON: Ontario, a province, not a US state
+        const std::string msg = config_error({{"ad_account_id", "549755885175"}, {"ldp_states", bad}});
+        EXPECT_NE(msg.find("ldp_states: item 2 is not a US state"), std::string::npos) << msg;
+        EXPECT_EQ(msg.find(std::string(bad).substr(3)), std::string::npos) << msg;
+    }
+}

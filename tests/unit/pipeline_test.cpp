@@ -350,13 +350,25 @@ TEST(Pipeline, PropertyRandomRowsGiveValidBodiesWithOnlyDefinedKeys) {
     const std::set<std::string> event_keys{"event_name", "action_source", "event_time", "event_id", "event_source_url",
                                            "opt_out", "partner_name", "app_id", "app_name", "app_version",
                                            "device_brand", "device_carrier", "device_model", "device_type",
-                                           "os_version", "wifi", "language", "user_data", "custom_data"};
+                                           "os_version", "wifi", "language", "user_data", "custom_data",
+                                           "app_info", "device_info"};
     const std::set<std::string> user_keys{"em", "ph", "ge", "db", "ln", "fn", "ct", "st", "zp", "country",
                                           "external_id", "hashed_maids", "client_ip_address", "client_user_agent",
                                           "click_id", "partner_id"};
     const std::set<std::string> custom_keys{"currency", "value", "content_ids", "content_name", "content_category",
                                             "content_brand", "contents", "num_items", "order_id", "search_string",
                                             "opt_out_type", "predicted_ltv"};
+    // Pinterest's ConversionEventAppInfo and ConversionEventDeviceInfo (release 5.23).
+    const std::set<std::string> object_keys{
+        "app_info.app_id", "app_info.app_name", "app_info.app_package_name", "app_info.app_store",
+        "app_info.app_version", "app_info.install_time", "app_info.user_agent", "app_info.window_height",
+        "app_info.window_width", "device_info.battery_level", "device_info.brand", "device_info.carrier",
+        "device_info.cpu_cores", "device_info.external_storage_free_space", "device_info.external_storage_size",
+        "device_info.form_factor", "device_info.kernel_version", "device_info.languages", "device_info.locale",
+        "device_info.model", "device_info.network_type", "device_info.os_family", "device_info.os_name",
+        "device_info.os_release_name", "device_info.os_version", "device_info.screen_density",
+        "device_info.screen_height", "device_info.screen_width", "device_info.storage_free_space",
+        "device_info.storage_size", "device_info.timezone", "device_info.timezone_abbr", "device_info.type"};
     std::vector<std::pair<std::string, std::string>> kv;
     std::vector<std::string> cols;
     for (size_t i = 0; i < kFieldCount; ++i) {
@@ -410,6 +422,11 @@ TEST(Pipeline, PropertyRandomRowsGiveValidBodiesWithOnlyDefinedKeys) {
                     for (const auto &kvp : ev.at("custom_data").as_object()) {
                         EXPECT_TRUE(custom_keys.count(kvp.key())) << kvp.key();
                     }
+                }
+                for (const char *object : {"app_info", "device_info"}) {
+                    if (!ev.as_object().contains(object)) continue;
+                    for (const auto &kvp : ev.at(object).as_object())
+                        EXPECT_TRUE(object_keys.count(object + std::string(".") + std::string(kvp.key()))) << kvp.key();
                 }
                 for (const char *k : {"em", "ph", "ge", "db", "ct", "country"}) {
                     if (!ev.at("user_data").as_object().contains(k)) continue;

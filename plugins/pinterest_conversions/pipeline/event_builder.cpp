@@ -2,6 +2,7 @@
 
 #include "normalize/normalize.hpp"
 #include "normalize/values.hpp"
+#include "pipeline/event_objects.hpp"
 #include "pipeline/json_out.hpp"
 
 #include <algorithm>
@@ -60,8 +61,11 @@ constexpr Field kEventStrings[] = {Field::event_source_url, Field::partner_name,
                                    Field::device_model, Field::device_type, Field::os_version};
 constexpr Field kUserStrings[] = {Field::client_ip_address, Field::client_user_agent, Field::click_id,
                                   Field::partner_id};
+static_assert(kHashedKeys[EventBuilder::kStateKey].raw == Field::state, "kStateKey must index st");
+static_assert(kHashedKeys[EventBuilder::kCountryKey].raw == Field::country, "kCountryKey must index country");
+
 constexpr Field kCustomStrings[] = {Field::order_id, Field::content_name, Field::content_category,
-                                    Field::content_brand, Field::search_string, Field::opt_out_type};
+                                    Field::content_brand, Field::search_string};
 
 bool is_null(const sp_value &v) { return v.type == SP_VALUE_NULL; }
 
@@ -113,6 +117,7 @@ bool EventBuilder::build(const Mapping &m, const sp_batch &b, uint32_t r, int64_
 bool EventBuilder::build(const Mapping &m, const sp_batch &b, uint32_t r, int64_t now_s, json_out::Writer &out,
                          std::string &event_id, RowError &err) {
     event_id_pending_ = false;
+    ldp_ = false;
     const bool ok = build_event(m, b, r, now_s, out, event_id, err);
     if (event_id_pending_) {  // rejected before the identifiers (and the id with them) were hashed
         char hex[64];
@@ -204,6 +209,9 @@ bool EventBuilder::build_event(const Mapping &m, const sp_batch &b, uint32_t r, 
         key(out, PCAPI_JSON_KEY("language"), first);
         json_out::string(out, text_);
     }
+    Field bad = Field::count_;
+    if (!write_event_objects(m, b, r, opt_.list_delimiter, out, first, objects_, bad, text_))
+        return reject(), fail(err, bad, text_);
 
     key(out, PCAPI_JSON_KEY("user_data"), first);
     if (!user_data(m, b, r, out, event_id, err)) return reject();
@@ -275,7 +283,7 @@ void EventBuilder::hash_identifiers(json_out::Writer &out, std::string &event_id
 
 bool EventBuilder::user_data(const Mapping &m, const sp_batch &b, uint32_t r, json_out::Writer &out, std::string &event_id,
                              RowError &err) {
-    if (!collect_identifiers(m, b, r, err)) return false;
+    if (!collect_identifiers(m, b, r, err) || !decide_ldp(m, b, r, err)) return false;
     const bool id_hashed_here = event_id_pending_;
     hash_identifiers(out, event_id);
 
@@ -362,6 +370,7 @@ bool EventBuilder::custom_data(const Mapping &m, const sp_batch &b, uint32_t r, 
         key(out, field_info(f).json_key, first);
         json_out::string(out, view);
     }
+    if (!opt_out_type(m, b, r, out, first, err)) return false;
     if (present(Field::num_items)) {
         int64_t n = 0;
         if ((why = shape_integer(m.value(b, r, Field::num_items), n))) return fail(err, Field::num_items, why);

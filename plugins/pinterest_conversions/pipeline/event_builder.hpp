@@ -4,6 +4,7 @@
 
 #include "normalize/sha256.hpp"
 #include "pipeline/json_out.hpp"
+#include "pipeline/event_objects.hpp"
 #include "pipeline/fields.hpp"
 #include "pipeline/mapping.hpp"
 #include "pipeline/shape_memo.hpp"
@@ -24,6 +25,10 @@ struct PipelineOptions {
     int64_t max_age_seconds = 7 * 86400;
     int64_t max_future_seconds = 300;
     std::string sync_id;  // seeds derived event ids
+    // Limited Data Processing: events whose state (normalized: "ca") is one of these, in the US
+    // (country "us" or not given), are sent with opt_out_type LDP, as are rows whose `ldp` field
+    // is true. LDP events always carry st and country.
+    std::vector<std::string> ldp_states;
 };
 
 // Why a record was rejected. `message` names the field and the rule, never the value.
@@ -53,6 +58,12 @@ public:
     bool build(const Mapping &mapping, const sp_batch &batch, uint32_t r, int64_t now_s, std::string &out,
                std::string &event_id, RowError &err);
 
+    // Whether the event last built is subject to Limited Data Processing (opt_out_type LDP).
+    bool last_event_ldp() const noexcept { return ldp_; }
+
+    // Indexes of st and country among the user_data keys (em, ph, fn, ln, ge, db, ct, st, zp, ...).
+    static constexpr uint8_t kStateKey = 7, kCountryKey = 9;
+
 private:
     bool build_event(const Mapping &m, const sp_batch &b, uint32_t r, int64_t now_s, json_out::Writer &out,
                      std::string &event_id, RowError &err);
@@ -61,10 +72,18 @@ private:
     bool collect_identifiers(const Mapping &m, const sp_batch &b, uint32_t r, RowError &err);
     void hash_identifiers(json_out::Writer &out, std::string &event_id);
     bool custom_data(const Mapping &m, const sp_batch &b, uint32_t r, json_out::Writer &out, RowError &err);
+    // Decides ldp_ for record r from its collected (not yet hashed) identifiers; adds the country
+    // "us" when the state list decided it and no country was given. False with `err` when an LDP
+    // event lacks its state or country (pipeline/ldp.cpp).
+    bool decide_ldp(const Mapping &m, const sp_batch &b, uint32_t r, RowError &err);
+    // custom_data.opt_out_type: as mapped, with LDP added to the list for an LDP event.
+    bool opt_out_type(const Mapping &m, const sp_batch &b, uint32_t r, json_out::Writer &out, bool &first,
+                      RowError &err);
     bool fail(RowError &err, Field f, std::string_view reason, int index = -1);
 
     PipelineOptions opt_;
     Sha256 sha_;
+    ObjectScratch objects_;  // app_info and device_info
     std::string scratch_, norm_, list_scratch_, text_, id_material_;
     ShapeMemo event_names_, action_sources_, currencies_;  // few distinct values, row after row
     std::vector<std::array<char, 64>> hashes_;  // distinct hashes of one user_data key
@@ -81,6 +100,7 @@ private:
     std::vector<std::string_view> hash_inputs_;
     std::string hash_outputs_;         // 64 hex characters per hash input
     bool event_id_pending_ = false;    // id_material_ awaits hashing into the event id
+    bool ldp_ = false;                 // the event is subject to Limited Data Processing
     size_t event_id_at_ = 0;           // where that id goes in `out`
 };
 

@@ -3,6 +3,8 @@
 #include "pipeline/json_out.hpp"
 
 #include <array>
+#include <cstdint>
+#include <iterator>
 
 namespace pcapi {
 
@@ -73,14 +75,106 @@ constexpr std::array<FieldInfo, kFieldCount> kFields{{
     F("search_string", K::custom_string, "search_string", N::none, false),
     F("opt_out_type", K::custom_string, "opt_out_type", N::none, false),
     F("predicted_ltv", K::custom_decimal, "predicted_ltv", N::none, false),
+    F("ldp", K::ldp_flag, "ldp", N::none, false),
+    F("app_info.app_id", K::app_info, "app_id", N::none, false),
+    F("app_info.app_name", K::app_info, "app_name", N::none, false),
+    F("app_info.app_package_name", K::app_info, "app_package_name", N::none, false),
+    F("app_info.app_store", K::app_info, "app_store", N::none, false),
+    F("app_info.app_version", K::app_info, "app_version", N::none, false),
+    F("app_info.install_time", K::app_info, "install_time", N::none, false),
+    F("app_info.user_agent", K::app_info, "user_agent", N::none, false),
+    F("app_info.window_height", K::app_info, "window_height", N::none, false),
+    F("app_info.window_width", K::app_info, "window_width", N::none, false),
+    F("device_info.battery_level", K::device_info, "battery_level", N::none, false),
+    F("device_info.brand", K::device_info, "brand", N::none, false),
+    F("device_info.carrier", K::device_info, "carrier", N::none, false),
+    F("device_info.cpu_cores", K::device_info, "cpu_cores", N::none, false),
+    F("device_info.external_storage_free_space", K::device_info, "external_storage_free_space", N::none, false),
+    F("device_info.external_storage_size", K::device_info, "external_storage_size", N::none, false),
+    F("device_info.form_factor", K::device_info, "form_factor", N::none, false),
+    F("device_info.kernel_version", K::device_info, "kernel_version", N::none, false),
+    F("device_info.languages", K::device_info, "languages", N::none, true),
+    F("device_info.locale", K::device_info, "locale", N::none, false),
+    F("device_info.model", K::device_info, "model", N::none, false),
+    F("device_info.network_type", K::device_info, "network_type", N::none, false),
+    F("device_info.os_family", K::device_info, "os_family", N::none, false),
+    F("device_info.os_name", K::device_info, "os_name", N::none, false),
+    F("device_info.os_release_name", K::device_info, "os_release_name", N::none, false),
+    F("device_info.os_version", K::device_info, "os_version", N::none, false),
+    F("device_info.screen_density", K::device_info, "screen_density", N::none, false),
+    F("device_info.screen_height", K::device_info, "screen_height", N::none, false),
+    F("device_info.screen_width", K::device_info, "screen_width", N::none, false),
+    F("device_info.storage_free_space", K::device_info, "storage_free_space", N::none, false),
+    F("device_info.storage_size", K::device_info, "storage_size", N::none, false),
+    F("device_info.timezone", K::device_info, "timezone", N::none, false),
+    F("device_info.timezone_abbr", K::device_info, "timezone_abbr", N::none, false),
+    F("device_info.type", K::device_info, "type", N::none, false),
 }};
 #undef F
 
-static_assert(kFields.back().name == "predicted_ltv", "kFields must follow enum Field");
+static_assert(kFields.back().name == "device_info.type", "kFields must follow enum Field");
+
+// The enums of ConversionEventDeviceInfo.
+constexpr std::array<std::string_view, 9> kFormFactors{"desktop",    "laptop", "cellphone", "tablet", "smartwatch",
+                                                       "tv",         "vr",     "console",   "other"};
+constexpr std::array<std::string_view, 8> kNetworkTypes{"wifi",        "cellular_2g", "cellular_3g", "cellular_4g",
+                                                        "cellular_5g", "cellular_6g", "ethernet",    "unknown"};
+constexpr std::array<std::string_view, 7> kOsFamilies{"ios", "android", "macos", "windows", "linux", "bsd", "other"};
+
+using T = MemberRule::Type;
+struct MemberEntry {
+    Field field;
+    MemberRule rule;
+};
+// maxLength, minimum/maximum and enum of every member, as the schema states them.
+constexpr MemberEntry kMembers[] = {
+    {Field::app_info_app_id, {T::string, 200}},
+    {Field::app_info_app_name, {T::string, 200}},
+    {Field::app_info_app_package_name, {T::string, 200}},
+    {Field::app_info_app_store, {T::string, 100}},
+    {Field::app_info_app_version, {T::string, 100}},
+    {Field::app_info_install_time, {T::unix_time, 0, 0, INT64_MAX}},
+    {Field::app_info_user_agent, {T::string, 16384}},
+    {Field::app_info_window_height, {T::integer, 0, 0, 30720}},
+    {Field::app_info_window_width, {T::integer, 0, 0, 30720}},
+    {Field::device_info_battery_level, {T::integer, 0, 0, 100}},
+    {Field::device_info_brand, {T::string, 100}},
+    {Field::device_info_carrier, {T::string, 100}},
+    {Field::device_info_cpu_cores, {T::integer, 0, 0, 1152}},
+    {Field::device_info_external_storage_free_space, {T::integer, 0, 0, 1048576}},
+    {Field::device_info_external_storage_size, {T::integer, 0, 0, 1048576}},
+    {Field::device_info_form_factor, {T::choice, 0, 0, 0, kFormFactors.data(), kFormFactors.size()}},
+    {Field::device_info_kernel_version, {T::string, 100}},
+    {Field::device_info_languages, {T::string_list, 100}},
+    {Field::device_info_locale, {T::string, 35}},
+    {Field::device_info_model, {T::string, 100}},
+    {Field::device_info_network_type, {T::choice, 0, 0, 0, kNetworkTypes.data(), kNetworkTypes.size()}},
+    {Field::device_info_os_family, {T::choice, 0, 0, 0, kOsFamilies.data(), kOsFamilies.size()}},
+    {Field::device_info_os_name, {T::string, 100}},
+    {Field::device_info_os_release_name, {T::string, 100}},
+    {Field::device_info_os_version, {T::string, 100}},
+    {Field::device_info_screen_density, {T::integer, 0, 0, 100000}},
+    {Field::device_info_screen_height, {T::integer, 0, 0, 30720}},
+    {Field::device_info_screen_width, {T::integer, 0, 0, 30720}},
+    {Field::device_info_storage_free_space, {T::integer, 0, 0, 1048576}},
+    {Field::device_info_storage_size, {T::integer, 0, 0, 1048576}},
+    {Field::device_info_timezone, {T::string, 40}},
+    {Field::device_info_timezone_abbr, {T::string, 5}},
+    {Field::device_info_type, {T::string, 100}},
+};
+constexpr size_t kFirstMember = static_cast<size_t>(kFirstObjectMember);
+constexpr bool members_follow_the_enum() {
+    for (size_t i = 0; i < std::size(kMembers); ++i)
+        if (static_cast<size_t>(kMembers[i].field) != kFirstMember + i) return false;
+    return std::size(kMembers) == kFieldCount - kFirstMember;
+}
+static_assert(members_follow_the_enum(), "kMembers must list every app_info/device_info member in enum order");
 
 }  // namespace
 
 const FieldInfo &field_info(Field f) noexcept { return kFields[static_cast<size_t>(f)]; }
+
+const MemberRule &member_rule(Field f) noexcept { return kMembers[static_cast<size_t>(f) - kFirstMember].rule; }
 
 bool field_by_name(std::string_view name, Field &out) noexcept {
     for (size_t i = 0; i < kFields.size(); ++i) {

@@ -16,9 +16,23 @@ enum class Field : uint8_t {
     client_ip_address, client_user_agent, click_id, partner_id,
     value, currency, order_id, content_ids, contents, num_items, content_name, content_category,
     content_brand, search_string, opt_out_type, predicted_ltv,
+    ldp,  // Limited Data Processing: a boolean column; not sent itself (see PipelineOptions::ldp_states)
+    // app_info object (schema ConversionEventAppInfo)
+    app_info_app_id, app_info_app_name, app_info_app_package_name, app_info_app_store, app_info_app_version,
+    app_info_install_time, app_info_user_agent, app_info_window_height, app_info_window_width,
+    // device_info object (schema ConversionEventDeviceInfo)
+    device_info_battery_level, device_info_brand, device_info_carrier, device_info_cpu_cores,
+    device_info_external_storage_free_space, device_info_external_storage_size, device_info_form_factor,
+    device_info_kernel_version, device_info_languages, device_info_locale, device_info_model,
+    device_info_network_type, device_info_os_family, device_info_os_name, device_info_os_release_name,
+    device_info_os_version, device_info_screen_density, device_info_screen_height, device_info_screen_width,
+    device_info_storage_free_space, device_info_storage_size, device_info_timezone, device_info_timezone_abbr,
+    device_info_type,
     count_
 };
 inline constexpr size_t kFieldCount = static_cast<size_t>(Field::count_);
+// The members of app_info and device_info are the last fields, from this one on.
+inline constexpr Field kFirstObjectMember = Field::app_info_app_id;
 
 // How a field's value is turned into JSON.
 enum class FieldKind : uint8_t {
@@ -28,7 +42,9 @@ enum class FieldKind : uint8_t {
     hashed,        // user_data identifier, normalized then SHA-256 hashed
     prehashed,     // user_data identifier that must already be a SHA-256 hex digest
     user_string,   // user_data plain string (client_ip_address, ...)
-    custom_string, custom_decimal, custom_integer, custom_currency, custom_string_list, custom_contents
+    custom_string, custom_decimal, custom_integer, custom_currency, custom_string_list, custom_contents,
+    ldp_flag,              // decides custom_data.opt_out_type = "LDP"
+    app_info, device_info  // a member of the event's app_info or device_info object (see MemberRule)
 };
 
 // Which normalization rule applies to a hashed field.
@@ -44,6 +60,18 @@ struct FieldInfo {
 };
 
 const FieldInfo &field_info(Field f) noexcept;
+
+// What a member of app_info or device_info accepts, from Pinterest's schema (release 5.23). A
+// value outside it rejects the row with the rule in the reason: Pinterest would refuse the whole
+// request for it (additionalProperties false, maxLength, minimum/maximum, enum).
+struct MemberRule {
+    enum class Type : uint8_t { string, integer, unix_time, choice, string_list } type;
+    uint32_t max_length = 0;  // string: characters (code points); string_list: items
+    int64_t min = 0, max = 0; // integer
+    const std::string_view *choices = nullptr;  // choice: the allowed values, lowercase
+    size_t choice_count = 0;
+};
+const MemberRule &member_rule(Field f) noexcept;  // f's kind must be app_info or device_info
 
 // Field by mapping name; false when unknown.
 bool field_by_name(std::string_view name, Field &out) noexcept;

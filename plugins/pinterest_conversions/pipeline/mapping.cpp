@@ -72,6 +72,8 @@ Mapping Mapping::compile(const sp_mapping *mapping, const std::vector<RequiredRu
         }
     }
     m.refresh_constants();
+    for (size_t i = static_cast<size_t>(kFirstObjectMember); i < kFieldCount; ++i)
+        if (m.mapped(static_cast<Field>(i))) m.object_members_.push_back(static_cast<Field>(i));
     return m;
 }
 

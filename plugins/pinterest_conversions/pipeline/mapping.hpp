@@ -25,6 +25,10 @@ public:
 
     bool mapped(Field f) const noexcept { return sources_[idx(f)].kind != Kind::unmapped; }
 
+    // The app_info and device_info members that are mapped, in field order (most mappings have
+    // none, and the event builder then spends nothing on those objects).
+    const std::vector<Field> &object_members() const noexcept { return object_members_; }
+
     // Column index per field for this batch (-1: not from a column). Throws sp::failure
     // (SP_ERR_CONFIG) naming mapped columns the batch does not have, with the batch's columns.
     // Cheap when the column names are the same as the previous batch's.
@@ -52,6 +56,7 @@ private:
     std::array<int32_t, kFieldCount> bound_{};
     std::vector<std::string> bound_columns_;  // the column names bound_ was computed for
     bool bound_valid_ = false;                // bound_ matches bound_columns_
+    std::vector<Field> object_members_;
 };
 
 }  // namespace pcapi

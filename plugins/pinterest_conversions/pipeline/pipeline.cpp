@@ -11,6 +11,7 @@ void EncodedBatch::clear() {
     records.clear();
     ids.clear();
     messages.clear();
+    ldp_events = 0;
 }
 
 Payload &EncodedBatch::new_payload() {
@@ -105,6 +106,7 @@ void Pipeline::encode(const sp_batch &batch, int64_t now_s, EncodedBatch &out) {
             body->append(event_);
         }
         out.payloads.back().items.push_back({static_cast<uint32_t>(begin), static_cast<uint32_t>(body->size()), r});
+        out.ldp_events += builder_.last_event_ldp() ? 1 : 0;
     }
     body.reset();
     if (!out.payloads.empty() && out.payloads.back().items.empty()) out.drop_last_payload();  // every row rejected

@@ -28,6 +28,7 @@ struct EncodedBatch {
     std::vector<Record> records;    // one per input record, in order
     std::string ids;                // all event ids, concatenated
     std::vector<std::string> messages;
+    uint32_t ldp_events = 0;        // events in the payloads sent with opt_out_type LDP
 
     std::string_view event_id(uint32_t r) const {
         return std::string_view(ids).substr(records[r].id_begin, records[r].id_len);

@@ -1,10 +1,14 @@
 #include "plugin/config.hpp"
 
+#include "normalize/normalize.hpp"
 #include "plugin/manifest.hpp"
 
 #include <syncplugin/syncplugin.hpp>
 
+#include <algorithm>
 #include <charconv>
+#include <iterator>
+#include <string_view>
 #include <map>
 #include <regex>
 #include <sys/stat.h>
@@ -75,6 +79,38 @@ void validate(const spmanifest::ConfigField &spec, const std::string &value, std
 
 }  // namespace
 
+namespace {
+
+// The states, DC and territories of the US (normalize_state also knows Canada's provinces).
+constexpr std::string_view kUsStates[] = {
+    "al", "ak", "az", "ar", "ca", "co", "ct", "de", "fl", "ga", "hi", "id", "il", "in", "ia", "ks", "ky", "la", "me",
+    "md", "ma", "mi", "mn", "ms", "mo", "mt", "ne", "nv", "nh", "nj", "nm", "ny", "nc", "nd", "oh", "ok", "or", "pa",
+    "ri", "sc", "sd", "tn", "tx", "ut", "vt", "va", "wa", "wv", "wi", "wy", "dc", "pr", "gu", "vi", "as", "mp", "um"};
+
+// "CA, Colorado, US-CT" -> {"ca", "co", "ct"}. Returns what is wrong (naming the position, never a
+// value), or "" when every item is a state.
+std::string ldp_state_codes(const std::string &list, std::vector<std::string> &out) {
+    std::string code;
+    size_t start = 0, position = 0;
+    while (start < list.size()) {
+        size_t comma = list.find(',', start);
+        if (comma == std::string::npos) comma = list.size();
+        const std::string item = list.substr(start, comma - start);
+        ++position;
+        if (item.find_first_not_of(' ') != std::string::npos) {
+            if (normalize_state(item, code) != nullptr ||
+                std::find(std::begin(kUsStates), std::end(kUsStates), code) == std::end(kUsStates))
+                return "item " + std::to_string(position) +
+                       " is not a US state (two-letter codes such as CA or state names, comma-separated)";
+            out.push_back(code);
+        }
+        start = comma + 1;
+    }
+    return "";
+}
+
+}  // namespace
+
 PluginConfig parse_config(const sp_config *config) {
     const spmanifest::Manifest &m = manifest();
     if (config != nullptr && config->entry_count > 0 && config->entries == nullptr)
@@ -129,6 +165,8 @@ PluginConfig parse_config(const sp_config *config) {
     out.test_events = str("test_events") == "true";
     out.default_phone_country_code = str("default_phone_country_code");
     if (const std::string d = str("list_delimiter"); !d.empty()) out.list_delimiter = d[0];
+    if (std::string bad = ldp_state_codes(str("ldp_states"), out.ldp_states); !bad.empty())
+        throw sp::failure(SP_ERR_CONFIG, "invalid plugin config: ldp_states: " + bad);
     num("event_time_max_age_days", out.event_time_max_age_days);
     num("event_time_max_future_seconds", out.event_time_max_future_seconds);
     out.api_base_url = str("api_base_url");

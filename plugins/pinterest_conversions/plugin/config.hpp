@@ -16,6 +16,7 @@ struct PluginConfig {
     bool test_events = false;
     std::string default_phone_country_code;  // digits, may be empty
     char list_delimiter = ',';
+    std::vector<std::string> ldp_states;  // normalized two-letter codes ("ca"), from ldp_states
     int64_t event_time_max_age_days = 7;
     int64_t event_time_max_future_seconds = 300;
     std::string api_base_url;  // https://host[:port], no trailing slash

@@ -47,6 +47,7 @@ Instance::Instance(const sp_open_params &params, const sp_host *host) : host_(ho
     PipelineOptions opt;
     opt.default_phone_country_code = config_.default_phone_country_code;
     opt.list_delimiter = config_.list_delimiter;
+    opt.ldp_states = config_.ldp_states;
     opt.max_age_seconds = config_.event_time_max_age_days * 86400;
     opt.max_future_seconds = config_.event_time_max_future_seconds;
     opt.sync_id = params.sync_id ? params.sync_id : "";
@@ -143,6 +144,8 @@ sp_status Instance::submit(const sp_batch &batch, sp_error **err) {
     }
     try {
         pipeline_->encode(batch, now_unix_seconds(), f->encoded);
+        if (f->encoded.ldp_events && host_ && SP_HAS_FIELD(host_, sp_host, metric_add) && host_->metric_add)
+            host_->metric_add(host_->ctx, "pinterest.ldp_events", f->encoded.ldp_events);
     } catch (const sp::failure &e) {
         spare_.push_back(std::move(f));
         return sp::fail(err, e.category(), e.what(), e.code());
