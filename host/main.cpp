@@ -23,6 +23,7 @@ const char *kUsage =
     "  check SYNC.json         definition, mapping, source, credentials, then the destination itself\n"
     "  sync SYNC.json          run a sync (--dry-run, --limit N, --test-events, --full-resync, --json)\n"
     "  status SYNC.json        recent runs, counts, and why rows were rejected\n"
+    "  quality SYNC.json       match quality: local coverage per match key, the destination's score\n"
     "\n"
     "Run `synchost COMMAND --help` for a command's options. Exit codes: 0 ok, 1 rows rejected,\n"
     "2 configuration, 3 auth/permission, 4 transient, 5 internal, 130 interrupted.\n";
@@ -47,6 +48,7 @@ int main(int argc, char **argv) {
         {"check", cmd_check},
         {"sync", cmd_sync},
         {"status", cmd_status},
+        {"quality", cmd_quality},
     };
     if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "help") == 0) {
         std::cout << kUsage;

@@ -1,5 +1,7 @@
 #include "auth/loopback_listener.hpp"
 
+#include "runtime/html_text.hpp"
+
 #include "exit_codes.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -22,29 +24,6 @@ namespace {
 
 constexpr std::chrono::seconds kReadTimeout{15};
 constexpr std::chrono::seconds kWriteTimeout{5};
-
-std::string html_escape(std::string_view s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '&':
-                out += "&amp;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
-}
 
 std::string page(std::string_view text) {
     return "<!doctype html><html><head><meta charset=\"utf-8\"><title>synchost</title></head>"

@@ -3,6 +3,7 @@
 #include "cli/commands.hpp"
 #include "cli/session.hpp"
 #include "exit_codes.hpp"
+#include "quality/quality_report.hpp"
 #include "runtime/terminal_text.hpp"
 #include "state/state_store.hpp"
 #include "sync/row_key.hpp"
@@ -52,7 +53,7 @@ int cmd_status(const Argv &argv) {
 
     if (args.has("json")) {
         boost::json::array jr, jreasons, jerrors;
-        for (const auto &r : runs)
+        for (const auto &r : runs) {
             jr.push_back({{"run", r.id}, {"started_at", utc(r.started_at)}, {"finished_at", utc(r.finished_at)},
                           {"mode", r.mode}, {"dry_run", r.dry_run}, {"status", r.status}, {"exit_code", r.exit_code},
                           {"rows_read", r.rows_read}, {"skipped", r.skipped}, {"sent", r.sent},
@@ -62,6 +63,10 @@ int cmd_status(const Argv &argv) {
                                           {"add", r.by_operation[SP_OP_ADD]}, {"remove", r.by_operation[SP_OP_REMOVE]}}},
                           {"tracked", r.tracked},
                           {"message", r.message}});
+            // Event ages when sent, as the plugin measured them (synchost quality shows the rest).
+            jr.back().as_object()["freshness"] =
+                r.quality.empty() ? boost::json::value(nullptr) : to_json(quality_from_json(r.quality))["age"];
+        }
         for (const auto &r : reasons) {
             boost::json::array keys;
             for (const auto &k : r.example_keys) keys.emplace_back(json_key(k));
@@ -110,7 +115,9 @@ int cmd_status(const Argv &argv) {
                   << (r.by_operation[SP_OP_DELETE] ? ", deletes " + std::to_string(r.by_operation[SP_OP_DELETE]) : "")
                   << (r.by_operation[SP_OP_REMOVE] ? ", removes " + std::to_string(r.by_operation[SP_OP_REMOVE]) : "")
                   << (r.tracked ? ", recorded without sending " + std::to_string(r.tracked) : "")
-                  << (r.message.empty() ? "" : "\n      " + terminal_safe(r.message)) << "\n";
+                  << (r.message.empty() ? "" : "\n      " + terminal_safe(r.message))
+                  << (r.quality.empty() ? "" : "\n      " + terminal_safe(freshness_text(quality_from_json(r.quality))))
+                  << "\n";
     if (test) {
         std::cout << "\nlast test run: #" << test->id << "  " << utc(test->started_at) << "  validated " << test->delivered
                   << ", rejected " << test->rejected << ", retry " << test->retry << " (nothing recorded as delivered)\n";

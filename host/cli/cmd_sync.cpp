@@ -2,6 +2,7 @@
 #include "cli/commands.hpp"
 #include "cli/session.hpp"
 #include "exit_codes.hpp"
+#include "quality/quality_report.hpp"
 #include "runtime/host_services.hpp"
 #include "runtime/metrics_json.hpp"
 #include "runtime/terminal_text.hpp"
@@ -72,6 +73,16 @@ boost::json::object summary_json(const SyncDefinition &def, const RunOutcome &r)
             {"seconds", s.finished_at - s.started_at}, {"message", r.error}};
 }
 
+// The run's quality report as the --json summary shows it: "freshness" (event ages when sent)
+// and "coverage" (events per group carrying each match component); absent when the plugin
+// reported none.
+void add_quality_json(boost::json::object &j, const RunSummary &s) {
+    if (s.quality.empty()) return;
+    boost::json::object q = to_json(quality_from_json(s.quality));
+    j["freshness"] = q["age"];
+    j["coverage"] = boost::json::object{{"components", q["components"]}, {"groups", q["groups"]}};
+}
+
 }  // namespace
 
 int cmd_sync(const Argv &argv) {
@@ -138,6 +149,7 @@ int cmd_sync(const Argv &argv) {
     if (args.has("json")) {
         boost::json::object j = summary_json(def, r);
         j["metrics"] = metrics_json(services.metrics());  // what the plugin reported through metric_add
+        add_quality_json(j, r.summary);
         std::cout << boost::json::serialize(j) << "\n";
     } else {
         const RunSummary &s = r.summary;
@@ -151,6 +163,9 @@ int cmd_sync(const Argv &argv) {
                  ", rejected " + std::to_string(s.rejected) + ", retry " + std::to_string(s.retry) + ", row errors " +
                  std::to_string(s.row_errors) + (def.audience || s.departed ? ", departed " + std::to_string(s.departed) : "") +
                  (ops.empty() ? "" : " (" + ops + ")"));
+        if (!s.quality.empty())
+            if (const std::string fresh = freshness_text(quality_from_json(s.quality)); !fresh.empty())
+                log.info(terminal_safe(fresh));
         if (s.rejected || s.row_errors) log.info("see why: synchost status " + args.positional()[0]);
     }
     if (!r.error.empty() && r.exit_code != kExitOk && r.exit_code != kExitRejectedRows)

@@ -15,5 +15,6 @@ int cmd_connect(const Argv &args);
 int cmd_check(const Argv &args);
 int cmd_sync(const Argv &args);
 int cmd_status(const Argv &args);
+int cmd_quality(const Argv &args);
 
 }  // namespace synchost

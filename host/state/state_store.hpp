@@ -84,6 +84,7 @@ struct RunSummary {
     uint64_t by_operation[4] = {0, 0, 0, 0};
     uint64_t tracked = 0;
     int exit_code = -1;
+    std::string quality;  // what the plugin reported through sp.quality/1 (quality/quality_report.hpp), or empty
 };
 
 struct RowError {
@@ -156,6 +157,8 @@ public:
 
     StateCounts counts();
     std::vector<RunSummary> recent_runs(int n);
+    // The last n runs that recorded a quality report, newest first.
+    std::vector<RunSummary> runs_with_quality(int n);
     std::vector<ReasonCount> top_reasons(int n, int examples);
     std::vector<RowError> row_errors(int64_t run_id, int n);
     // The most recent run made with test events, if any.

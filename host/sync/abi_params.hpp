@@ -6,6 +6,8 @@
 
 #include <syncplugin/syncplugin.h>
 
+#include <manifest/manifest.hpp>
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -46,5 +48,21 @@ private:
     std::vector<const sp_config_entry *> ptrs_;
     sp_config config_{};
 };
+
+// The parameters that open an instance for `def` (SP_OPEN_* `flags`); `config` and `mapping`
+// must outlive the open call.
+inline sp_open_params open_params(const SyncDefinition &def, const AbiConfig &config, const AbiMapping &mapping,
+                                  uint32_t flags) {
+    sp_open_params p{};
+    p.struct_size = sizeof p;
+    p.target_kind = def.audience ? SP_TARGET_AUDIENCE : SP_TARGET_SYNC;
+    p.sync_mode = def.audience ? 0 : spmanifest::sync_mode_bit(def.mode);
+    p.audience_mode = def.audience ? spmanifest::audience_mode_bit(def.mode) : 0;
+    p.config = config.get();
+    p.mapping = mapping.get();
+    p.sync_id = def.name.c_str();
+    p.flags = flags;
+    return p;
+}
 
 }  // namespace synchost

@@ -1,6 +1,7 @@
 #include "sync/runner.hpp"
 
 #include "exit_codes.hpp"
+#include "quality/quality_report.hpp"
 #include "sync/abi_params.hpp"
 #include "sync/hash_multiset.hpp"
 #include "sync/mode_rules.hpp"
@@ -138,15 +139,8 @@ private:
     void open_instance() {
         AbiConfig config(def_.config);
         AbiMapping mapping(def_.mapping);
-        sp_open_params p{};
-        p.struct_size = sizeof p;
-        p.target_kind = def_.audience ? SP_TARGET_AUDIENCE : SP_TARGET_SYNC;
-        p.sync_mode = def_.audience ? 0 : spmanifest::sync_mode_bit(def_.mode);
-        p.audience_mode = def_.audience ? spmanifest::audience_mode_bit(def_.mode) : 0;
-        p.config = config.get();
-        p.mapping = mapping.get();
-        p.sync_id = def_.name.c_str();
-        p.flags = (opt_.dry_run ? SP_OPEN_DRY_RUN : 0u) | (opt_.test_events ? SP_OPEN_TEST_EVENTS : 0u);
+        const sp_open_params p = open_params(
+            def_, config, mapping, (opt_.dry_run ? SP_OPEN_DRY_RUN : 0u) | (opt_.test_events ? SP_OPEN_TEST_EVENTS : 0u));
         sp_instance *raw = nullptr;
         sp_error *err = nullptr;
         if (plugin_->entry().open(&p, host_.get(), &raw, &err) != SP_OK) {
@@ -564,6 +558,7 @@ private:
                           : exit_code_ == kExitInterrupted    ? "interrupted"
                                                               : "failed";
         summary_.message = error_;
+        record_quality();
         if (!opt_.dry_run) {
             try {
                 if (!row_errors_.empty()) state_.commit(summary_, {}, {}, row_errors_);
@@ -576,6 +571,24 @@ private:
         progress_.finish(counts());
         if (instance_) instance_->close();
         return {summary_, exit_code_, error_};
+    }
+
+    // What the plugin says about the match quality and freshness of what it sent (sp.quality/1):
+    // kept with the run, and compared with the last run that has one. A run that sent nothing
+    // has nothing to say.
+    void record_quality() {
+        if (!instance_ || summary_.sent == 0) return;
+        try {
+            std::optional<QualityReport> q = read_quality(*plugin_, instance_->raw());
+            if (!q || q->events() == 0) return;
+            summary_.quality = to_json_text(*q);
+            if (const std::string late = late_warning(*q); !late.empty()) log_.warn(late);
+            for (const RunSummary &before : state_.runs_with_quality(1))
+                for (const std::string &drop : coverage_drops(quality_from_json(before.quality), *q, before.id))
+                    log_.warn(drop);
+        } catch (const std::exception &e) {
+            log_.warn(std::string("no match-quality figures for this run: ") + e.what());
+        }
     }
 
     const SyncDefinition &def_;

@@ -123,6 +123,26 @@ sp_status collect(sp_instance *inst, sp_write_result *out, sp_error **err) {
     });
 }
 
+sp_status quality_report(sp_instance *inst, sp_quality_report *out, sp_error **err) {
+    return sp::guard(err, [&] {
+        if (inst == nullptr || out == nullptr || out->struct_size < offsetof(sp_quality_report, groups))
+            return sp::fail(err, SP_ERR_INTERNAL, "quality report: instance or out is NULL, or out is too small");
+        inst->impl.quality_report(*out);
+        return SP_OK;
+    });
+}
+
+sp_status destination_report(sp_instance *inst, const char **out_json, sp_error **err) {
+    return sp::guard(err, [&] {
+        if (inst == nullptr || out_json == nullptr)
+            return sp::fail(err, SP_ERR_INTERNAL, "destination report: instance or out_json is NULL");
+        *out_json = nullptr;
+        *out_json = inst->impl.destination_report();
+        return SP_OK;
+    });
+}
+
+const sp_ext_quality kQuality = {sizeof(sp_ext_quality), quality_report, destination_report};
 const sp_ext_dry_run kDryRun = {sizeof(sp_ext_dry_run), dry_run_requests};
 const sp_ext_pipelined_write kPipelined = {sizeof(sp_ext_pipelined_write), pcapi::Instance::kMaxPending, submit,
                                            collect};
@@ -131,6 +151,7 @@ const void *get_extension(const char *id) {
     if (id == nullptr) return nullptr;
     if (std::strcmp(id, SP_EXT_DRY_RUN) == 0) return &kDryRun;
     if (std::strcmp(id, SP_EXT_PIPELINED_WRITE) == 0) return &kPipelined;
+    if (std::strcmp(id, SP_EXT_QUALITY) == 0) return &kQuality;
     return nullptr;
 }
 

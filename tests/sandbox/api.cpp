@@ -187,6 +187,9 @@ Outcome Api::handle(const ApiRequest& req) {
             } else if (seg.size() == 3) {
                 state_.count_request("ad_account");
                 if (get) out = ad_account(req, account); else method_not_allowed();
+            } else if (seg.size() == 4 && seg[3] == "conversion_eqs") {
+                state_.count_request("conversion_eqs");
+                if (get) out = conversion_eqs(req, account, parsed->params()); else method_not_allowed();
             } else if (seg.size() == 5 && seg[3] == "conversion_tags") {
                 state_.count_request("conversion_tag");
                 if (get) out = conversion_tag(req, account, seg[4]); else method_not_allowed();
@@ -285,6 +288,60 @@ Outcome Api::conversion_tag(const ApiRequest& req, const std::string& account, c
     return out;
 }
 
+// GET /v5/ad_accounts/{id}/conversion_eqs: the Event Quality Score, scored from the events this
+// sandbox processed for the account (both lookback periods see the same events; the sandbox keeps
+// no time series). Needs ads:read, which a static (conversion) token never has. Each component's
+// coverage is the share of an event name's events carrying it; overall_status is GOOD when the
+// email coverage over all events is at least 80 %, FAIR from 50 %, else NEEDS_IMPROVEMENT; a
+// component under 50 % gets a LOW_COVERAGE issue. No tag sends events here, so overlap is 0.
+Outcome Api::conversion_eqs(const ApiRequest& req, const std::string& account, const boost::urls::params_view& params) {
+    Outcome out;
+    if (!check_auth_and_account(req, account, out)) return out;
+    const std::string scope = state_.token_scope(bearer_token(req.authorization));
+    if (("," + scope + ",").find(",ads:read,") == std::string::npos) {
+        out.reply = error_reply(403, 29, "You are not permitted to access that resource: it needs the ads:read scope.");
+        return out;
+    }
+    std::string lookback, source = "CONVERSIONS_API";
+    if (auto it = params.find("lookback_period"); it != params.end()) lookback = (*it).value;
+    if (auto it = params.find("ingestion_source"); it != params.end()) source = (*it).value;
+    if (lookback != "1d" && lookback != "14d") {
+        out.reply = error_reply(400, 4196, "lookback_period must be 1d or 14d.");
+        return out;
+    }
+    json::object components;
+    std::uint64_t events = 0, with_email = 0;
+    // Only the Conversions API's events are here; other ingestion sources have none.
+    static const std::map<std::string, State::EqsCounts> kNone;
+    const auto& counts = source == "CONVERSIONS_API" ? state_.quality(account) : kNone;
+    for (std::size_t c = 0; c < std::size(kEqsComponents); ++c) {
+        json::object by_event;
+        for (const auto& [name, n] : counts) {
+            const double coverage = n.events ? 100.0 * static_cast<double>(n.with[c]) / static_cast<double>(n.events) : 0.0;
+            json::array issues;
+            if (coverage < 50.0)
+                issues.push_back(json::object{{"id", "LOW_COVERAGE"}, {"name", "Low coverage"},
+                                              {"reason", std::string("fewer than half of these events carry ") + kEqsComponents[c]}});
+            json::object cell{{"coverage", coverage}, {"issues", std::move(issues)}};
+            cell["overlap"] = std::string_view(kEqsComponents[c]) == "external_event_id" ? json::value(0.0) : json::value(nullptr);
+            by_event[name] = std::move(cell);
+            if (c == 0) {
+                events += n.events;
+                with_email += n.with[0];
+            }
+        }
+        components[kEqsComponents[c]] = std::move(by_event);
+    }
+    const double email = events ? 100.0 * static_cast<double>(with_email) / static_cast<double>(events) : 0.0;
+    json::object score{{"overall_status", email >= 80.0 ? "GOOD" : email >= 50.0 ? "FAIR" : "NEEDS_IMPROVEMENT"},
+                       {"ingestion_source", source},
+                       {"source_platform", "WEB"},
+                       {"lookback_period", lookback},
+                       {"quality_components", std::move(components)}};
+    out.reply = json_reply(200, json::serialize(json::array{std::move(score)}));
+    return out;
+}
+
 // ---------------------------------------------------------------- events
 
 Outcome Api::events(const ApiRequest& req, const std::string& account, bool test) {
@@ -319,6 +376,7 @@ Outcome Api::events(const ApiRequest& req, const std::string& account, bool test
     // Event ids (or just the count, in fast mode) and each event's failure message, if any.
     std::vector<std::string> errors;
     std::vector<std::string> ids;
+    std::vector<std::pair<std::string, std::uint32_t>> quality;  // event name, EQS components
     bool real_failure = false;
     if (opts_.fast) {
         // Benchmark mode: no JSON parsing; the events are counted (above), not checked.
@@ -339,6 +397,7 @@ Outcome Api::events(const ApiRequest& req, const std::string& account, bool test
             real_failure = real_failure || !e.error_message.empty();
             errors.push_back(std::move(e.error_message));
             ids.push_back(std::move(e.event_id));
+            quality.emplace_back(std::move(e.event_name), e.components);
         }
     }
 
@@ -362,7 +421,10 @@ Outcome Api::events(const ApiRequest& req, const std::string& account, bool test
             state_.count_processed_anonymous(processed);
         } else {
             for (std::size_t i = 0; i < n; ++i)
-                if (errors[i].empty()) state_.count_processed(ids[i]);
+                if (errors[i].empty()) {
+                    state_.count_processed(ids[i]);
+                    state_.count_quality(account, quality[i].first, quality[i].second);
+                }
         }
     }
     if (!opts_.capture_dir.empty()) capture(req.body);

@@ -9,6 +9,7 @@
 #include "state.hpp"
 
 #include <boost/json/fwd.hpp>
+#include <boost/url/params_view.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -75,6 +76,7 @@ private:
     Outcome events(const ApiRequest& req, const std::string& account, bool test);
     Outcome ad_account(const ApiRequest& req, const std::string& account);
     Outcome conversion_tag(const ApiRequest& req, const std::string& account, const std::string& tag);
+    Outcome conversion_eqs(const ApiRequest& req, const std::string& account, const boost::urls::params_view& params);
     Outcome oauth_authorize(const ApiRequest& req);
     Outcome oauth_token(const ApiRequest& req);
     Outcome control(const ApiRequest& req, std::string_view path);

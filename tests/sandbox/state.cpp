@@ -1,5 +1,6 @@
 // pinterest-sandbox: counters, OAuth grants, rate limiter. See state.hpp.
 #include "state.hpp"
+#include "validate.hpp"
 
 #include <boost/json.hpp>
 #include <openssl/rand.h>
@@ -83,6 +84,24 @@ bool State::access_token_valid(std::string_view token) {
     if (static_tokens_.count(key)) return true;
     auto it = access_.find(key);
     return it != access_.end() && it->second.expires_at > unix_now();
+}
+
+std::string State::token_scope(std::string_view token) const {
+    auto it = access_.find(std::string(token));
+    return it == access_.end() ? std::string() : it->second.scope;
+}
+
+void State::count_quality(const std::string& account, const std::string& event_name, std::uint32_t components) {
+    EqsCounts& c = quality_[account][event_name];
+    c.with.resize(std::size(kEqsComponents));
+    ++c.events;
+    for (std::size_t i = 0; i < c.with.size(); ++i) c.with[i] += (components >> i) & 1u;
+}
+
+const std::map<std::string, State::EqsCounts>& State::quality(const std::string& account) const {
+    static const std::map<std::string, EqsCounts> kNone;
+    auto it = quality_.find(account);
+    return it == quality_.end() ? kNone : it->second;
 }
 
 void State::revoke_all(bool include_static) {
@@ -210,6 +229,7 @@ void State::reset_counters() {
     token_requests_.clear();
     faults_.clear();
     event_ids_.clear();
+    quality_.clear();
     buckets_.clear();
     token_refreshes_ = rate_limited_ = faults_total_ = 0;
     events_received_ = events_processed_ = events_failed_ = test_events_ = 0;

@@ -60,6 +60,9 @@ public:
     // Rotates: the old refresh token stops working. Returns false if unknown/rotated/expired.
     bool rotate_refresh(const std::string& refresh_token, IssuedTokens& out);
     bool access_token_valid(std::string_view token);
+    // The scopes granted with a valid OAuth access token (comma-separated); empty for a static
+    // token, which stands for a conversion access token and carries no ads:read.
+    std::string token_scope(std::string_view token) const;
     // Revokes OAuth access tokens (and static tokens when `include_static`).
     void revoke_all(bool include_static);
 
@@ -95,6 +98,14 @@ public:
     // Anonymous processed events (fast mode does not parse event ids).
     void count_processed_anonymous(std::uint64_t n) { events_processed_ += n; }
     void count_processed(std::string_view event_id);
+    // What conversion_eqs scores: processed events per ad account and event name, and how many
+    // of them carried each EQS component (validate.hpp).
+    struct EqsCounts {
+        std::uint64_t events = 0;
+        std::vector<std::uint64_t> with;
+    };
+    void count_quality(const std::string& account, const std::string& event_name, std::uint32_t components);
+    const std::map<std::string, EqsCounts>& quality(const std::string& account) const;
     void count_connection() { ++connections_; }
 
     // Arrival log of events and token requests, so tests can check retry timing and attempts.
@@ -148,6 +159,7 @@ private:
     std::uint64_t duplicates_ = 0, connections_ = 0;
     std::uint64_t in_flight_ = 0, max_in_flight_ = 0;
     std::vector<LogEntry> log_;
+    std::map<std::string, std::map<std::string, EqsCounts>> quality_;
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

@@ -311,7 +311,35 @@ public:
         const auto& id = o.at("event_id").get_string();
         if (id.empty()) return fail(where + ".event_id", "must not be empty");
         out.event_id = std::string(id);
+        out.event_name = std::string(o.at("event_name").get_string());
+        out.components = components_of(o);
         return true;
+    }
+
+    // Which EQS components an (already validated) event carries: a key that is present, not null,
+    // and not an empty string or list.
+    static std::uint32_t components_of(const json::object& event) {
+        auto has = [](const json::object& o, std::string_view k) {
+            const json::value* v = o.if_contains(k);
+            if (!v || v->is_null()) return false;
+            if (v->is_string()) return !v->get_string().empty();
+            if (v->is_array()) return !v->get_array().empty();
+            return true;
+        };
+        static const json::object kNone;
+        const json::object& user = event.at("user_data").get_object();
+        const json::value* cd = event.if_contains("custom_data");
+        const json::object& custom = cd && cd->is_object() ? cd->get_object() : kNone;
+        const bool present[] = {has(user, "em"),          has(user, "hashed_maids"),
+                                has(user, "client_ip_address"), has(user, "client_user_agent"),
+                                has(user, "click_id"),    has(user, "external_id"),
+                                has(event, "event_id"),   has(custom, "order_id"),
+                                has(custom, "value"),     has(custom, "content_ids") || has(custom, "contents"),
+                                has(event, "event_source_url")};
+        static_assert(std::size(present) == std::size(kEqsComponents));
+        std::uint32_t bits = 0;
+        for (std::size_t i = 0; i < std::size(present); ++i) bits |= present[i] ? 1u << i : 0u;
+        return bits;
     }
 };
 

@@ -593,6 +593,59 @@ typedef struct sp_ext_pipelined_write {
     sp_status (*collect)(sp_instance *instance, sp_write_result *out, sp_error **out_error);
 } sp_ext_pipelined_write;
 
+/* "sp.quality/1": how likely what an instance sent is to be matched by the destination, and how
+ * fresh it was. Counted while events are built, so it costs no second pass.
+ *
+ * A "component" is a match key the destination scores (e.g. "hashed_email"); a "group" is a kind
+ * of event (e.g. "checkout"). coverage[g * component_count + c] counts the events of group g that
+ * carried component c; group_events[g] counts the events of group g. Only events the instance
+ * sent count (not those it rejected itself). Ages are measured when each event is encoded for its
+ * request (at most a few batches before it is sent): now_unix_ms minus the event's own time,
+ * never negative. Percentiles are within 2 % of the exact value; the maximum is exact. */
+typedef struct sp_quality_report {
+    uint32_t struct_size; /* the host sets it; the plugin fills the fields within it */
+    uint32_t component_count;
+    const char *const *components; /* component_count names */
+    uint32_t group_count;
+    uint32_t reserved;
+    const char *const *groups;  /* group_count names */
+    const uint64_t *group_events; /* group_count counts */
+    const uint64_t *coverage;     /* group_count * component_count counts, row-major by group */
+    uint64_t aged_events;         /* events whose age was measured */
+    uint64_t age_p50_ms, age_p95_ms, age_max_ms; /* 0 when aged_events is 0 */
+    /* The destination treats events older than late_after_ms differently (0: it does not);
+     * late_events were that old when sent; late_meaning says what happens to them, in words a
+     * user understands ("counted as offline conversions"), or NULL. */
+    uint64_t late_after_ms;
+    uint64_t late_events;
+    const char *late_meaning;
+    /* A histogram of the ages, for charts: age_bucket_events[i] events were older than bucket
+     * i-1's bound and at most age_bucket_le_ms[i] old; the last bound is UINT64_MAX. */
+    uint32_t age_bucket_count;
+    uint32_t reserved2;
+    const uint64_t *age_bucket_le_ms;
+    const uint64_t *age_bucket_events;
+} sp_quality_report;
+
+typedef struct sp_ext_quality {
+    uint32_t struct_size;
+    /* [instance-thread] What the instance has sent since open(), collected batches only. `out` is
+     * host-allocated with struct_size set; the arrays are plugin-owned and valid until the next
+     * call on the instance. No I/O. */
+    sp_status (*report)(sp_instance *instance, sp_quality_report *out, sp_error **out_error);
+    /* [instance-thread] The destination's own score of what it received, fetched now (I/O, may
+     * take the plugin's request timeout), as UTF-8 JSON valid like report's arrays:
+     *   {"source": "who scored", "windows": [{"label": "1d", "status": "GOOD",
+     *     "components": [{"name": "hashed_email", "groups": [{"name": "checkout",
+     *       "coverage_percent": 92.5, "overlap_percent": null,
+     *       "issues": [{"name": "…", "reason": "…"}]}]}]}]}
+     * Component and group names are report()'s, so a host can show both side by side. Fails with
+     * SP_ERR_PERMISSION when the credentials may not read it (the message says what would), and
+     * SP_ERR_UNSUPPORTED in a dry run. May be NULL: the plugin reports local figures only. */
+    sp_status (*destination_report)(sp_instance *instance, const char **out_json, sp_error **out_error);
+} sp_ext_quality;
+#define SP_EXT_QUALITY "sp.quality/1"
+
 #ifdef __cplusplus
 }
 #endif

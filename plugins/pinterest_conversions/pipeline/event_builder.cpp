@@ -69,6 +69,24 @@ constexpr Field kCustomStrings[] = {Field::order_id, Field::content_name, Field:
 
 bool is_null(const sp_value &v) { return v.type == SP_VALUE_NULL; }
 
+// The EQS component a field's value gives an event, if any.
+constexpr ComponentSet component_of(Field f) {
+    switch (f) {
+    case Field::email: return bit(Component::hashed_email);
+    case Field::maids: return bit(Component::hashed_maid);
+    case Field::client_ip_address: return bit(Component::ip_address);
+    case Field::client_user_agent: return bit(Component::user_agent);
+    case Field::click_id: return bit(Component::click_id_epik);
+    case Field::external_id: return bit(Component::advertiser_external_id);
+    case Field::order_id: return bit(Component::order_id);
+    case Field::value: return bit(Component::order_value);
+    case Field::content_ids:
+    case Field::contents: return bit(Component::product_id);
+    case Field::event_source_url: return bit(Component::source_url);
+    default: return 0;
+    }
+}
+
 void event_id_material(std::string_view sync_id, std::string_view record_key, std::string &material) {
     material.clear();
     material.append("pcapi-event/1\n").append(sync_id).push_back('\n');
@@ -118,6 +136,7 @@ bool EventBuilder::build(const Mapping &m, const sp_batch &b, uint32_t r, int64_
                          std::string &event_id, RowError &err) {
     event_id_pending_ = false;
     ldp_ = false;
+    components_ = bit(Component::external_event_id);  // every event carries its event_id
     const bool ok = build_event(m, b, r, now_s, out, event_id, err);
     if (event_id_pending_) {  // rejected before the identifiers (and the id with them) were hashed
         char hex[64];
@@ -164,6 +183,7 @@ bool EventBuilder::build_event(const Mapping &m, const sp_batch &b, uint32_t r, 
         return reject(), fail(err, Field::event_name, why);
     key(out, PCAPI_JSON_KEY("event_name"), first);
     json_out::string(out, shaped);
+    event_name_.assign(shaped);
 
     const sp_value &source = m.value(b, r, Field::action_source);
     if (is_null(source)) {
@@ -184,6 +204,7 @@ bool EventBuilder::build_event(const Mapping &m, const sp_batch &b, uint32_t r, 
     }
     key(out, PCAPI_JSON_KEY("event_time"), first);
     json_out::integer(out, t);
+    event_time_ = t;
     key(out, PCAPI_JSON_KEY("event_id"), first);
     event_id_at_ = out.size() + 1;  // after the opening quote
     json_out::string(out, event_id);
@@ -195,6 +216,7 @@ bool EventBuilder::build_event(const Mapping &m, const sp_batch &b, uint32_t r, 
         if (view.empty()) continue;
         key(out, field_info(f).json_key, first);
         json_out::string(out, view);
+        components_ |= component_of(f);
     }
     for (Field f : {Field::opt_out, Field::wifi}) {
         if (!m.mapped(f) || is_null(m.value(b, r, f))) continue;
@@ -306,6 +328,7 @@ bool EventBuilder::user_data(const Mapping &m, const sp_batch &b, uint32_t r, js
         if (hashes_.empty()) continue;
         has_em = has_em || hk.raw == Field::email;
         has_maids = has_maids || hk.raw == Field::maids;
+        components_ |= component_of(hk.raw);
         key(out, hk.json_key, first);
         // ["h1","h2"]: 67 bytes per hash, written in place.
         const size_t bytes = 1 + hashes_.size() * 67;
@@ -331,6 +354,7 @@ bool EventBuilder::user_data(const Mapping &m, const sp_batch &b, uint32_t r, js
         has_ua = has_ua || f == Field::client_user_agent;
         key(out, field_info(f).json_key, first);
         json_out::string(out, view);
+        components_ |= component_of(f);
     }
     if (!has_em && !has_maids && !(has_ip && has_ua))
         return fail(err, Field::count_,
@@ -354,6 +378,7 @@ bool EventBuilder::custom_data(const Mapping &m, const sp_batch &b, uint32_t r, 
         if ((why = shape_decimal(m.value(b, r, f), text_))) return fail(err, f, why);
         key(out, field_info(f).json_key, first);
         json_out::string(out, text_);
+        components_ |= component_of(f);
     }
     if (present(Field::currency)) {
         std::string_view shaped;
@@ -369,6 +394,7 @@ bool EventBuilder::custom_data(const Mapping &m, const sp_batch &b, uint32_t r, 
         if (view.empty()) continue;
         key(out, field_info(f).json_key, first);
         json_out::string(out, view);
+        components_ |= component_of(f);
     }
     if (!opt_out_type(m, b, r, out, first, err)) return false;
     if (present(Field::num_items)) {
@@ -394,6 +420,8 @@ bool EventBuilder::custom_data(const Mapping &m, const sp_batch &b, uint32_t r, 
         if (count == 0) {  // an empty list is omitted, not sent as []
             out.truncate(key_mark);
             first = first_before;
+        } else {
+            components_ |= component_of(Field::content_ids);
         }
     }
     if (present(Field::contents)) {
@@ -405,6 +433,7 @@ bool EventBuilder::custom_data(const Mapping &m, const sp_batch &b, uint32_t r, 
         if (!text_.empty()) {  // NULL, blank or [] is omitted
             key(out, PCAPI_JSON_KEY("contents"), first);
             out.append(text_);
+            components_ |= component_of(Field::contents);
         }
     }
     if (out.size() == body_start) out.truncate(mark);  // nothing: omit custom_data entirely

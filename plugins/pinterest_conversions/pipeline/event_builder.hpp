@@ -7,6 +7,7 @@
 #include "pipeline/event_objects.hpp"
 #include "pipeline/fields.hpp"
 #include "pipeline/mapping.hpp"
+#include "pipeline/match_quality.hpp"
 #include "pipeline/shape_memo.hpp"
 
 #include <syncplugin/syncplugin.h>
@@ -60,6 +61,11 @@ public:
 
     // Whether the event last built is subject to Limited Data Processing (opt_out_type LDP).
     bool last_event_ldp() const noexcept { return ldp_; }
+    // The event last built: its shaped name, the EQS components it carries, and its event_time
+    // (match_quality.hpp counts them once the event has its place in a request).
+    std::string_view last_event_name() const noexcept { return event_name_; }
+    ComponentSet last_components() const noexcept { return components_; }
+    int64_t last_event_time() const noexcept { return event_time_; }
 
     // Indexes of st and country among the user_data keys (em, ph, fn, ln, ge, db, ct, st, zp, ...).
     static constexpr uint8_t kStateKey = 7, kCountryKey = 9;
@@ -101,6 +107,9 @@ private:
     std::string hash_outputs_;         // 64 hex characters per hash input
     bool event_id_pending_ = false;    // id_material_ awaits hashing into the event id
     bool ldp_ = false;                 // the event is subject to Limited Data Processing
+    ComponentSet components_ = 0;      // EQS components the event carries
+    int64_t event_time_ = 0;
+    std::string event_name_;
     size_t event_id_at_ = 0;           // where that id goes in `out`
 };
 

@@ -107,6 +107,7 @@ void Pipeline::encode(const sp_batch &batch, int64_t now_s, EncodedBatch &out) {
         }
         out.payloads.back().items.push_back({static_cast<uint32_t>(begin), static_cast<uint32_t>(body->size()), r});
         out.ldp_events += builder_.last_event_ldp() ? 1 : 0;
+        quality_.count(builder_.last_event_name(), builder_.last_components(), now_s - builder_.last_event_time());
     }
     body.reset();
     if (!out.payloads.empty() && out.payloads.back().items.empty()) out.drop_last_payload();  // every row rejected

@@ -58,6 +58,9 @@ public:
     // do not fit the mapping (then no record is encoded).
     void encode(const sp_batch &batch, int64_t now_s, EncodedBatch &out);
 
+    // Components and ages of every event placed in a payload since the pipeline was made.
+    const MatchQuality &quality() const { return quality_; }
+
 private:
     Payload &start_payload(EncodedBatch &out);
 
@@ -69,6 +72,7 @@ private:
     RowError err_;
     uint32_t operation_ = SP_OP_UPSERT;
     bool audience_ = false;
+    MatchQuality quality_;
 };
 
 }  // namespace pcapi

@@ -6,9 +6,12 @@
 
 #include <support/suggest.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 
 #ifdef PCAPI_HAVE_TRANSPORT
+#include "transport/event_quality.hpp"
 #include "transport/https_delivery.hpp"
 #endif
 
@@ -243,6 +246,51 @@ void Instance::close() {
     if (closed_) return;
     closed_ = true;
     if (delivery_) delivery_->close();
+}
+
+void Instance::quality_report(sp_quality_report &out) {
+    const MatchQuality &q = pipeline_->quality();
+    group_names_.clear();
+    group_events_.clear();
+    coverage_.clear();
+    for (const auto &g : q.groups()) {
+        group_names_.push_back(g.name.c_str());
+        group_events_.push_back(g.events);
+        coverage_.insert(coverage_.end(), g.with.begin(), g.with.end());
+    }
+    // Every field this plugin knows, each written only where the host's struct_size has room.
+    sp_quality_report r{};
+    r.struct_size = out.struct_size;
+    r.component_count = static_cast<uint32_t>(kComponentCount);
+    r.components = component_names().data();
+    r.group_count = static_cast<uint32_t>(group_names_.size());
+    r.groups = group_names_.data();
+    r.group_events = group_events_.data();
+    r.coverage = coverage_.data();
+    r.aged_events = q.ages().count();
+    r.age_p50_ms = static_cast<uint64_t>(q.ages().percentile(0.50)) * 1000;
+    r.age_p95_ms = static_cast<uint64_t>(q.ages().percentile(0.95)) * 1000;
+    r.age_max_ms = static_cast<uint64_t>(q.ages().max()) * 1000;
+    r.late_after_ms = MatchQuality::kLateAfterSeconds * 1000;
+    r.late_events = q.late_events();
+    r.late_meaning = "counted by Pinterest as offline conversions, which are not deduplicated against the tag";
+    age_bounds_ms_.clear();
+    for (int64_t b : MatchQuality::kAgeBounds)
+        age_bounds_ms_.push_back(b == MatchQuality::kAgeBounds.back() ? UINT64_MAX : static_cast<uint64_t>(b) * 1000);
+    r.age_bucket_count = static_cast<uint32_t>(age_bounds_ms_.size());
+    r.age_bucket_le_ms = age_bounds_ms_.data();
+    r.age_bucket_events = q.age_buckets().data();
+    std::memcpy(&out, &r, std::min<size_t>(out.struct_size, sizeof r));
+}
+
+const char *Instance::destination_report() {
+    if (dry_run_) throw sp::failure(SP_ERR_UNSUPPORTED, "a dry run reads nothing from Pinterest");
+#ifdef PCAPI_HAVE_TRANSPORT
+    destination_report_ = fetch_event_quality(config_, host_);
+    return destination_report_.c_str();
+#else
+    throw sp::failure(SP_ERR_UNSUPPORTED, "this build has no HTTPS transport");
+#endif
 }
 
 const char *const *Instance::dry_run_requests(uint32_t *count) {

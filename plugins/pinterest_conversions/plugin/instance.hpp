@@ -36,6 +36,10 @@ public:
     sp_status flush(sp_error **err);
     void close();
 
+    // sp.quality/1: what was sent so far (no I/O), and Pinterest's Event Quality Score (I/O).
+    void quality_report(sp_quality_report &out);
+    const char *destination_report();
+
     // Bodies prepared for the last collected batch of a dry-run instance.
     const char *const *dry_run_requests(uint32_t *count);
 
@@ -74,6 +78,10 @@ private:
     std::vector<std::string> messages_;  // result messages for the published batch
     std::string ids_;                    // NUL-separated event ids for the published batch
     std::vector<const char *> dry_run_ptrs_;
+    // What quality_report and destination_report lend the host.
+    std::vector<const char *> group_names_;
+    std::vector<uint64_t> group_events_, coverage_, age_bounds_ms_;
+    std::string destination_report_;
 };
 
 }  // namespace pcapi
