@@ -5,6 +5,7 @@
 #   3. start pinterest-sandbox, a local Pinterest-compatible HTTPS server
 #   4. connect through the OAuth 2.0 flow against it, without a human (curl follows the redirect)
 #   5. run the insert sync with its progress bar, run it again (nothing new is sent), show status
+#      and match quality (text, and out/demo/quality.html)
 #   6. run the audience sync, then stop the sandbox
 # Everything lives under out/demo/. Pointing the sync at the real API: delete the line with
 # SANDBOX_PORT in examples/shop-checkouts.json and connect with your Pinterest app's client id.
@@ -66,6 +67,10 @@ step "synchost sync shop-checkouts.json (again: insert mode sends nothing new)"
 
 step "synchost status shop-checkouts.json"
 "$bin/host/synchost" status shop-checkouts.json
+
+step "synchost quality shop-checkouts.json (local coverage beside the sandbox's Event Quality Score)"
+"$bin/host/synchost" quality shop-checkouts.json --html quality.html
+echo "HTML report: $demo/quality.html"
 
 step "synchost sync newsletter-audience.json (audience, add mode)"
 "$bin/host/synchost" sync newsletter-audience.json

@@ -125,7 +125,7 @@ sp_status collect(sp_instance *inst, sp_write_result *out, sp_error **err) {
 
 sp_status quality_report(sp_instance *inst, sp_quality_report *out, sp_error **err) {
     return sp::guard(err, [&] {
-        if (inst == nullptr || out == nullptr || out->struct_size < offsetof(sp_quality_report, groups))
+        if (inst == nullptr || out == nullptr || out->struct_size < offsetof(sp_quality_report, component_count))
             return sp::fail(err, SP_ERR_INTERNAL, "quality report: instance or out is NULL, or out is too small");
         inst->impl.quality_report(*out);
         return SP_OK;

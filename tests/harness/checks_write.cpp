@@ -1,6 +1,8 @@
 // write_batch: exactly one result per record, in order, for any batch size; dry-run bodies.
 #include "harness.hpp"
 
+#include <cstring>
+
 namespace harness {
 namespace {
 
@@ -117,6 +119,76 @@ Register pipelined("write.pipelined", "sp.pipelined_write/1: batches collected i
     take(f.entry, err);
     err = nullptr;
     expect(f.entry.flush(inst, &err) == SP_OK, "flush after collecting everything failed");
+    f.entry.destroy(inst);
+});
+
+}  // namespace
+}  // namespace harness
+
+namespace harness {
+namespace {
+
+Register quality("write.quality_report",
+                 "sp.quality/1: counts no larger than what was written, ordered ages, a report that honours struct_size",
+                 [](const Options &o) {
+    Fixture f(o);
+    auto ext = static_cast<const sp_ext_quality *>(f.entry.get_extension ? f.entry.get_extension(SP_EXT_QUALITY) : nullptr);
+    if (ext == nullptr) skip("plugin has no " SP_EXT_QUALITY " extension");
+    expect(ext->struct_size >= offsetof(sp_ext_quality, destination_report) && ext->report, "extension table incomplete");
+    Config c(o.config);
+    Mapping m(o.mapping);
+    sp_instance *inst = f.open_good(c, m);
+    sp_quality_report before{};
+    before.struct_size = sizeof before;
+    sp_error *err = nullptr;
+    expect(ext->report(inst, &before, &err) == SP_OK, "report before any write failed: " + take(f.entry, err).message);
+    uint64_t counted = 0;
+    for (uint32_t g = 0; g < before.group_count; ++g) counted += before.group_events[g];
+    expect(counted == 0, "a fresh instance reports " + std::to_string(counted) + " events");
+
+    Batch b = f.sample_batch(7);
+    Written w = write(f, inst, b);
+    expect_results(w, 7);
+    sp_quality_report r{};
+    r.struct_size = sizeof r;
+    err = nullptr;
+    expect(ext->report(inst, &r, &err) == SP_OK, "report failed: " + take(f.entry, err).message);
+    expect(r.component_count == 0 || r.components != nullptr, "components missing");
+    for (uint32_t i = 0; i < r.component_count; ++i) expect(r.components[i] && r.components[i][0], "a component has no name");
+    uint64_t events = 0;
+    for (uint32_t g = 0; g < r.group_count; ++g) {
+        expect(r.groups && r.groups[g] && r.groups[g][0], "a group has no name");
+        events += r.group_events[g];
+        for (uint32_t i = 0; i < r.component_count; ++i)
+            expect(r.coverage[static_cast<size_t>(g) * r.component_count + i] <= r.group_events[g],
+                   std::string("more events of group ") + r.groups[g] + " carry " + r.components[i] + " than there are");
+    }
+    expect(events <= 7, std::to_string(events) + " events reported for 7 records written");
+    expect(r.aged_events <= events || r.group_count == 0, "more aged events than events");
+    expect(r.age_p50_ms <= r.age_p95_ms && r.age_p95_ms <= r.age_max_ms, "ages are not ordered p50 <= p95 <= max");
+    expect(r.late_events <= r.aged_events, "more late events than aged ones");
+    if (r.age_bucket_count) {
+        uint64_t bucketed = 0;
+        for (uint32_t i = 0; i < r.age_bucket_count; ++i) {
+            bucketed += r.age_bucket_events[i];
+            expect(i == 0 || r.age_bucket_le_ms[i] > r.age_bucket_le_ms[i - 1], "age bucket bounds do not grow");
+        }
+        expect(bucketed == r.aged_events, "age buckets hold " + std::to_string(bucketed) + " events, not " +
+                                              std::to_string(r.aged_events));
+    }
+    // A host of the first version of the struct knows only its first fields: nothing beyond them
+    // may be written.
+    struct {
+        sp_quality_report head;
+        unsigned char guard[64];
+    } small;
+    std::memset(&small, 0xA5, sizeof small);
+    small.head.struct_size = offsetof(sp_quality_report, aged_events);
+    err = nullptr;
+    expect(ext->report(inst, &small.head, &err) == SP_OK, "report into a small struct failed: " + take(f.entry, err).message);
+    const auto *bytes = reinterpret_cast<const unsigned char *>(&small.head);
+    for (size_t i = offsetof(sp_quality_report, aged_events); i < sizeof small; ++i)
+        expect(bytes[i] == 0xA5, "report wrote byte " + std::to_string(i) + " beyond the host's struct_size");
     f.entry.destroy(inst);
 });
 

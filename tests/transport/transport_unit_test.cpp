@@ -1,4 +1,5 @@
 // Pure transport pieces: Retry-After parsing, backoff bounds, pacing, response parsing, endpoints.
+#include "transport/event_quality.hpp"
 #include "transport/endpoint.hpp"
 #include "transport/pacer.hpp"
 #include "transport/response.hpp"
@@ -8,6 +9,7 @@
 
 #include <syncplugin/syncplugin.hpp>
 
+#include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include <set>
@@ -197,4 +199,32 @@ TEST(Endpoints, OnlyHttpsHostAndPort) {
     EXPECT_EQ(parse_endpoint("https://[::1]:8443").host, "::1");
     for (const char *bad : {"http://x", "https://", "https://x/path", "https://x:port", "https://u@x", "https://x:123456"})
         EXPECT_THROW(parse_endpoint(bad), sp::failure) << bad;
+}
+
+// Pinterest's conversion_eqs answers become the report sp.quality/1 defines: windows labelled by
+// lookback and platform, our component order first, event types in lower case.
+TEST(EventQualityReport, TranslatesPinterestsScoresIntoTheGenericReport) {
+    const std::string day = R"([{"overall_status": "FAIR", "ingestion_source": "CONVERSIONS_API",
+        "source_platform": "WEB", "lookback_period": "1d", "quality_components": {
+          "source_url": {"CHECKOUT": {"coverage": 10, "issues": [{"id": "X", "name": "Missing", "reason": "r"}]}},
+          "hashed_email": {"CHECKOUT": {"coverage": 92.5, "issues": [], "overlap": null}},
+          "brand_new_key": {"lead": {"coverage": 1}}}}])";
+    const std::string fortnight = R"({"items": [{"overall_status": "GOOD", "quality_components": {}}]})";
+    const auto report = boost::json::parse(pcapi::event_quality_report({{"1d", day}, {"14d", fortnight}}));
+    const auto &windows = report.at("windows").as_array();
+    ASSERT_EQ(windows.size(), 2u);
+    EXPECT_EQ(windows[0].at("label").as_string(), "1d web");
+    EXPECT_EQ(windows[0].at("status").as_string(), "FAIR");
+    EXPECT_EQ(windows[1].at("label").as_string(), "14d");
+    const auto &components = windows[0].at("components").as_array();
+    ASSERT_EQ(components.size(), 3u);
+    EXPECT_EQ(components[0].at("name").as_string(), "hashed_email");  // our order, then Pinterest's new ones
+    EXPECT_EQ(components[1].at("name").as_string(), "source_url");
+    EXPECT_EQ(components[2].at("name").as_string(), "brand_new_key");
+    const auto &email = components[0].at("groups").at(0);
+    EXPECT_EQ(email.at("name").as_string(), "checkout");
+    EXPECT_DOUBLE_EQ(email.at("coverage_percent").as_double(), 92.5);
+    EXPECT_TRUE(email.at("overlap_percent").is_null());
+    EXPECT_EQ(components[1].at("groups").at(0).at("issues").at(0).at("name").as_string(), "Missing");
+    EXPECT_THROW(pcapi::event_quality_report({{"1d", "<html>busy</html>"}}), sp::failure);
 }

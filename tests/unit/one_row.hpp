@@ -40,8 +40,9 @@ struct OneRow {
     }
 
     // Encodes the row; returns the event as JSON, or sets `rejected` to the rejection message.
-    // `ldp_events` receives the batch's LDP count when given.
-    boost::json::object encode(std::string &rejected, uint32_t *ldp_events = nullptr) const {
+    // `ldp_events` receives the batch's LDP count, `quality` the pipeline's counts, when given.
+    boost::json::object encode(std::string &rejected, uint32_t *ldp_events = nullptr,
+                               pcapi::MatchQuality *quality = nullptr) const {
         std::vector<std::pair<std::string, std::string>> mapping{{"event_name", "=checkout"}, {"email", "email"}};
         std::vector<std::string> columns{"email"};
         for (size_t i = 0; i < cells.size(); ++i) {
@@ -65,6 +66,7 @@ struct OneRow {
         pcapi::EncodedBatch out;
         p.encode(*b.finish(), kOneRowNow, out);
         if (ldp_events) *ldp_events = out.ldp_events;
+        if (quality) *quality = p.quality();
         rejected.clear();
         if (out.records.at(0).rejected) {
             rejected = out.messages.at(out.records[0].message);
