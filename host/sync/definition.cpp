@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 
+#include <cctype>
 #include <cstdlib>
 #include <regex>
 
@@ -81,7 +82,19 @@ private:
 };
 
 const std::vector<std::string> kTopKeys = {"name", "source", "primary_key", "mode", "audience", "destination",
-                                           "credentials", "mapping", "batch_size", "max_delete_percent"};
+                                           "credentials", "mapping", "batch_size", "max_delete_percent",
+                                           "newest_first"};
+
+// The model query with its rows newest first by `column`: a backlog larger than the destination
+// takes in before events go stale then spends its budget on the events that can still count.
+std::string newest_first_query(std::string query, const std::string &column) {
+    while (!query.empty() && (std::isspace(static_cast<unsigned char>(query.back())) || query.back() == ';'))
+        query.pop_back();
+    std::string quoted = "\"";
+    for (char c : column) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    quoted += '"';
+    return "SELECT * FROM (" + query + "\n) AS synchost_model ORDER BY " + quoted + " DESC NULLS LAST";
+}
 
 void read_source(const Reader &top, SyncDefinition &d) {
     const json::object &raw = top.object("source");
@@ -247,6 +260,14 @@ SyncDefinition load_definition(const fs::path &file) {
         if (!m->is_number() || m->to_number<double>() < 0 || m->to_number<double>() > 100)
             top.fail("max_delete_percent", "\"max_delete_percent\" must be a number from 0 to 100");
         d.max_delete_percent = m->to_number<double>();
+    }
+    if (top.has("newest_first")) {
+        const std::string column = top.text("newest_first", true);
+        if (d.source.type != "sqlite" && d.source.type != "postgres")
+            top.fail("newest_first", "\"newest_first\" needs a query source (sqlite or postgres): a " + d.source.type +
+                                         " file is read in its own order; sort the file instead");
+        d.source.query = newest_first_query(d.source.query, column);
+        d.newest_first = column;
     }
     if (top.has("max_delete_percent") && !d.audience && d.mode != "mirror")
         top.fail("max_delete_percent", "\"max_delete_percent\" applies to modes that delete: sync mode mirror, "

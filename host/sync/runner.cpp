@@ -201,6 +201,8 @@ private:
         source_ = open_source(def_.source);
         const auto &cols = source_->columns();
         const size_t pk_col = column_index(cols, def_.primary_key, "the primary_key");
+        // SQLite takes an unknown "column" in ORDER BY for a string: it would sort by nothing.
+        if (!def_.newest_first.empty()) column_index(cols, def_.newest_first, "the newest_first");
         // Only mapped columns travel to the plugin.
         std::vector<std::string> names;
         for (const auto &e : def_.mapping) {

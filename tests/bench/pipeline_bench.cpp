@@ -12,6 +12,7 @@
 // (--benchmark_filter=REGEX, --benchmark_repetitions=N, --benchmark_format=json ...).
 #include "normalize/normalize.hpp"
 #include "normalize/sha256.hpp"
+#include "pipeline/match_quality.hpp"
 #include "pipeline/pipeline.hpp"
 
 #include <support/batch_builder.hpp>
@@ -396,6 +397,27 @@ void BM_Encode(benchmark::State &state, WorkloadFn make) {
     state.SetBytesProcessed(static_cast<int64_t>(bytes));
     state.counters["bytes_per_event"] = static_cast<double>(bytes) / (static_cast<double>(state.iterations()) * rows);
 }
+
+// What the match-quality report adds to each event encoded (pipeline/match_quality.hpp): its
+// group found by name, its components and its age counted. Compare with BM_Encode's per-event
+// time: the budget is 2 % of it.
+void BM_MatchQualityCount(benchmark::State &state) {
+    const std::string names[] = {"checkout", "checkout", "checkout", "add_to_cart", "page_visit", "lead"};
+    const pcapi::ComponentSet sets[] = {0x7CF, 0x7C5, 0x44D, 0x7FF};
+    std::vector<int64_t> ages(4096);
+    for (size_t a = 0; a < ages.size(); ++a) ages[a] = static_cast<int64_t>((a * 2654435761u) % 20000);  // 0 to 5.5 h
+    pcapi::MatchQuality q;
+    size_t i = 0;
+    PerItem timing(state);
+    timing.start();
+    for (auto _ : state) {
+        q.count(names[i % 6], sets[i & 3], ages[i & 4095]);
+        ++i;
+    }
+    timing.stop(1);
+    benchmark::DoNotOptimize(q.late_events());
+}
+BENCHMARK(BM_MatchQualityCount);
 
 // Registered at startup (the identifier kinds are data).
 const bool registered = [] {

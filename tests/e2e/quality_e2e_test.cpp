@@ -205,3 +205,34 @@ TEST(QualityE2E, TheHtmlReportIsSelfContainedAndCarriesTheFigures) {
 
 }  // namespace
 }  // namespace e2e
+
+namespace e2e {
+namespace {
+
+// "newest_first": a backlog sends its newest rows first, so what the budget cannot clear within
+// the hour is the part already too old to count as online.
+TEST(QualityE2E, NewestFirstSendsTheNewestRowsFirst) {
+    Workspace w;
+    w.add_valid_orders(1, 30);
+    w.sql("UPDATE orders SET created_at = created_at - 7200 + rowid * 60;");  // o30 is the newest
+    w.write_sync("orders", R"("mode": "insert", "newest_first": "created_at")", "SELECT * FROM orders;", kOrderMapping);
+    CommandResult r = w.synchost({"sync", "orders.json", "--limit", "5", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(summary(r).at("delivered").as_int64(), 5);
+    const json::value st = w.status("orders");
+    EXPECT_EQ(st.at("delivered").as_int64(), 5);
+    CommandResult dry = w.synchost({"sync", "orders.json", "--dry-run", "--limit", "1"});
+    ASSERT_EQ(dry.exit_code, 0) << dry.err;
+    const json::value body = json::parse(dry.out.substr(0, dry.out.find('\n')));
+    // o26..o30 went out; the next newest is o25.
+    EXPECT_EQ(body.at("data").at(0).at("custom_data").at("order_id").as_string(), "o25");
+
+    w.write_sync("orders", R"("mode": "insert", "newest_first": "no_such_column")", "SELECT * FROM orders",
+                 kOrderMapping);
+    CommandResult bad = w.synchost({"sync", "orders.json"});
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_NE(bad.err.find("no_such_column"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace e2e

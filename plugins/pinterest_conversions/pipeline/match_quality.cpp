@@ -63,12 +63,12 @@ MatchQuality::Group &MatchQuality::group(std::string_view name) {
 void MatchQuality::count(std::string_view event_name, ComponentSet components, int64_t age_s) {
     Group &g = group(event_name);
     ++g.events;
-    for (ComponentSet rest = components; rest != 0; rest &= static_cast<ComponentSet>(rest - 1))
-        ++g.with[static_cast<size_t>(std::countr_zero(rest))];
+    // Branch-free: every component's counter gets 0 or 1 (the compiler vectorizes this).
+    for (size_t c = 0; c < kComponentCount; ++c) g.with[c] += (components >> c) & 1u;
     ages_.add(age_s);
     late_ += age_s > kLateAfterSeconds ? 1 : 0;
     size_t b = 0;
-    while (age_s > kAgeBounds[b]) ++b;  // the last bound is the largest age there is
+    for (size_t i = 0; i + 1 < kAgeBounds.size(); ++i) b += age_s > kAgeBounds[i] ? 1 : 0;
     ++age_buckets_[b];
 }
 
