@@ -165,6 +165,9 @@ int cmd_describe(const Argv &argv) {
             if (f.flags & SP_FIELD_MULTI) tags.emplace_back("several values");
             const std::string indent = g.empty() ? "  " : "    ";
             o << indent << f.name << "  (" << support::join(tags) << ")\n" << indent << "  " << f.description << "\n";
+            if (!f.values.empty())
+                o << indent << "  " << (f.flags & SP_FIELD_CLOSED_VALUES ? "values: " : "known values (others accepted): ")
+                  << support::join(f.values) << "\n";
         }
     }
     if (!m.required.empty()) o << "\nRequired mapping (all rules must hold):\n";

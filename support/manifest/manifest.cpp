@@ -25,7 +25,8 @@ constexpr Name<sp_field_type> kFieldTypes[] = {{"string", SP_FIELD_STRING}, {"in
                                                {"json", SP_FIELD_JSON}};
 constexpr Name<uint32_t> kFieldFlags[] = {{"default", SP_FIELD_DEFAULT}, {"hashed", SP_FIELD_HASHED},
                                           {"prehashed", SP_FIELD_PREHASHED}, {"multi", SP_FIELD_MULTI},
-                                          {"recommended", SP_FIELD_RECOMMENDED}};
+                                          {"recommended", SP_FIELD_RECOMMENDED},
+                                          {"closed_values", SP_FIELD_CLOSED_VALUES}};
 constexpr Name<uint32_t> kAuthKinds[] = {{"oauth2", SP_AUTH_OAUTH2}, {"static_token", SP_AUTH_STATIC_TOKEN}};
 const char *const kSyncModes[4] = {"insert", "update", "upsert", "mirror"};
 const char *const kAudienceModes[4] = {"add", "remove", "mirror", "upsert"};
@@ -213,6 +214,9 @@ Manifest parse(std::string_view json_text) {
         f.type = lookup(kFieldTypes, text(c, "type", where), "field type");
         for (const auto &fl : kFieldFlags)
             if (flag(c, fl.name, where)) f.flags |= fl.value;
+        f.values = texts(c, "values", where);
+        if ((f.flags & SP_FIELD_CLOSED_VALUES) && f.values.empty())
+            bad(where + ": closed_values needs the list of values");
         if (m.field(f.name)) bad("field \"" + f.name + "\" appears twice");
         m.fields.push_back(std::move(f));
     }
@@ -305,6 +309,10 @@ Manifest from_descriptor(const sp_descriptor &d) {
         if (!field_type_name(f.type))
             throw ManifestError("descriptor: destination field " + f.name + " has an unknown type");
         f.flags = c->flags;
+        if (SP_HAS_FIELD(c, sp_destination_field, values) && c->value_count) {
+            need(c->values, "destination field values");
+            for (uint32_t k = 0; k < c->value_count; ++k) f.values.push_back(str(c->values[k]));
+        }
         m.fields.push_back(std::move(f));
     }
     if (d.required_rule_count) need(d.required_rules, "required_rules");
@@ -385,6 +393,7 @@ json::value to_json(const Manifest &m) {
         f["type"] = field_type_name(d.type);
         for (const auto &fl : kFieldFlags)
             if (d.flags & fl.value) f[fl.name] = true;
+        if (!d.values.empty()) f["values"] = strings(d.values);
         f["description"] = d.description;
         fields.push_back(std::move(f));
     }
@@ -415,6 +424,7 @@ struct DescriptorStorage::Impl {
     std::vector<std::vector<const char *>> enum_ptrs;
     std::vector<sp_destination_field> fields;
     std::vector<const sp_destination_field *> field_ptrs;
+    std::vector<std::vector<const char *>> value_ptrs;
     std::vector<sp_required_rule> rules;
     std::vector<const sp_required_rule *> rule_ptrs;
     std::vector<std::vector<const char *>> rule_names;
@@ -461,6 +471,7 @@ DescriptorStorage::DescriptorStorage(Manifest manifest, std::string manifest_jso
     for (const auto &f : s.config) s.config_ptrs.push_back(&f);
 
     s.fields.reserve(m.fields.size());
+    s.value_ptrs.reserve(m.fields.size());
     for (const auto &d : m.fields) {
         sp_destination_field f{};
         f.struct_size = sizeof f;
@@ -471,6 +482,10 @@ DescriptorStorage::DescriptorStorage(Manifest manifest, std::string manifest_jso
         f.name = d.name.c_str();
         f.description = d.description.c_str();
         f.hash_algorithm = (d.flags & (SP_FIELD_HASHED | SP_FIELD_PREHASHED)) ? "sha256" : nullptr;
+        auto &values = s.value_ptrs.emplace_back();
+        for (const auto &v : d.values) values.push_back(v.c_str());
+        f.value_count = static_cast<uint32_t>(values.size());
+        f.values = values.empty() ? nullptr : values.data();
         s.fields.push_back(f);
     }
     for (const auto &f : s.fields) s.field_ptrs.push_back(&f);

@@ -39,6 +39,7 @@ struct DestinationField {
     std::string group;  // plugin-defined ("user_data"); empty: none
     sp_field_type type = SP_FIELD_STRING;
     uint32_t flags = 0;  // SP_FIELD_*
+    std::vector<std::string> values;  // the values the destination knows (ABI minor 2)
     bool operator==(const DestinationField &) const = default;
 };
 

@@ -14,6 +14,7 @@
 #include "normalize/sha256.hpp"
 #include "pipeline/match_quality.hpp"
 #include "pipeline/pipeline.hpp"
+#include "plugin/manifest.hpp"
 
 #include <support/batch_builder.hpp>
 
@@ -260,7 +261,7 @@ private:
 };
 
 PipelineOptions options() {
-    PipelineOptions o;
+    PipelineOptions o = pcapi::pipeline_options();
     o.default_phone_country_code = "1";
     o.sync_id = "shop-checkouts";
     return o;

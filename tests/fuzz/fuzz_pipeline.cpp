@@ -15,6 +15,7 @@
 #include "fuzz_common.hpp"
 
 #include "pipeline/pipeline.hpp"
+#include "plugin/manifest.hpp"
 
 #include <syncplugin/syncplugin.hpp>
 
@@ -162,7 +163,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FuzzedDataProvider fdp(data, size);
     fuzz::CellArena arena;
 
-    PipelineOptions opt;
+    PipelineOptions opt = pcapi::pipeline_options();
     const char delims[] = {',', ';', '|', '\t', ' ', '\0'};
     opt.list_delimiter = fdp.ConsumeBool() ? delims[fdp.ConsumeIntegralInRange<size_t>(0, sizeof delims - 1)]
                                            : static_cast<char>(fdp.ConsumeIntegral<uint8_t>());

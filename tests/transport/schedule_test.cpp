@@ -10,6 +10,7 @@
 #include "test_host.hpp"
 
 #include "pipeline/pipeline.hpp"
+#include "plugin/manifest.hpp"
 #include "transport/https_delivery.hpp"
 
 #include <support/batch_builder.hpp>
@@ -78,7 +79,7 @@ struct Rig {
     // Delivers `rows` events, `per_request` per request, and returns the report.
     pcapi::DeliveryReport deliver(int rows, size_t per_request = 1000) {
         OwnedMapping mapping({{"event_name", "=checkout"}, {"email", "email"}});
-        pcapi::PipelineOptions opt;
+        pcapi::PipelineOptions opt = pcapi::pipeline_options();
         opt.sync_id = "schedule-test";
         pcapi::Pipeline pipeline(pcapi::Mapping::compile(mapping.get(), {}), opt, per_request, 4 << 20);
         support::BatchBuilder b({"email"});

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cctype>
 #include <set>
 
@@ -39,34 +40,41 @@ TEST(Manifest, DescriptorRoundTripsToTheSameModel) {
     EXPECT_EQ(descriptor()->struct_size, sizeof(sp_descriptor));
 }
 
-// The manifest's event_name description lists the standard names (what `synchost describe`
-// shows users); the plugin recognizes exactly those, in any case, and the README promises 22.
-TEST(Manifest, StandardEventNamesAreTheOnesThePluginRecognizes) {
+// The standard event names are data: the manifest's event_name values, which the plugin
+// recognizes in any spelling, and nothing in code. The newer standard names are among them.
+TEST(Manifest, StandardEventNamesAreTheManifestsValues) {
     const auto *f = manifest().field("event_name");
     ASSERT_NE(f, nullptr);
-    const std::string &d = f->description;
-    const std::string head = "The conversion event type: ", tail = ", or a custom name";
-    ASSERT_EQ(d.rfind(head, 0), 0u) << d;
-    const size_t end = d.find(tail);
-    ASSERT_NE(end, std::string::npos) << d;
-    std::vector<std::string> names;
-    for (size_t i = head.size(); i < end;) {
-        const size_t comma = std::min(d.find(", ", i), end);
-        names.push_back(d.substr(i, comma - i));
-        i = comma + 2;
-    }
-    EXPECT_EQ(names.size(), 22u);
-    std::string out;
-    for (const auto &name : names) {
-        std::string upper = name;
-        for (char &c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    EXPECT_EQ(f->values.size(), 22u);
+    EXPECT_EQ(f->flags & SP_FIELD_CLOSED_VALUES, 0u) << "custom names are allowed";
+    for (const char *newer :
+         {"app_open", "contact", "customize_product", "find_location", "schedule", "start_trial", "submit_application"})
+        EXPECT_NE(std::find(f->values.begin(), f->values.end(), newer), f->values.end()) << newer;
+    const PipelineOptions opt = pipeline_options();
+    auto shape = [&](const std::string &in) {
         sp_value v{};
         v.type = SP_VALUE_TEXT;
-        v.len = static_cast<uint32_t>(upper.size());
-        v.as.text = upper.c_str();
-        EXPECT_EQ(shape_event_name(v, out), nullptr) << name;
-        EXPECT_EQ(out, name) << "not recognized as a standard name (a custom name keeps its case)";
+        v.len = static_cast<uint32_t>(in.size());
+        v.as.text = in.c_str();
+        std::string out;
+        const Reason why = shape_event_name(v, opt.event_names, out);
+        return why ? std::string("refused: ") + why : out;
+    };
+    for (const auto &name : f->values) {
+        std::string upper = name;
+        for (char &c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        EXPECT_EQ(shape(upper), name) << "not recognized as a standard name (a custom name keeps its case)";
     }
+    EXPECT_EQ(shape("Start Trial"), "start_trial");
+    EXPECT_EQ(shape("SubmitApplication"), "submit_application");
+    EXPECT_EQ(shape("Loyalty-Signup_2"), "Loyalty-Signup_2");  // custom names pass as given
+    // The description a mapping UI shows says what the values are.
+    EXPECT_NE(f->description.find("values"), std::string::npos);
+    // action_source takes its values and nothing else.
+    const auto *source = manifest().field("action_source");
+    ASSERT_NE(source, nullptr);
+    EXPECT_NE(source->flags & SP_FIELD_CLOSED_VALUES, 0u);
+    EXPECT_EQ(opt.action_sources.names(), source->values);
 }
 
 TEST(Manifest, DeclaresExactlyWhatTheProductOffers) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "pipeline/pipeline.hpp"
+#include "plugin/manifest.hpp"
 #include "test_support.hpp"
 
 #include <support/batch_builder.hpp>
@@ -22,7 +23,7 @@ inline constexpr int64_t kOneRowNow = 1795000000;  // 2026-11-18T09:46:40Z
 struct OneRow {
     std::vector<std::pair<std::string, sp_value>> cells;
     std::vector<std::string> texts;  // storage for TEXT cells
-    pcapi::PipelineOptions options;
+    pcapi::PipelineOptions options = pcapi::pipeline_options();
 
     OneRow &text(const std::string &field, std::string v) {
         texts.push_back(std::move(v));

@@ -1,6 +1,7 @@
 // The event pipeline end to end (mapping -> normalization -> hashing -> JSON -> payloads): golden
 // bodies, per-row rejections, splitting, deterministic event ids, and a randomized property test.
 #include "pipeline/pipeline.hpp"
+#include "plugin/manifest.hpp"
 #include "test_support.hpp"
 
 #include <support/batch_builder.hpp>
@@ -23,7 +24,7 @@ namespace {
 
 constexpr int64_t kNow = 1795000000;  // 2026-11-18T09:46:40Z
 
-Pipeline make_pipeline(const OwnedMapping &m, PipelineOptions opt = {}, size_t max_events = 1000,
+Pipeline make_pipeline(const OwnedMapping &m, PipelineOptions opt = pcapi::pipeline_options(), size_t max_events = 1000,
                        size_t max_bytes = 4 << 20) {
     if (opt.sync_id.empty()) opt.sync_id = "test-sync";
     return Pipeline(Mapping::compile(m.get(), testing_support::pinterest_rules()), opt, max_events, max_bytes);
@@ -43,7 +44,7 @@ TEST(Pipeline, GoldenBodyForTypicalRows) {
     OwnedMapping m({{"event_name", "type"}, {"event_time", "at"}, {"email", "email"}, {"phone", "phone"},
                     {"value", "total"}, {"currency", "cur"}, {"order_id", "order"}, {"content_ids", "skus"},
                     {"action_source", "=offline"}});
-    PipelineOptions opt;
+    PipelineOptions opt = pcapi::pipeline_options();
     opt.default_phone_country_code = "1";
     Pipeline p = make_pipeline(m, opt);
     support::BatchBuilder b({"type", "at", "email", "phone", "total", "cur", "order", "skus"});

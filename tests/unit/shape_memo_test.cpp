@@ -2,9 +2,11 @@
 // a stream of values (repeats, collisions in its eight slots, failures, non-text cells) gives what
 // shaping each value afresh gives.
 #include "pipeline/shape_memo.hpp"
+#include "plugin/manifest.hpp"
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -46,9 +48,13 @@ TEST(ShapeMemo, GivesWhatShapingAfreshGives) {
                                              std::string(70, 'a'),
                                              "u\xC3\xA9",
                                              "usd"};
-    using ShapeFn = Reason (*)(const sp_value &, std::string &);
-    for (ShapeFn fn : {static_cast<ShapeFn>(shape_currency), static_cast<ShapeFn>(shape_event_name),
-                       static_cast<ShapeFn>(shape_action_source)}) {
+    using ShapeFn = std::function<Reason(const sp_value &, std::string &)>;
+    const PipelineOptions opt = pipeline_options();
+    const ShapeFn event_name = [&](const sp_value &v, std::string &o) { return shape_event_name(v, opt.event_names, o); };
+    const ShapeFn action_source = [&](const sp_value &v, std::string &o) {
+        return shape_action_source(v, opt.action_sources, o);
+    };
+    for (const ShapeFn &fn : {ShapeFn(shape_currency), event_name, action_source}) {
         ShapeMemo memo;
         std::string scratch, fresh;
         for (int round = 0; round < 3; ++round)

@@ -21,6 +21,9 @@
  *     SP_FEATURE_OPEN_FIELDS. A host reads a plugin's minor from its entry (abi_minor) and never
  *     sends a minor-0 plugin anything but inserts and audience adds; a plugin reads the batch's
  *     struct_size, and a batch from a minor-0 host holds only those.
+ *   - Minor 2 appended the values a destination field knows (sp_destination_field.values, with
+ *     SP_FIELD_CLOSED_VALUES when no others are accepted). Older hosts and plugins simply do not
+ *     see them.
  *
  * Threading tags used below
  *   [any-thread]      may be called from any thread, concurrently.
@@ -68,7 +71,7 @@ extern "C" {
 #endif
 
 #define SP_ABI_MAJOR 1u
-#define SP_ABI_MINOR 1u
+#define SP_ABI_MINOR 2u
 
 /* Name of the one function a plugin library exports. */
 #define SP_ENTRY_SYMBOL "sp_get_entry"
@@ -325,6 +328,7 @@ typedef enum sp_field_type {
 #define SP_FIELD_PREHASHED (1u << 2) /* must arrive already hashed; passed through */
 #define SP_FIELD_MULTI (1u << 3)     /* accepts several values (array or delimited list) */
 #define SP_FIELD_RECOMMENDED (1u << 4)
+#define SP_FIELD_CLOSED_VALUES (1u << 5) /* minor 2: only the listed `values` are accepted */
 
 typedef struct sp_destination_field {
     uint32_t struct_size;
@@ -337,6 +341,12 @@ typedef struct sp_destination_field {
     /* Minor 1. The group hosts show the field under (e.g. "user_data"), or NULL for none. Hosts
      * fall back to the enum's name for `group` when this is absent. */
     const char *group_name;
+    /* Minor 2. Values the destination knows for the field (standard event names, the members of
+     * an enumeration), spelled as it sends them; 0 and NULL when it lists none. Other values are
+     * accepted too, unless flags has SP_FIELD_CLOSED_VALUES. */
+    uint32_t value_count;
+    uint32_t reserved;
+    const char *const *values;
 } sp_destination_field;
 
 /* A required-field rule: at least one of `any_of` must be mapped. All rules must hold. */

@@ -526,7 +526,43 @@ Reason shape_currency(const sp_value &v, std::string &out) {
     return nullptr;
 }
 
-Reason shape_event_name(const sp_value &v, std::string &out) {
+namespace {
+
+// `s` lowercased without ' ', '-' and '_', or false when it is longer than `cap`.
+bool catalogue_key(std::string_view s, std::string &key, size_t cap) {
+    key.clear();
+    for (char c : s) {
+        if (c == ' ' || c == '-' || c == '_') continue;
+        if (key.size() == cap) return false;
+        key.push_back(text::to_lower(c));
+    }
+    return true;
+}
+
+}  // namespace
+
+NameCatalogue::NameCatalogue(std::vector<std::string> names, const std::string &what) : names_(std::move(names)) {
+    std::string key;
+    for (const std::string &n : names_) {
+        catalogue_key(n, key, n.size());
+        keys_.push_back(key);
+    }
+    refusal_ = what + " must be ";
+    for (size_t i = 0; i < names_.size(); ++i)
+        refusal_ += (i == 0 ? "" : i + 1 == names_.size() ? " or " : ", ") + names_[i];
+}
+
+const std::string *NameCatalogue::find(std::string_view s) const {
+    size_t longest = 0;
+    for (const std::string &k : keys_) longest = std::max(longest, k.size());
+    thread_local std::string key;
+    if (!catalogue_key(s, key, longest)) return nullptr;
+    for (size_t i = 0; i < keys_.size(); ++i)
+        if (keys_[i] == key) return &names_[i];
+    return nullptr;
+}
+
+Reason shape_event_name(const sp_value &v, const NameCatalogue &standard, std::string &out) {
     out.clear();
     if (v.type == SP_VALUE_NULL) return kMissing;
     if (v.type == SP_VALUE_BLOB) return kBlobText;
@@ -535,55 +571,9 @@ Reason shape_event_name(const sp_value &v, std::string &out) {
     if (!valid_utf8_text(raw.data(), raw.size())) return kBadUtf8;
     const std::string_view s = trim(raw);
     if (s.empty()) return "event name is empty";
-
-    // Standard names match in any case and with ' ', '-' or '_' between words, or none
-    // ("Add To Cart", "add-to-cart", "AddToCart" -> add_to_cart).
-    static constexpr std::string_view kStandard[] = {"add_payment_info",
-                                                     "add_to_cart",
-                                                     "add_to_wishlist",
-                                                     "app_install",
-                                                     "app_open",
-                                                     "checkout",
-                                                     "contact",
-                                                     "custom",
-                                                     "customize_product",
-                                                     "find_location",
-                                                     "initiate_checkout",
-                                                     "lead",
-                                                     "page_visit",
-                                                     "schedule",
-                                                     "search",
-                                                     "signup",
-                                                     "start_trial",
-                                                     "submit_application",
-                                                     "subscribe",
-                                                     "view_category",
-                                                     "view_content",
-                                                     "watch_video"};
-    char key[24];
-    size_t n = 0;
-    bool fits = true;
-    for (char c : s) {
-        if (c == ' ' || c == '-' || c == '_') continue;
-        if (n == sizeof key) {
-            fits = false;
-            break;
-        }
-        key[n++] = text::to_lower(c);
-    }
-    if (fits) {
-        for (std::string_view name : kStandard) {
-            size_t k = 0, j = 0;
-            for (; j < name.size(); ++j) {
-                if (name[j] == '_') continue;
-                if (k == n || key[k] != name[j]) break;
-                ++k;
-            }
-            if (j == name.size() && k == n) {
-                out.assign(name);
-                return nullptr;
-            }
-        }
+    if (const std::string *name = standard.find(s)) {
+        out.assign(*name);
+        return nullptr;
     }
     if (s.size() > 100) return "custom event name is longer than 100 characters";
     bool alnum = false;
@@ -598,19 +588,14 @@ Reason shape_event_name(const sp_value &v, std::string &out) {
     return nullptr;
 }
 
-Reason shape_action_source(const sp_value &v, std::string &out) {
+Reason shape_action_source(const sp_value &v, const NameCatalogue &sources, std::string &out) {
     out.clear();
-    constexpr Reason kBad = "action source must be web, app_android, app_ios or offline";
     if (v.type == SP_VALUE_NULL) return kMissing;
-    if (v.type != SP_VALUE_TEXT) return kBad;
-    const std::string_view s = trim(text_of(v));
-    for (std::string_view name : {"web", "app_android", "app_ios", "offline"}) {
-        if (text::iequals(s, name)) {
-            out.assign(name);
-            return nullptr;
-        }
-    }
-    return kBad;
+    if (v.type != SP_VALUE_TEXT) return sources.refusal();
+    const std::string *name = sources.find(trim(text_of(v)));
+    if (name == nullptr) return sources.refusal();
+    out.assign(*name);
+    return nullptr;
 }
 
 Reason shape_language(const sp_value &v, std::string &out) {

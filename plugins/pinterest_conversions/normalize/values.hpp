@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace pcapi {
 
@@ -50,13 +51,31 @@ Reason shape_string_view(const sp_value &v, std::string &scratch, std::string_vi
 // ISO-4217 code, upper-cased, from the table of active codes.
 Reason shape_currency(const sp_value &v, std::string &out);
 
-// Standard event names (any case, with ' ', '-', '_' or nothing between words: "Add To Cart" ->
-// add_to_cart) or a custom name: letters, digits, _ and -, 1..100 characters, at least one
-// letter or digit (kept as given).
-Reason shape_event_name(const sp_value &v, std::string &out);
+// The values a destination field knows (the manifest's "values"): a name matches in any case
+// and with ' ', '-', '_' or nothing between its words ("Add To Cart", "add-to-cart" and
+// "AddToCart" are add_to_cart).
+class NameCatalogue {
+public:
+    NameCatalogue() = default;
+    // `what` names the field in refusal() ("action source").
+    NameCatalogue(std::vector<std::string> names, const std::string &what);
+    // The catalogue's spelling of `s`, or nullptr.
+    const std::string *find(std::string_view s) const;
+    const std::vector<std::string> &names() const { return names_; }
+    // "WHAT must be a, b or c", for a field that takes nothing else; valid as long as the catalogue.
+    Reason refusal() const { return refusal_.c_str(); }
 
-// web, app_android, app_ios or offline (any case, lowercased).
-Reason shape_action_source(const sp_value &v, std::string &out);
+private:
+    std::vector<std::string> names_, keys_;  // keys_: the names lowercased, without separators
+    std::string refusal_;
+};
+
+// A standard event name from `standard` (see NameCatalogue), or a custom name: letters, digits,
+// _ and -, 1..100 characters, at least one letter or digit (kept as given).
+Reason shape_event_name(const sp_value &v, const NameCatalogue &standard, std::string &out);
+
+// One of `sources` (web, app_android, app_ios or offline for Pinterest), as the catalogue spells it.
+Reason shape_action_source(const sp_value &v, const NameCatalogue &sources, std::string &out);
 
 // ISO-639-1 two-letter code, lowercased; a locale ("en-US", "pt_BR") gives its language.
 Reason shape_language(const sp_value &v, std::string &out);

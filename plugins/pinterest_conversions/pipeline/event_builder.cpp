@@ -179,7 +179,8 @@ bool EventBuilder::build_event(const Mapping &m, const sp_batch &b, uint32_t r, 
     const sp_value &name = m.value(b, r, Field::event_name);
     if (is_null(name)) return reject(), fail(err, Field::event_name, "is empty");
     std::string_view shaped;
-    if ((why = event_names_.shape(name, text_, shaped, shape_event_name)))
+    auto event_name = [this](const sp_value &v, std::string &o) { return shape_event_name(v, opt_.event_names, o); };
+    if ((why = event_names_.shape(name, text_, shaped, event_name)))
         return reject(), fail(err, Field::event_name, why);
     key(out, PCAPI_JSON_KEY("event_name"), first);
     json_out::string(out, shaped);
@@ -188,7 +189,9 @@ bool EventBuilder::build_event(const Mapping &m, const sp_batch &b, uint32_t r, 
     const sp_value &source = m.value(b, r, Field::action_source);
     if (is_null(source)) {
         shaped = "web";  // Pinterest's default for this destination; documented
-    } else if ((why = action_sources_.shape(source, text_, shaped, shape_action_source))) {
+    } else if ((why = action_sources_.shape(source, text_, shaped, [this](const sp_value &v, std::string &o) {
+                    return shape_action_source(v, opt_.action_sources, o);
+                }))) {
         return reject(), fail(err, Field::action_source, why);
     }
     key(out, PCAPI_JSON_KEY("action_source"), first);

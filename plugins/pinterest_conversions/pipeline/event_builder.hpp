@@ -3,6 +3,7 @@
 #pragma once
 
 #include "normalize/sha256.hpp"
+#include "normalize/values.hpp"
 #include "pipeline/json_out.hpp"
 #include "pipeline/event_objects.hpp"
 #include "pipeline/fields.hpp"
@@ -30,6 +31,9 @@ struct PipelineOptions {
     // (country "us" or not given), are sent with opt_out_type LDP, as are rows whose `ldp` field
     // is true. LDP events always carry st and country.
     std::vector<std::string> ldp_states;
+    // The values the manifest lists for event_name and action_source (plugin/manifest.hpp's
+    // pipeline_options() fills them).
+    NameCatalogue event_names, action_sources;
 };
 
 // Why a record was rejected. `message` names the field and the rule, never the value.

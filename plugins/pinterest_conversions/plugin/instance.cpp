@@ -47,7 +47,7 @@ Instance::Instance(const sp_open_params &params, const sp_host *host) : host_(ho
     for (const auto &r : m.required) rules.push_back({r.any_of});
     Mapping mapping = Mapping::compile(params.mapping, rules);
 
-    PipelineOptions opt;
+    PipelineOptions opt = pipeline_options();
     opt.default_phone_country_code = config_.default_phone_country_code;
     opt.list_delimiter = config_.list_delimiter;
     opt.ldp_states = config_.ldp_states;

@@ -20,6 +20,17 @@ const spmanifest::DescriptorStorage &storage() {
 }  // namespace
 
 const spmanifest::Manifest &manifest() { return storage().manifest(); }
+
+PipelineOptions pipeline_options() {
+    auto values_of = [](const char *field) {
+        const spmanifest::DestinationField *f = manifest().field(field);
+        return f ? f->values : std::vector<std::string>{};
+    };
+    PipelineOptions o;
+    o.event_names = NameCatalogue(values_of("event_name"), "event name");
+    o.action_sources = NameCatalogue(values_of("action_source"), "action source");
+    return o;
+}
 const sp_descriptor *descriptor() { return storage().get(); }
 
 }  // namespace pcapi

@@ -323,6 +323,17 @@ TEST(ShapeCurrency, Iso4217) {
     EXPECT_NE(shape_currency(null_v(), out), nullptr);
 }
 
+// A catalogue as the manifest gives one (the plugin's own list is tested in manifest_test).
+const NameCatalogue &standard_names() {
+    static const NameCatalogue c({"add_payment_info", "add_to_cart", "add_to_wishlist", "app_install", "app_open", "checkout", "contact", "custom", "customize_product", "find_location", "initiate_checkout", "lead", "page_visit", "schedule", "search", "signup", "start_trial", "submit_application", "subscribe", "view_category", "view_content", "watch_video"}, "event name");
+    return c;
+}
+
+const NameCatalogue &action_sources() {
+    static const NameCatalogue c({"web", "app_android", "app_ios", "offline"}, "action source");
+    return c;
+}
+
 TEST(ShapeEventName, StandardNames) {
     const char *standard[] = {"add_payment_info",
                               "add_to_cart",
@@ -348,11 +359,11 @@ TEST(ShapeEventName, StandardNames) {
                               "watch_video"};
     std::string out;
     for (const char *name : standard) {
-        EXPECT_EQ(shape_event_name(text_v(name), out), nullptr) << name;
+        EXPECT_EQ(shape_event_name(text_v(name), standard_names(), out), nullptr) << name;
         EXPECT_EQ(out, name);
         std::string upper = name;
         for (char &c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        EXPECT_EQ(shape_event_name(text_v(upper), out), nullptr) << upper;
+        EXPECT_EQ(shape_event_name(text_v(upper), standard_names(), out), nullptr) << upper;
         EXPECT_EQ(out, name);
     }
     for (auto [in, want] : {std::pair{" Checkout "sv, "checkout"sv},
@@ -361,34 +372,34 @@ TEST(ShapeEventName, StandardNames) {
                             {"AddToCart"sv, "add_to_cart"sv},
                             {"PAGE_VISIT"sv, "page_visit"sv},
                             {"Sign Up"sv, "signup"sv}}) {
-        EXPECT_EQ(shape_event_name(text_v(in), out), nullptr) << in;
+        EXPECT_EQ(shape_event_name(text_v(in), standard_names(), out), nullptr) << in;
         EXPECT_EQ(out, want);
     }
     // Near misses are custom names, kept as given (a standard name would come back lowercased):
     // no prefix, suffix or extra word matches a standard name.
     for (std::string_view near : {"Purchase"sv, "Add_To_Carts"sv, "AddToCar"sv, "View"sv, "PageVisits"sv, "Check_Out_2"sv,
                                   "SignUpNow"sv, "Custom_Event"sv, "WatchVideo-X"sv}) {
-        EXPECT_EQ(shape_event_name(text_v(near), out), nullptr) << near;
+        EXPECT_EQ(shape_event_name(text_v(near), standard_names(), out), nullptr) << near;
         EXPECT_EQ(out, near);
     }
 }
 
 TEST(ShapeEventName, CustomNames) {
     std::string out;
-    EXPECT_EQ(shape_event_name(text_v("Purchase_Completed-2"), out), nullptr);
+    EXPECT_EQ(shape_event_name(text_v("Purchase_Completed-2"), standard_names(), out), nullptr);
     EXPECT_EQ(out, "Purchase_Completed-2");  // kept as given
     const std::string max(100, 'a'), over(101, 'a');
-    EXPECT_EQ(shape_event_name(text_v(max), out), nullptr);
+    EXPECT_EQ(shape_event_name(text_v(max), standard_names(), out), nullptr);
     EXPECT_EQ(out, max);
-    EXPECT_TRUE(contains(shape_event_name(text_v(over), out), "longer than 100"));
-    EXPECT_TRUE(contains(shape_event_name(text_v("my event"), out), "only letters"));
-    EXPECT_TRUE(contains(shape_event_name(text_v("purchase.done"), out), "only letters"));
-    EXPECT_TRUE(contains(shape_event_name(text_v("caf\xC3\xA9"), out), "only letters"));
-    EXPECT_TRUE(contains(shape_event_name(text_v("---"), out), "no letters or digits"));
-    EXPECT_TRUE(contains(shape_event_name(text_v("  "), out), "empty"));
-    EXPECT_TRUE(contains(shape_event_name(text_v("a\xFF"), out), "UTF-8"));
-    EXPECT_NE(shape_event_name(int_v(1), out), nullptr);
-    EXPECT_NE(shape_event_name(null_v(), out), nullptr);
+    EXPECT_TRUE(contains(shape_event_name(text_v(over), standard_names(), out), "longer than 100"));
+    EXPECT_TRUE(contains(shape_event_name(text_v("my event"), standard_names(), out), "only letters"));
+    EXPECT_TRUE(contains(shape_event_name(text_v("purchase.done"), standard_names(), out), "only letters"));
+    EXPECT_TRUE(contains(shape_event_name(text_v("caf\xC3\xA9"), standard_names(), out), "only letters"));
+    EXPECT_TRUE(contains(shape_event_name(text_v("---"), standard_names(), out), "no letters or digits"));
+    EXPECT_TRUE(contains(shape_event_name(text_v("  "), standard_names(), out), "empty"));
+    EXPECT_TRUE(contains(shape_event_name(text_v("a\xFF"), standard_names(), out), "UTF-8"));
+    EXPECT_NE(shape_event_name(int_v(1), standard_names(), out), nullptr);
+    EXPECT_NE(shape_event_name(null_v(), standard_names(), out), nullptr);
 }
 
 TEST(ShapeActionSource, Values) {
@@ -398,12 +409,13 @@ TEST(ShapeActionSource, Values) {
                             {" App_Android "sv, "app_android"sv},
                             {"app_ios"sv, "app_ios"sv},
                             {"Offline"sv, "offline"sv}}) {
-        EXPECT_EQ(shape_action_source(text_v(in), out), nullptr) << in;
+        EXPECT_EQ(shape_action_source(text_v(in), action_sources(), out), nullptr) << in;
         EXPECT_EQ(out, want);
     }
-    EXPECT_NE(shape_action_source(text_v("email"), out), nullptr);
-    EXPECT_NE(shape_action_source(text_v("app"), out), nullptr);
-    EXPECT_NE(shape_action_source(int_v(1), out), nullptr);
+    EXPECT_STREQ(shape_action_source(text_v("email"), action_sources(), out),
+                 "action source must be web, app_android, app_ios or offline");
+    EXPECT_NE(shape_action_source(text_v("app"), action_sources(), out), nullptr);
+    EXPECT_NE(shape_action_source(int_v(1), action_sources(), out), nullptr);
 }
 
 TEST(ShapeLanguage, Iso639_1) {
