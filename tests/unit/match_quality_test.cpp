@@ -30,7 +30,7 @@ std::vector<std::string> components_of(const OneRow &row) {
     EXPECT_EQ(g.name, "checkout");
     EXPECT_EQ(g.events, 1u);
     for (size_t c = 0; c < pcapi::kComponentCount; ++c)
-        if (g.with[c]) out.push_back(pcapi::component_names()[c]);
+        if (g.with(c)) out.push_back(pcapi::component_names()[c]);
     return out;
 }
 
@@ -91,7 +91,7 @@ TEST(MatchQuality, EventNamesAreGroupsAndTooManyCustomNamesShareOne) {
     q.count("checkout", 0, 10);
     ASSERT_EQ(q.groups().size(), 2u);
     EXPECT_EQ(q.groups()[0].events, 2u);
-    EXPECT_EQ(q.groups()[0].with[0], 1u);
+    EXPECT_EQ(q.groups()[0].with(0), 1u);
     for (int i = 0; i < 200; ++i) q.count("custom_" + std::to_string(i), 0, 10);
     ASSERT_EQ(q.groups().size(), MatchQuality::kMaxGroups);
     EXPECT_EQ(q.groups().back().name, MatchQuality::kOtherGroup);

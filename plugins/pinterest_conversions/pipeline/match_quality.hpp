@@ -5,8 +5,11 @@
 // with no second pass. Pure: the caller passes each event's age.
 #pragma once
 
+#include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -46,7 +49,15 @@ const std::array<const char *, kComponentCount> &component_names();
 // however many events are counted. Memory is taken at the first event.
 class AgeHistogram {
 public:
-    void add(int64_t age_s);
+    // Inline: called for every event sent.
+    void add(int64_t age_s) {
+        const uint64_t v = age_s > 0 ? static_cast<uint64_t>(age_s) : 0;
+        const size_t b = bucket_of(v);
+        if (b >= buckets_.size()) grow(b);
+        ++buckets_[b];
+        ++count_;
+        max_ = std::max(max_, static_cast<int64_t>(v));
+    }
     uint64_t count() const { return count_; }
     int64_t max() const { return max_; }
     // The p-th percentile (0 < p <= 1): the lower bound of the bucket holding that rank, or the
@@ -54,8 +65,13 @@ public:
     int64_t percentile(double p) const;
 
 private:
-    static size_t bucket_of(uint64_t v);
+    static size_t bucket_of(uint64_t v) {
+        if (v < 64) return static_cast<size_t>(v);
+        const unsigned e = 63u - static_cast<unsigned>(std::countl_zero(v));  // 6 or more
+        return 64 + static_cast<size_t>(e - 6) * 64 + static_cast<size_t>((v >> (e - 6)) - 64);
+    }
     static uint64_t lower_bound_of(size_t bucket);
+    void grow(size_t bucket);
     std::vector<uint64_t> buckets_;
     uint64_t count_ = 0;
     int64_t max_ = 0;
@@ -73,11 +89,30 @@ public:
     struct Group {
         std::string name;
         uint64_t events = 0;
-        std::array<uint64_t, kComponentCount> with{};  // events carrying each component
+        // Events of a group mostly carry the same components: they are counted as runs of one
+        // set, spread over `settled` only when the set changes.
+        std::array<uint64_t, kComponentCount> settled{};
+        ComponentSet run_set = 0;
+        uint64_t run = 0;
+        uint64_t prefix = 0;  // the name's first 8 bytes, zero-padded: most comparisons end here
+
+        // Events of the group that carried component c.
+        uint64_t with(size_t c) const { return settled[c] + ((run_set >> c) & 1u) * run; }
     };
 
     // One sent event: its (shaped) name, the components it carried, and its age when sent.
-    void count(std::string_view event_name, ComponentSet components, int64_t age_s);
+    // Inline and short: it runs for every event sent.
+    void count(std::string_view event_name, ComponentSet components, int64_t age_s) {
+        Group &g = last_ < groups_.size() && same_name(groups_[last_], event_name) ? groups_[last_] : group(event_name);
+        ++g.events;
+        if (components != g.run_set) settle(g, components);
+        ++g.run;
+        ages_.add(age_s);
+        late_ += age_s > kLateAfterSeconds ? 1 : 0;
+        size_t b = 0;
+        for (size_t i = 0; i + 1 < kAgeBounds.size(); ++i) b += age_s > kAgeBounds[i] ? 1 : 0;
+        ++age_buckets_[b];
+    }
 
     const std::vector<Group> &groups() const { return groups_; }
     const AgeHistogram &ages() const { return ages_; }
@@ -89,6 +124,21 @@ public:
     const std::array<uint64_t, kAgeBounds.size()> &age_buckets() const { return age_buckets_; }
 
 private:
+    static uint64_t prefix_of(std::string_view name) {
+        uint64_t p = 0;
+        std::memcpy(&p, name.data(), std::min<size_t>(name.size(), 8));
+        return p;
+    }
+    static bool same_name(const Group &g, std::string_view name) {
+        return g.name.size() == name.size() && g.prefix == prefix_of(name) &&
+               (name.size() <= 8 || std::memcmp(g.name.data() + 8, name.data() + 8, name.size() - 8) == 0);
+    }
+    // Adds the group's current run to `settled` and starts a run of `next`.
+    static void settle(Group &g, ComponentSet next) {
+        for (size_t c = 0; c < kComponentCount; ++c) g.settled[c] = g.with(c);
+        g.run_set = next;
+        g.run = 0;
+    }
     Group &group(std::string_view name);
     std::vector<Group> groups_;
     size_t last_ = 0;  // the group counted last: consecutive events usually share a name

@@ -256,7 +256,7 @@ void Instance::quality_report(sp_quality_report &out) {
     for (const auto &g : q.groups()) {
         group_names_.push_back(g.name.c_str());
         group_events_.push_back(g.events);
-        coverage_.insert(coverage_.end(), g.with.begin(), g.with.end());
+        for (size_t c = 0; c < kComponentCount; ++c) coverage_.push_back(g.with(c));
     }
     // Every field this plugin knows, each written only where the host's struct_size has room.
     sp_quality_report r{};
