@@ -125,3 +125,13 @@ TEST(Harness, PassesThePinterestPluginWithoutSamplesSkippingWhatNeedsThem) {
     EXPECT_EQ(r.status["real.every_mode"], "skip");
     EXPECT_NE(r.message["real.every_mode"].find("--scratch-config"), std::string::npos) << r.message["real.every_mode"];
 }
+
+// sp.quality/1 as the Pinterest plugin implements it, with rows to write: counts bounded by what
+// was written, ordered ages, nothing written past a smaller host struct.
+TEST(Harness, ThePinterestPluginsQualityReportPasses) {
+    Report r = run_harness(PINTEREST_PLUGIN, "--include write.quality_report --config ad_account_id=549755885175 "
+                                             "--map event_name=event_name --map email=email --sample " FIXTURES_DIR
+                                             "/../harness/pinterest_sample.jsonl");
+    EXPECT_EQ(r.status["write.quality_report"], "pass") << r.message["write.quality_report"];
+    EXPECT_EQ(r.exit_status, 0);
+}

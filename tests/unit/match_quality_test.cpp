@@ -137,3 +137,16 @@ TEST(AgeHistogram, SmallAgesAreExactAndPercentilesOfLargeOnesWithinTwoPercent) {
     EXPECT_EQ(big.max(), ages.back());
     EXPECT_EQ(AgeHistogram().percentile(0.5), 0);
 }
+
+TEST(MatchQuality, RunsOfOneComponentSetAddUpWhenTheSetChanges) {
+    MatchQuality q;
+    const auto email = pcapi::bit(Component::hashed_email), ip = pcapi::bit(Component::ip_address);
+    for (int i = 0; i < 3; ++i) q.count("lead", email | ip, 5);
+    for (int i = 0; i < 2; ++i) q.count("lead", ip, 5);
+    q.count("lead", email, 5);
+    const MatchQuality::Group &g = q.groups().at(0);
+    EXPECT_EQ(g.events, 6u);
+    EXPECT_EQ(g.with(static_cast<size_t>(Component::hashed_email)), 4u);
+    EXPECT_EQ(g.with(static_cast<size_t>(Component::ip_address)), 5u);
+    EXPECT_EQ(g.with(static_cast<size_t>(Component::user_agent)), 0u);
+}
