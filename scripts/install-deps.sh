@@ -13,6 +13,8 @@ packages=(
   procps psmisc time curl
   # cpack -G DEB computes the packages' dependencies with dpkg-shlibdeps
   dpkg-dev
+  # tests/airbyte validates the adapter's messages against Airbyte's official JSON Schema (YAML)
+  python3-jsonschema python3-yaml
 )
 
 missing=()
