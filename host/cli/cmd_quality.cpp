@@ -12,6 +12,8 @@
 #include "runtime/terminal_text.hpp"
 #include "state/state_store.hpp"
 
+#include <support/suggest.hpp>
+
 #include <boost/json.hpp>
 
 #include <cstdio>
@@ -147,14 +149,15 @@ void print_text(const QualityPage &p, std::ostream &out) {
             const DestinationScore::Cell *cell = w.cell(c, g);
             return percent_cell(cell ? cell->coverage_percent : std::nullopt);
         });
-        for (const auto &c : w.cells) {
+        for (const auto &c : w.cells)
             if (c.overlap_percent)
                 out << "  " << terminal_safe(c.component) << " of " << terminal_safe(c.group)
-                    << " events also sent by the tag: " << percent_cell(c.overlap_percent) << "\n";
-            for (const auto &i : c.issues)
-                out << "  issue with " << terminal_safe(c.component) << " of " << terminal_safe(c.group) << ": "
-                    << terminal_safe(i.name) << (i.reason.empty() ? "" : ": " + terminal_safe(i.reason)) << "\n";
-        }
+                    << " events also sent by the tag (deduplicated against it): " << percent_cell(c.overlap_percent)
+                    << "\n";
+        for (const auto &i : grouped_issues(w))
+            out << "  issue with " << terminal_safe(i.component) << ": " << terminal_safe(i.name)
+                << (i.reason.empty() ? "" : ": " + terminal_safe(i.reason)) << " (" << terminal_safe(support::join(i.groups))
+                << ")\n";
         out << "\n";
     }
 }

@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace synchost {
@@ -19,6 +20,19 @@ const DestinationScore::Cell *DestinationScore::Window::cell(const std::string &
     for (const Cell &c : cells)
         if (c.component == component && c.group == group) return &c;
     return nullptr;
+}
+
+std::vector<GroupedIssue> grouped_issues(const DestinationScore::Window &w) {
+    std::vector<GroupedIssue> out;
+    for (const auto &c : w.cells)
+        for (const auto &i : c.issues) {
+            auto it = std::find_if(out.begin(), out.end(), [&](const GroupedIssue &g) {
+                return g.component == c.component && g.name == i.name && g.reason == i.reason;
+            });
+            if (it == out.end()) out.push_back({c.component, i.name, i.reason, {c.group}});
+            else it->groups.push_back(c.group);
+        }
+    return out;
 }
 
 namespace {

@@ -32,6 +32,15 @@ struct DestinationScore {
     std::vector<Window> windows;
 };
 
+// A window's issues, each once with the groups it concerns ("Low coverage of hashed_maid:
+// add_to_cart, checkout"), in the order they first appear.
+struct GroupedIssue {
+    std::string component, name, reason;
+    std::vector<std::string> groups;
+    bool operator==(const GroupedIssue &) const = default;
+};
+std::vector<GroupedIssue> grouped_issues(const DestinationScore::Window &w);
+
 // Throws std::runtime_error naming what is malformed.
 DestinationScore destination_score_from_json(const std::string &text);
 

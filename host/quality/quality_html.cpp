@@ -27,6 +27,11 @@ std::string fixed1(double v) {
     return buf;
 }
 
+// The destination's windows are told apart by their marker: the first filled, the others hollow.
+std::string marker_style(size_t window) {
+    return window == 0 ? "fill=\"#e07b24\"" : "fill=\"#fff\" stroke=\"#e07b24\" stroke-width=\"2\"";
+}
+
 std::optional<double> local(const QualityReport *r, size_t g, const std::string &component) {
     if (r == nullptr) return std::nullopt;
     const size_t c = r->component_index(component);
@@ -44,10 +49,10 @@ void coverage_chart(std::ostream &o, const QualityPage &p, const std::string &gr
     const size_t b = p.before && !group.empty() ? p.before->group_index(group) : QualityReport::kAll;
     const bool before_has_group = p.before && (group.empty() || b != QualityReport::kAll);
     const auto *windows = p.destination && p.destination->score ? &p.destination->score->windows : nullptr;
-    constexpr int kLabel = 190, kBar = 460, kRow = 22;
+    constexpr int kLabel = 190, kBar = 460, kRow = 22, kWidth = kLabel + kBar + 70;
     const int height = static_cast<int>(now.components.size()) * kRow + 24;
-    o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << kLabel + kBar + 200 << "\" height=\"" << height
-      << "\" role=\"img\" aria-label=\"coverage per component\">\n";
+    o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << kWidth << "\" height=\"" << height << "\" viewBox=\"0 0 "
+      << kWidth << " " << height << "\" style=\"max-width:100%;height:auto\" role=\"img\" aria-label=\"coverage per component\">\n";
     for (int tick = 0; tick <= 100; tick += 25) {
         const int x = kLabel + kBar * tick / 100;
         o << "<line x1=\"" << x << "\" y1=\"0\" x2=\"" << x << "\" y2=\"" << height - 18
@@ -58,7 +63,7 @@ void coverage_chart(std::ostream &o, const QualityPage &p, const std::string &gr
         const std::string &name = now.components[c];
         const int y = static_cast<int>(c) * kRow;
         const double pct = local(&now, g, name).value_or(0.0);
-        o << "<text x=\"" << kLabel - 8 << "\" y=\"" << y + 15 << "\" text-anchor=\"end\">" << html_escape(name)
+        o << "<text x=\"" << kLabel - 12 << "\" y=\"" << y + 15 << "\" text-anchor=\"end\">" << html_escape(name)
           << "</text>";
         o << "<rect x=\"" << kLabel << "\" y=\"" << y + 4 << "\" width=\"" << fixed1(kBar * pct / 100) << "\" height=\""
           << kRow - 8 << "\" fill=\"#3b6fb6\"/>";
@@ -68,12 +73,15 @@ void coverage_chart(std::ostream &o, const QualityPage &p, const std::string &gr
                   << fixed1(kLabel + kBar * *was / 100) << "\" y2=\"" << y + kRow - 2
                   << "\" stroke=\"#555\" stroke-width=\"2\"><title>previous run " << fixed1(*was) << "%</title></line>";
         if (windows && !group.empty())
-            for (const auto &w : *windows)
+            for (size_t wi = 0; wi < windows->size(); ++wi) {
+                const auto &w = (*windows)[wi];
                 if (const auto *cell = w.cell(name, group); cell && cell->coverage_percent) {
                     const double x = kLabel + kBar * *cell->coverage_percent / 100;
-                    o << "<path d=\"M" << fixed1(x) << " " << y + 5 << " l5 6 l-5 6 l-5 -6 z\" fill=\"#e07b24\"><title>"
-                      << html_escape(w.label) << " " << fixed1(*cell->coverage_percent) << "%</title></path>";
+                    o << "<path d=\"M" << fixed1(x) << " " << y + 5 << " l5 6 l-5 6 l-5 -6 z\" " << marker_style(wi)
+                      << "><title>" << html_escape(w.label) << " " << fixed1(*cell->coverage_percent)
+                      << "%</title></path>";
                 }
+            }
         o << "<text x=\"" << kLabel + kBar + 10 << "\" y=\"" << y + 15 << "\">" << fixed1(pct) << "%</text>\n";
     }
     o << "</svg>\n";
@@ -84,10 +92,12 @@ void coverage_table(std::ostream &o, const QualityPage &p, const std::string &gr
     const QualityReport &now = *p.now;
     const size_t g = group.empty() ? QualityReport::kAll : now.group_index(group);
     const size_t b = p.before && !group.empty() ? p.before->group_index(group) : QualityReport::kAll;
-    const auto *windows = p.destination && p.destination->score ? &p.destination->score->windows : nullptr;
+    // The destination scores per event name only: the all-events table has no column for it.
+    const auto *windows =
+        p.destination && p.destination->score && !group.empty() ? &p.destination->score->windows : nullptr;
     o << "<table><tr><th>component</th><th>this run</th><th>change</th>";
     if (windows)
-        for (const auto &w : *windows) o << "<th>" << html_escape(w.label) << "</th>";
+        for (const auto &w : *windows) o << "<th>destination, " << html_escape(w.label) << "</th>";
     o << "</tr>\n";
     for (const auto &name : now.components) {
         const auto pct = local(&now, g, name);
@@ -97,7 +107,7 @@ void coverage_table(std::ostream &o, const QualityPage &p, const std::string &gr
         o << "<tr><td>" << html_escape(name) << "</td><td class=\"num\" data-group=\"" << html_escape(group)
           << "\" data-component=\"" << html_escape(name) << "\" data-kind=\"local\">"
           << (pct ? fixed1(*pct) + "%" : "-") << "</td><td class=\"num\">"
-          << (pct && was ? (*pct - *was >= 0 ? "+" : "") + fixed1(*pct - *was) : "") << "</td>";
+          << (pct && was ? (*pct - *was >= 0 ? "+" : "") + fixed1(*pct - *was) : "&#8211;") << "</td>";
         if (windows)
             for (const auto &w : *windows) {
                 const auto *cell = group.empty() ? nullptr : w.cell(name, group);
@@ -120,8 +130,12 @@ void age_histogram(std::ostream &o, const QualityReport &r) {
     for (const auto &b : r.age_buckets) most = std::max(most, b.events);
     constexpr int kWidth = 70, kHeight = 160;
     const int n = static_cast<int>(r.age_buckets.size());
-    o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << n * kWidth + 20 << "\" height=\"" << kHeight + 50
-      << "\" role=\"img\" aria-label=\"event age histogram\">\n";
+    const int width = n * kWidth + 20, height = kHeight + 50;
+    o << "<p class=\"muted\">Events by age when sent" << (r.late_after_ms ? "; red: older than " + duration_text(r.late_after_ms) : std::string())
+      << ".</p>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height << "\" viewBox=\"0 0 "
+      << width << " " << height << "\" style=\"max-width:100%;height:auto\" role=\"img\" aria-label=\"event age histogram\">\n"
+      << "<line x1=\"10\" y1=\"" << kHeight + 16 << "\" x2=\"" << width - 10 << "\" y2=\"" << kHeight + 16
+      << "\" stroke=\"#888\"/>\n";
     for (int i = 0; i < n; ++i) {
         const auto &b = r.age_buckets[static_cast<size_t>(i)];
         const double h = static_cast<double>(kHeight) * static_cast<double>(b.events) / static_cast<double>(most);
@@ -147,25 +161,33 @@ void destination_section(std::ostream &o, const DestinationOutcome &d) {
           << "): " << html_escape(d.error) << "</p>\n";
         return;
     }
-    o << "<p class=\"muted\">" << html_escape(d.score->source) << "</p>\n<ul>\n";
-    for (const auto &w : d.score->windows) {
+    o << "<p class=\"muted\">" << html_escape(d.score->source) << ". Its status weighs the keys as the destination "
+         "chooses; the issues below are its own, listed once per key with the event names they concern.</p>\n<ul>\n";
+    for (size_t wi = 0; wi < d.score->windows.size(); ++wi) {
+        const auto &w = d.score->windows[wi];
         const std::string status = w.status.empty() ? "none" : w.status;
         o << "<li>" << html_escape(w.label) << ": <span class=\"badge " << html_escape(status) << "\" data-window=\""
           << html_escape(w.label) << "\">" << html_escape(status) << "</span>";
-        bool any = false;
-        for (const auto &c : w.cells) {
-            for (const auto &i : c.issues) {
-                o << (any ? "" : "<ul>") << "<li>" << html_escape(c.component) << ", " << html_escape(c.group) << ": "
-                  << html_escape(i.name) << (i.reason.empty() ? "" : ": " + html_escape(i.reason)) << "</li>";
-                any = true;
+        const auto issues = grouped_issues(w);
+        // Identical issues in every window are listed under the first one only.
+        const bool same_as_first = wi > 0 && issues == grouped_issues(d.score->windows[0]);
+        if (same_as_first && !issues.empty()) o << " <span class=\"muted\">(the same issues)</span>";
+        if (!same_as_first && !issues.empty()) {
+            o << "<ul>";
+            for (const auto &i : issues) {
+                o << "<li>" << html_escape(i.component) << ": " << html_escape(i.name)
+                  << (i.reason.empty() ? "" : ": " + html_escape(i.reason)) << " <span class=\"muted\">(";
+                for (size_t g = 0; g < i.groups.size(); ++g) o << (g ? ", " : "") << html_escape(i.groups[g]);
+                o << ")</span></li>";
             }
-            if (c.overlap_percent) {
-                o << (any ? "" : "<ul>") << "<li>" << html_escape(c.component) << " of " << html_escape(c.group)
-                  << " events also sent by the tag: " << fixed1(*c.overlap_percent) << "%</li>";
-                any = true;
-            }
+            o << "</ul>";
         }
-        o << (any ? "</ul>" : "") << "</li>\n";
+        for (const auto &c : w.cells)
+            if (c.overlap_percent)
+                o << "<div class=\"muted\">" << html_escape(c.group) << ": " << fixed1(*c.overlap_percent) << "% of the "
+                  << html_escape(c.component) << " values were also sent by the tag (those events are deduplicated)"
+                  << "</div>";
+        o << "</li>\n";
     }
     o << "</ul>\n";
 }
@@ -187,8 +209,18 @@ std::string quality_html(const QualityPage &p) {
         if (const std::string late = late_warning(*p.now); !late.empty())
             o << "<p class=\"warn\">" << html_escape(late) << "</p>\n";
         age_histogram(o, *p.now);
-        o << "<h2>Coverage of match keys</h2>\n<p class=\"muted\">Bars: share of this run's events carrying each "
-             "key. Grey tick: the run before. Orange diamond: the destination's own figure.</p>\n";
+        o << "<h2>Coverage of match keys</h2>\n<p class=\"muted\">Bars: the share of this run's events carrying each "
+             "key.";
+        if (p.before) o << " Grey tick: run " << p.previous_run << ".";
+        if (p.destination && p.destination->score && !p.destination->score->windows.empty()) {
+            o << " The destination's own figures, per event name:";
+            const auto &ws = p.destination->score->windows;
+            for (size_t wi = 0; wi < ws.size(); ++wi)
+                o << (wi ? "," : "") << " <svg width=\"12\" height=\"14\" viewBox=\"-6 4 12 14\"><path d=\"M0 5 l5 6 l-5 6 l-5 -6 z\" "
+                  << marker_style(wi) << "/></svg> " << html_escape(ws[wi].label);
+            o << ".";
+        }
+        o << "</p>\n";
         std::vector<std::string> groups{""};
         for (const auto &g : p.now->groups) groups.push_back(g.name);
         for (const auto &g : groups) {
