@@ -156,8 +156,8 @@ void print_text(const QualityPage &p, std::ostream &out) {
                     << "\n";
         for (const auto &i : grouped_issues(w))
             out << "  issue with " << terminal_safe(i.component) << ": " << terminal_safe(i.name)
-                << (i.reason.empty() ? "" : ": " + terminal_safe(i.reason)) << " (" << terminal_safe(support::join(i.groups))
-                << ")\n";
+                << (i.reason.empty() ? "" : ": " + terminal_safe(i.reason)) << " ("
+                << terminal_safe(support::join(i.groups)) << ")\n";
         out << "\n";
     }
 }

@@ -29,8 +29,10 @@ std::vector<GroupedIssue> grouped_issues(const DestinationScore::Window &w) {
             auto it = std::find_if(out.begin(), out.end(), [&](const GroupedIssue &g) {
                 return g.component == c.component && g.name == i.name && g.reason == i.reason;
             });
-            if (it == out.end()) out.push_back({c.component, i.name, i.reason, {c.group}});
-            else it->groups.push_back(c.group);
+            if (it == out.end())
+                out.push_back({c.component, i.name, i.reason, {c.group}});
+            else
+                it->groups.push_back(c.group);
         }
     return out;
 }

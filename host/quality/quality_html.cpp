@@ -51,8 +51,9 @@ void coverage_chart(std::ostream &o, const QualityPage &p, const std::string &gr
     const auto *windows = p.destination && p.destination->score ? &p.destination->score->windows : nullptr;
     constexpr int kLabel = 190, kBar = 460, kRow = 22, kWidth = kLabel + kBar + 70;
     const int height = static_cast<int>(now.components.size()) * kRow + 24;
-    o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << kWidth << "\" height=\"" << height << "\" viewBox=\"0 0 "
-      << kWidth << " " << height << "\" style=\"max-width:100%;height:auto\" role=\"img\" aria-label=\"coverage per component\">\n";
+    o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << kWidth << "\" height=\"" << height
+      << "\" viewBox=\"0 0 " << kWidth << " " << height
+      << "\" style=\"max-width:100%;height:auto\" role=\"img\" aria-label=\"coverage per component\">\n";
     for (int tick = 0; tick <= 100; tick += 25) {
         const int x = kLabel + kBar * tick / 100;
         o << "<line x1=\"" << x << "\" y1=\"0\" x2=\"" << x << "\" y2=\"" << height - 18
@@ -131,9 +132,11 @@ void age_histogram(std::ostream &o, const QualityReport &r) {
     constexpr int kWidth = 70, kHeight = 160;
     const int n = static_cast<int>(r.age_buckets.size());
     const int width = n * kWidth + 20, height = kHeight + 50;
-    o << "<p class=\"muted\">Events by age when sent" << (r.late_after_ms ? "; red: older than " + duration_text(r.late_after_ms) : std::string())
-      << ".</p>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height << "\" viewBox=\"0 0 "
-      << width << " " << height << "\" style=\"max-width:100%;height:auto\" role=\"img\" aria-label=\"event age histogram\">\n"
+    o << "<p class=\"muted\">Events by age when sent"
+      << (r.late_after_ms ? "; red: older than " + duration_text(r.late_after_ms) : std::string())
+      << ".</p>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
+      << "\" viewBox=\"0 0 " << width << " " << height
+      << "\" style=\"max-width:100%;height:auto\" role=\"img\" aria-label=\"event age histogram\">\n"
       << "<line x1=\"10\" y1=\"" << kHeight + 16 << "\" x2=\"" << width - 10 << "\" y2=\"" << kHeight + 16
       << "\" stroke=\"#888\"/>\n";
     for (int i = 0; i < n; ++i) {
@@ -161,7 +164,8 @@ void destination_section(std::ostream &o, const DestinationOutcome &d) {
           << "): " << html_escape(d.error) << "</p>\n";
         return;
     }
-    o << "<p class=\"muted\">" << html_escape(d.score->source) << ". Its status weighs the keys as the destination "
+    o << "<p class=\"muted\">" << html_escape(d.score->source)
+      << ". Its status weighs the keys as the destination "
          "chooses; the issues below are its own, listed once per key with the event names they concern.</p>\n<ul>\n";
     for (size_t wi = 0; wi < d.score->windows.size(); ++wi) {
         const auto &w = d.score->windows[wi];
@@ -184,8 +188,9 @@ void destination_section(std::ostream &o, const DestinationOutcome &d) {
         }
         for (const auto &c : w.cells)
             if (c.overlap_percent)
-                o << "<div class=\"muted\">" << html_escape(c.group) << ": " << fixed1(*c.overlap_percent) << "% of the "
-                  << html_escape(c.component) << " values were also sent by the tag (those events are deduplicated)"
+                o << "<div class=\"muted\">" << html_escape(c.group) << ": " << fixed1(*c.overlap_percent)
+                  << "% of the " << html_escape(c.component)
+                  << " values were also sent by the tag (those events are deduplicated)"
                   << "</div>";
         o << "</li>\n";
     }
@@ -216,7 +221,8 @@ std::string quality_html(const QualityPage &p) {
             o << " The destination's own figures, per event name:";
             const auto &ws = p.destination->score->windows;
             for (size_t wi = 0; wi < ws.size(); ++wi)
-                o << (wi ? "," : "") << " <svg width=\"12\" height=\"14\" viewBox=\"-6 4 12 14\"><path d=\"M0 5 l5 6 l-5 6 l-5 -6 z\" "
+                o << (wi ? "," : "")
+                  << " <svg width=\"12\" height=\"14\" viewBox=\"-6 4 12 14\"><path d=\"M0 5 l5 6 l-5 6 l-5 -6 z\" "
                   << marker_style(wi) << "/></svg> " << html_escape(ws[wi].label);
             o << ".";
         }
