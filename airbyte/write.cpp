@@ -277,7 +277,7 @@ private:
             } else if (r->status == SP_RECORD_RETRY) {
                 ++unsettled_;
                 retry_category_ = static_cast<sp_error_category>(r->category);
-                if (r->category == SP_ERR_RATE_LIMIT || wr.retry_after_ms)
+                if (r->category == SP_ERR_RATE_LIMIT)
                     rate_limit_reset_ = Output::now_ms() + static_cast<int64_t>(wr.retry_after_ms);
                 if (retry_message_.empty() && r->message) retry_message_ = r->message;
                 retry_stream_ = &s.stream;

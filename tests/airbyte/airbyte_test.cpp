@@ -299,6 +299,47 @@ TEST(AirbyteAdapter, RecordsTheDestinationDidNotTakeHoldBackTheStateAfterThem) {
     EXPECT_EQ(all.back().at("type").as_string(), "TRACE");
 }
 
+// A destination that throttles past the plugin's retry budget: a RATE_LIMITED stream status with
+// the time the destination said to come back, then the transient error.
+TEST(AirbyteAdapter, ThrottlingShowsAsARateLimitedStreamStatus) {
+    Adapter a({"--fault", "status:429,retry_after=30"});
+    a.config(R"(, "retry_max_elapsed_seconds": 0)");
+    a.catalog();
+    a.write_file("in.jsonl", Adapter::records(1, 3) + Adapter::state(3));
+    const int64_t before =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    CommandResult r = a.write("in.jsonl");
+    EXPECT_EQ(r.exit_code, 1) << r.out;
+    const auto all = messages(r.out);
+    EXPECT_TRUE(of_type(all, "STATE").empty()) << r.out;
+    const auto traces = of_type(all, "TRACE");
+    ASSERT_EQ(traces.size(), 2u) << r.out;
+    const json::object &status = traces[0].at("trace").at("stream_status").as_object();
+    EXPECT_EQ(status.at("stream_descriptor").at("name").as_string(), "orders");
+    EXPECT_EQ(status.at("reasons").at(0).at("type").as_string(), "RATE_LIMITED");
+    // Retry-After: 30 s from the answer, so at least 29 s after the run started.
+    EXPECT_GE(status.at("reasons").at(0).at("rate_limited").at("quota_reset").as_int64(), before + 29000);
+    EXPECT_EQ(traces[1].at("trace").at("error").at("failure_type").as_string(), "transient_error");
+}
+
+// A token the destination refuses needs the connection fixed, not a retry: config_error, and no
+// state echoed for the records it could not write.
+TEST(AirbyteAdapter, ARefusedTokenIsAConfigErrorOfTheWrite) {
+    Adapter a;
+    a.config("", "revoked-token");
+    a.catalog();
+    a.write_file("in.jsonl", Adapter::records(1, 3) + Adapter::state(3));
+    CommandResult r = a.write("in.jsonl");
+    EXPECT_EQ(r.exit_code, 1) << r.out;
+    const auto all = messages(r.out);
+    EXPECT_TRUE(of_type(all, "STATE").empty()) << r.out;
+    const json::object &error = all.back().at("trace").at("error").as_object();
+    EXPECT_EQ(error.at("failure_type").as_string(), "config_error") << error;
+    EXPECT_NE(std::string(error.at("message").as_string()).find("access_token"), std::string::npos) << error;
+    EXPECT_EQ(r.out.find("revoked-token"), std::string::npos);
+}
+
 TEST(AirbyteAdapter, AModeThePluginCannotCarryIsRefusedBeforeAnyRecordIsRead) {
     Adapter a;
     a.config();

@@ -276,7 +276,7 @@ private:
             return retry_later(j, slot, error_summary(s, r.body) + rid,
                                parse_retry_after(r.retry_after, host_services().now_unix_seconds(),
                                                  policy_.max_retry_after),
-                               ramped_down(s, r.body));
+                               ramped_down(s, r.body), s == 429 ? SP_ERR_RATE_LIMIT : SP_ERR_TRANSIENT);
         }
         reject_all(j, slot, "Pinterest refused the request: " + error_summary(s, r.body) + rid);
     }
@@ -313,8 +313,10 @@ private:
         return false;
     }
 
+    // `give_up` is the category of the RETRY outcomes when the retry budget runs out: RATE_LIMIT
+    // when the destination was throttling, else TRANSIENT.
     void retry_later(Job *j, size_t slot, const std::string &reason, std::optional<milliseconds> retry_after,
-                     bool ramped = false) {
+                     bool ramped = false, sp_error_category give_up = SP_ERR_TRANSIENT) {
         host_services().metric("pinterest.retries", 1);
         const milliseconds wait = next_wait(policy_, j->attempt, retry_after, rng_, ramped);
         ++j->attempt;
@@ -327,8 +329,7 @@ private:
             host_services().log(SP_LOG_WARN, "giving up on " + std::to_string(j->size()) + " events after " +
                                                  std::to_string(j->attempt) + " attempts in " + std::to_string(secs) +
                                                  " s: " + reason + "; they will be sent again on the next run");
-            fill(j, SP_RECORD_RETRY, SP_ERR_TRANSIENT,
-                 "not delivered after " + std::to_string(j->attempt) + " attempts: " + reason);
+            fill(j, SP_RECORD_RETRY, give_up, "not delivered after " + std::to_string(j->attempt) + " attempts: " + reason);
             return end_job(j, slot);
         }
         host_services().log(SP_LOG_WARN, reason + "; retrying " + std::to_string(j->size()) + " events in " +
