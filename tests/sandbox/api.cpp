@@ -417,6 +417,7 @@ Outcome Api::events(const ApiRequest& req, const std::string& account, bool test
     } else {
         state_.count_received(n);
         state_.count_failed(n - processed);
+        state_.count_account(account, processed);
         if (opts_.fast) {
             state_.count_processed_anonymous(processed);
         } else {

@@ -190,6 +190,9 @@ boost::json::value State::stats_json() const {
     o["responses"] = std::move(res);
     o["events_received"] = events_received_;
     o["events_processed"] = events_processed_;
+    json::object accounts;
+    for (auto& [a, n] : by_account_) accounts[a] = n;
+    o["events_by_account"] = std::move(accounts);
     o["events_failed"] = events_failed_;
     o["test_events"] = test_events_;
     o["distinct_event_ids"] = static_cast<std::uint64_t>(event_ids_.size());
@@ -230,6 +233,7 @@ void State::reset_counters() {
     faults_.clear();
     event_ids_.clear();
     quality_.clear();
+    by_account_.clear();
     buckets_.clear();
     token_refreshes_ = rate_limited_ = faults_total_ = 0;
     events_received_ = events_processed_ = events_failed_ = test_events_ = 0;

@@ -98,6 +98,8 @@ public:
     // Anonymous processed events (fast mode does not parse event ids).
     void count_processed_anonymous(std::uint64_t n) { events_processed_ += n; }
     void count_processed(std::string_view event_id);
+    // Processed events per ad account (/_sandbox/stats events_by_account), for many-tenant runs.
+    void count_account(const std::string& account, std::uint64_t n) { by_account_[account] += n; }
     // What conversion_eqs scores: processed events per ad account and event name, and how many
     // of them carried each EQS component (validate.hpp).
     struct EqsCounts {
@@ -160,6 +162,7 @@ private:
     std::uint64_t in_flight_ = 0, max_in_flight_ = 0;
     std::vector<LogEntry> log_;
     std::map<std::string, std::map<std::string, EqsCounts>> quality_;
+    std::map<std::string, std::uint64_t> by_account_;
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 
