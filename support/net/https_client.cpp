@@ -14,7 +14,11 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <vector>
@@ -244,25 +248,49 @@ struct HttpsClient::Impl {
 
     net::io_context &ioc;
     ClientOptions opt;
-    ssl::context tls{ssl::context::tls_client};
+    std::shared_ptr<ssl::context> tls_owner;  // shared with every client of the same CA configuration
+    ssl::context &tls;
     std::vector<std::unique_ptr<Slot>> slots;
     uint64_t connections_opened = 0;
 
-    Impl(net::io_context &io, ClientOptions o, size_t n) : ioc(io), opt(std::move(o)) {
-        SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION);
+    Impl(net::io_context &io, ClientOptions o, size_t n)
+        : ioc(io), opt(std::move(o)), tls_owner(shared_tls_context(opt.ca_file)), tls(*tls_owner) {
+        for (size_t i = 0; i < n; ++i) slots.push_back(std::make_unique<Slot>(*this));
+    }
+
+    // One TLS client context per CA configuration (the CA file, as it is on disk), shared by
+    // every client in the process: building one loads the system trust store and the CA file,
+    // which costs tens of milliseconds and about a megabyte. A context is configured completely
+    // before it is shared and afterwards only creates connections, which OpenSSL allows from any
+    // thread; the peer name each connection checks is set on the connection, not the context.
+    static std::shared_ptr<ssl::context> shared_tls_context(const std::string &ca_file) {
+        std::string key = ca_file;
+        struct stat st {};
+        if (!ca_file.empty() && ::stat(ca_file.c_str(), &st) == 0)
+            key += "\n" + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + "\n" +
+                   std::to_string(st.st_size) + "\n" + std::to_string(st.st_ino);
+        static std::mutex mu;
+        static std::map<std::string, std::weak_ptr<ssl::context>> contexts;
+        std::lock_guard lock(mu);
+        if (auto shared = contexts[key].lock()) return shared;
+        auto tls = std::make_shared<ssl::context>(ssl::context::tls_client);
+        SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
         // TLS 1.3 suites, AES-128-GCM first as browsers offer them: with AES-NI it is as safe in
         // practice and a quarter cheaper than AES-256 per byte, and request bodies are large. The
         // server still chooses.
-        SSL_CTX_set_ciphersuites(tls.native_handle(),
+        SSL_CTX_set_ciphersuites(tls->native_handle(),
                                  "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
-        tls.set_default_verify_paths();
-        if (!opt.ca_file.empty()) {
+        tls->set_default_verify_paths();
+        if (!ca_file.empty()) {
             error_code ec;
-            tls.load_verify_file(opt.ca_file, ec);
+            tls->load_verify_file(ca_file, ec);
             if (ec) throw std::runtime_error("cannot load ca_file: " + ec.message());
         }
-        tls.set_verify_mode(ssl::verify_peer);
-        for (size_t i = 0; i < n; ++i) slots.push_back(std::make_unique<Slot>(*this));
+        tls->set_verify_mode(ssl::verify_peer);
+        for (auto it = contexts.begin(); it != contexts.end();)  // forget the ones nobody holds
+            it = it->second.expired() ? contexts.erase(it) : std::next(it);
+        contexts[key] = tls;
+        return tls;
     }
 };
 
@@ -276,6 +304,8 @@ HttpsClient::~HttpsClient() {
 size_t HttpsClient::slots() const { return impl_->slots.size(); }
 
 uint64_t HttpsClient::connections_opened() const { return impl_->connections_opened; }
+
+const void *HttpsClient::tls_context() const { return impl_->tls.native_handle(); }
 
 void HttpsClient::request(size_t slot, const Request &r, Handler done) {
     Impl::Slot &s = *impl_->slots.at(slot);

@@ -82,6 +82,10 @@ public:
     // Number of TCP connections opened so far (for tests and metrics).
     uint64_t connections_opened() const;
 
+    // The TLS context this client's connections use: one per CA configuration (the CA file as it
+    // is on disk when the client is made), shared by every client of the process. For tests.
+    const void *tls_context() const;
+
 private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
