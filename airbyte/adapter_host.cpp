@@ -12,7 +12,10 @@ AdapterHost::AdapterHost(Output &out, std::string token, const std::atomic<bool>
     host_.ctx = this;
     host_.log = [](void *c, sp_log_level level, const char *message) {
         static const char *const kLevels[] = {"DEBUG", "INFO", "WARN", "ERROR"};
-        self(c)->out_.log(level <= SP_LOG_ERROR ? kLevels[level] : "INFO", message ? message : "");
+        try {  // called from the plugin's threads: nothing may unwind into its C frames
+            self(c)->out_.log(level <= SP_LOG_ERROR ? kLevels[level] : "INFO", message ? message : "");
+        } catch (...) {
+        }
     };
     host_.now_unix_ms = [](void *) { return Output::now_ms(); };
     host_.is_cancelled = [](void *c) { return self(c)->cancel_.load() ? 1 : 0; };

@@ -134,6 +134,11 @@ public:
             const std::string m = mode && mode->is_string() ? std::string(mode->get_string()) : "append";
             std::optional<ModeRoute> route = route_for(manifest_, m, why);
             if (!route) throw Stop{Failure::config, "stream " + s.stream.name + ": " + why, nullptr};
+            // A plugin of ABI minor 0 cannot be told what a record asks for: every record is an insert.
+            if (plugin_->entry().abi_minor < 1 && route->sync_mode != SP_SYNC_INSERT)
+                throw Stop{Failure::config, "stream " + s.stream.name + ": destination_sync_mode " + m +
+                                                " needs ABI minor 1 (" + manifest_.id +
+                                                " is a minor-0 plugin: append only)"};
             s.route = *route;
             if (const json::value *pk = c.if_contains("primary_key"); pk && pk->is_array())
                 for (const json::value &path : pk->get_array()) {
@@ -196,7 +201,8 @@ private:
 
     void open_instance(StreamRun &s) {
         synchost::SyncDefinition def;
-        def.name = "airbyte-" + s.stream.name;  // seeds the plugin's idempotency ids
+        // Seeds the plugin's idempotency ids: the namespace too, so a.orders and b.orders never share one.
+        def.name = "airbyte-" + (s.stream.ns.empty() ? std::string() : s.stream.ns + "\x1f") + s.stream.name;
         def.mode = spmanifest::sync_mode_names(s.route.sync_mode).front();
         def.config = conn_.config;
         for (const auto &[dest, src] : s.mapping) {
@@ -266,15 +272,23 @@ private:
         const sp_status st = plugin_->entry().write_batch(s.instance->raw(), batch, &wr, &err);
         std::optional<synchost::PluginError> failure;
         if (st != SP_OK) failure = synchost::take_error(*plugin_, err, "write_batch failed");
-        for (uint32_t i = 0; i < wr.record_count && i < s.pending.size(); ++i) {
+        // One result per record, whatever the status (the ABI's rule); anything else leaves
+        // records unaccounted for, and no STATE may follow them.
+        if (wr.record_count != s.pending.size() || (wr.record_count && wr.results == nullptr))
+            throw Stop{Failure::system,
+                       std::string(plugin_->entry().plugin_id) + " answered " + std::to_string(wr.record_count) +
+                           " results for " + std::to_string(s.pending.size()) + " records",
+                       &s.stream};
+        for (uint32_t i = 0; i < wr.record_count; ++i) {
             const sp_record_result *r = sp_result_at(&wr, i);
             ++s.position;
+            if (r->status == SP_RECORD_OK) continue;
             if (r->status == SP_RECORD_REJECTED) {
                 ++s.rejected;
                 out_.log("WARN", "stream " + s.stream.name + " record " + std::to_string(s.position) + " rejected" +
                                      (r->field ? " (" + std::string(r->field) + ")" : "") + ": " +
                                      (r->message ? r->message : "no reason given"));
-            } else if (r->status == SP_RECORD_RETRY) {
+            } else {  // RETRY, or a status the ABI does not define: not delivered
                 ++unsettled_;
                 retry_category_ = static_cast<sp_error_category>(r->category);
                 if (r->category == SP_ERR_RATE_LIMIT)

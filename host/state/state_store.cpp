@@ -687,7 +687,7 @@ std::optional<RunSummary> StateStore::last_test_run() {
 }
 
 std::vector<RunSummary> StateStore::runs_with_quality(int n) {
-    Stmt q = impl_->db.prepare(std::string(kSelectRuns) + "WHERE quality IS NOT NULL ORDER BY id DESC LIMIT ?1");
+    Stmt q = impl_->db.prepare(std::string(kSelectRuns) + "WHERE quality IS NOT NULL AND test_events = 0 ORDER BY id DESC LIMIT ?1");
     q.bind(1, n);
     return read_runs(q);
 }

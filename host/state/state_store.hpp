@@ -157,7 +157,8 @@ public:
 
     StateCounts counts();
     std::vector<RunSummary> recent_runs(int n);
-    // The last n runs that recorded a quality report, newest first.
+    // The last n runs that recorded a quality report, newest first; test-event runs (validated,
+    // recorded nowhere) are left out, so a real run is never compared with one.
     std::vector<RunSummary> runs_with_quality(int n);
     std::vector<ReasonCount> top_reasons(int n, int examples);
     std::vector<RowError> row_errors(int64_t run_id, int n);

@@ -88,6 +88,13 @@ const std::vector<std::string> kTopKeys = {"name", "source", "primary_key", "mod
 // The model query with its rows newest first by `column`: a backlog larger than the destination
 // takes in before events go stale then spends its budget on the events that can still count.
 std::string newest_first_query(std::string query, const std::string &column) {
+    // A final ';' followed only by a comment ("...; -- nightly") would end the subquery early:
+    // the comment goes with it.
+    if (const size_t semi = query.rfind(';'); semi != std::string::npos) {
+        size_t rest = query.find_first_not_of(" \t\r\n", semi + 1);
+        if (rest != std::string::npos && (query.compare(rest, 2, "--") == 0 || query.compare(rest, 2, "/*") == 0))
+            query.erase(semi);
+    }
     while (!query.empty() && (std::isspace(static_cast<unsigned char>(query.back())) || query.back() == ';'))
         query.pop_back();
     std::string quoted = "\"";

@@ -69,6 +69,18 @@ TEST(QualityE2E, ASyncMeasuresEventAgesAndWarnsAboutTheOnesPinterestCountsAsOffl
     EXPECT_NE(text.out.find("10 older than 1h"), std::string::npos) << text.out;
 }
 
+// What never reached Pinterest is not reported as sent: no figures, no late warning.
+TEST(QualityE2E, EventsTheDestinationNeverTookAreNotCounted) {
+    Workspace w({"--fault", "status:503"});
+    add_mixed_orders(w);
+    w.write_sync("orders", R"("mode": "insert")", "SELECT * FROM orders", kMixedMapping,
+                 R"(, "retry_max_elapsed_seconds": 0)");
+    CommandResult r = w.synchost({"sync", "orders.json", "--json"});
+    EXPECT_EQ(r.exit_code, 4) << r.err;
+    EXPECT_FALSE(summary(r).as_object().contains("freshness")) << r.out;
+    EXPECT_EQ(r.err.find("older than 1h"), std::string::npos) << r.err;
+}
+
 TEST(QualityE2E, FreshEventsGiveNoWarning) {
     Workspace w;
     w.add_valid_orders(1, 5);
@@ -218,7 +230,7 @@ TEST(QualityE2E, NewestFirstSendsTheNewestRowsFirst) {
     Workspace w;
     w.add_valid_orders(1, 30);
     w.sql("UPDATE orders SET created_at = created_at - 7200 + rowid * 60;");  // o30 is the newest
-    w.write_sync("orders", R"("mode": "insert", "newest_first": "created_at")", "SELECT * FROM orders;", kOrderMapping);
+    w.write_sync("orders", R"("mode": "insert", "newest_first": "created_at")", "SELECT * FROM orders; -- every order", kOrderMapping);
     CommandResult r = w.synchost({"sync", "orders.json", "--limit", "5", "--json"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(summary(r).at("delivered").as_int64(), 5);

@@ -67,7 +67,10 @@ struct OneRow {
         pcapi::EncodedBatch out;
         p.encode(*b.finish(), kOneRowNow, out);
         if (ldp_events) *ldp_events = out.ldp_events;
-        if (quality) *quality = p.quality();
+        if (quality) {  // as the instance does for events the destination took: here, all of them
+            for (const auto &c : out.counted) p.quality().count_in(c.group, c.components, c.age_s);
+            *quality = p.quality();
+        }
         rejected.clear();
         if (out.records.at(0).rejected) {
             rejected = out.messages.at(out.records[0].message);

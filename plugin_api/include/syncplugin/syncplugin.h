@@ -608,8 +608,9 @@ typedef struct sp_ext_pipelined_write {
  *
  * A "component" is a match key the destination scores (e.g. "hashed_email"); a "group" is a kind
  * of event (e.g. "checkout"). coverage[g * component_count + c] counts the events of group g that
- * carried component c; group_events[g] counts the events of group g. Only events the instance
- * sent count (not those it rejected itself). Ages are measured when each event is encoded for its
+ * carried component c; group_events[g] counts the events of group g. Only events that reached
+ * the destination count (delivered, or refused by it): not those the plugin rejected itself, nor
+ * those waiting for a retry. Ages are measured when each event is encoded for its
  * request (at most a few batches before it is sent): now_unix_ms minus the event's own time,
  * never negative. Percentiles are within 2 % of the exact value; the maximum is exact. */
 typedef struct sp_quality_report {

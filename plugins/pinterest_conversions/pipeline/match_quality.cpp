@@ -34,20 +34,19 @@ int64_t AgeHistogram::percentile(double p) const {
     return max_;
 }
 
-MatchQuality::Group &MatchQuality::group(std::string_view name) {
+size_t MatchQuality::group_index(std::string_view name) {
     for (size_t g = 0; g < groups_.size(); ++g)
-        if (same_name(groups_[g], name)) return groups_[last_ = g];
+        if (same_name(groups_[g], name)) return last_ = g;
     if (groups_.size() + 1 >= kMaxGroups) {  // the last slot is the shared one
         for (size_t g = 0; g < groups_.size(); ++g)
-            if (groups_[g].name == kOtherGroup) return groups_[last_ = g];
+            if (groups_[g].name == kOtherGroup) return last_ = g;
         name = kOtherGroup;
     }
     Group fresh;
     fresh.name.assign(name);
     fresh.prefix = prefix_of(name);
     groups_.push_back(std::move(fresh));
-    last_ = groups_.size() - 1;
-    return groups_.back();
+    return last_ = groups_.size() - 1;
 }
 
 }  // namespace pcapi

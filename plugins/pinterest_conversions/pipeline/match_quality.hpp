@@ -103,7 +103,15 @@ public:
     // One sent event: its (shaped) name, the components it carried, and its age when sent.
     // Inline and short: it runs for every event sent.
     void count(std::string_view event_name, ComponentSet components, int64_t age_s) {
-        Group &g = last_ < groups_.size() && same_name(groups_[last_], event_name) ? groups_[last_] : group(event_name);
+        count_in(group_of(event_name), components, age_s);
+    }
+    // The same in two steps: the group is found when the event is built, and the event counted
+    // once the destination took it (an event that is never sent is never counted).
+    size_t group_of(std::string_view event_name) {
+        return last_ < groups_.size() && same_name(groups_[last_], event_name) ? last_ : group_index(event_name);
+    }
+    void count_in(size_t group, ComponentSet components, int64_t age_s) {
+        Group &g = groups_[group];
         ++g.events;
         if (components != g.run_set) settle(g, components);
         ++g.run;
@@ -139,7 +147,7 @@ private:
         g.run_set = next;
         g.run = 0;
     }
-    Group &group(std::string_view name);
+    size_t group_index(std::string_view name);
     std::vector<Group> groups_;
     size_t last_ = 0;  // the group counted last: consecutive events usually share a name
     AgeHistogram ages_;

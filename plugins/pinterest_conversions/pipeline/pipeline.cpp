@@ -11,6 +11,7 @@ void EncodedBatch::clear() {
     records.clear();
     ids.clear();
     messages.clear();
+    counted.clear();
     ldp_events = 0;
 }
 
@@ -107,7 +108,8 @@ void Pipeline::encode(const sp_batch &batch, int64_t now_s, EncodedBatch &out) {
         }
         out.payloads.back().items.push_back({static_cast<uint32_t>(begin), static_cast<uint32_t>(body->size()), r});
         out.ldp_events += builder_.last_event_ldp() ? 1 : 0;
-        quality_.count(builder_.last_event_name(), builder_.last_components(), now_s - builder_.last_event_time());
+        out.counted.push_back({r, static_cast<uint16_t>(quality_.group_of(builder_.last_event_name())),
+                               builder_.last_components(), now_s - builder_.last_event_time()});
     }
     body.reset();
     if (!out.payloads.empty() && out.payloads.back().items.empty()) out.drop_last_payload();  // every row rejected

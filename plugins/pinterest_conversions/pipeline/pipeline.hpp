@@ -29,6 +29,15 @@ struct EncodedBatch {
     std::string ids;                // all event ids, concatenated
     std::vector<std::string> messages;
     uint32_t ldp_events = 0;        // events in the payloads sent with opt_out_type LDP
+    // Each event placed in a payload, for the match-quality report: counted when its outcome
+    // shows the destination took it (MatchQuality::count_in).
+    struct Counted {
+        uint32_t record;
+        uint16_t group;  // MatchQuality::group_of
+        ComponentSet components;
+        int64_t age_s;
+    };
+    std::vector<Counted> counted;
 
     std::string_view event_id(uint32_t r) const {
         return std::string_view(ids).substr(records[r].id_begin, records[r].id_len);
@@ -58,8 +67,9 @@ public:
     // do not fit the mapping (then no record is encoded).
     void encode(const sp_batch &batch, int64_t now_s, EncodedBatch &out);
 
-    // Components and ages of every event placed in a payload since the pipeline was made.
-    const MatchQuality &quality() const { return quality_; }
+    // The groups events are counted in (encode finds them), and the counts (the instance adds an
+    // event once it was sent: EncodedBatch::counted).
+    MatchQuality &quality() { return quality_; }
 
 private:
     Payload &start_payload(EncodedBatch &out);

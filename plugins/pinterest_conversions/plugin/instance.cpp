@@ -222,6 +222,11 @@ sp_status Instance::publish(const InFlight &f, sp_write_result &out, sp_error **
         }
     }
     for (auto [r, m] : message_of) results_[r].message = messages_[m].c_str();
+    // Match quality counts what reached Pinterest: delivered, or refused by it; not what waits for
+    // a retry.
+    MatchQuality &quality = pipeline_->quality();
+    for (const EncodedBatch::Counted &c : encoded.counted)
+        if (results_[c.record].status != SP_RECORD_RETRY) quality.count_in(c.group, c.components, c.age_s);
     for (uint32_t r = 0; r < n; ++r)
         if (encoded.records[r].id_len) results_[r].event_id = ids_.data() + id_offsets[r];
     publish_counts(out, report.retry_after_ms);
@@ -254,6 +259,7 @@ void Instance::quality_report(sp_quality_report &out) {
     group_events_.clear();
     coverage_.clear();
     for (const auto &g : q.groups()) {
+        if (g.events == 0) continue;  // found for events that were never sent
         group_names_.push_back(g.name.c_str());
         group_events_.push_back(g.events);
         for (size_t c = 0; c < kComponentCount; ++c) coverage_.push_back(g.with(c));
