@@ -92,11 +92,7 @@ int cmd_check(const Argv &argv) {
     for (const auto &e : entries) ptrs.push_back(&e);
     sp_config config{sizeof(sp_config), static_cast<uint32_t>(ptrs.size()), ptrs.data()};
     std::atomic<bool> never{false};
-    CredentialSource credentials;
-    if (tokens)
-        credentials = [t = tokens.get()](bool force, const char *rejected, std::string &token, std::string &msg) {
-            return t->get(force, rejected, token, msg);
-        };
+    const CredentialSource credentials = credential_source(tokens.get());
     HostServices services(s->log, s->caps.id, never, credentials);
     sp_error *err = nullptr;
     const sp_status st =

@@ -248,10 +248,7 @@ int cmd_quality(const Argv &argv) {
             dest.error = e.what();
         }
         if (dest.error.empty()) {
-            CredentialSource credentials;
-            if (tokens)
-                credentials = [t = tokens.get()](bool force, const char *rejected, std::string &token,
-                                                 std::string &msg) { return t->get(force, rejected, token, msg); };
+            const CredentialSource credentials = credential_source(tokens.get());
             std::atomic<bool> never{false};
             HostServices services(session->log, session->caps.id, never, credentials);
             dest = fetch_destination_score(session->def, session->plugin, services);

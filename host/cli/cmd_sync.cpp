@@ -134,11 +134,7 @@ int cmd_sync(const Argv &argv) {
     std::unique_ptr<TokenService> tokens = opt.dry_run ? nullptr : session->tokens();
     if (tokens)
         if (const std::string warning = tokens->check_ready(); !warning.empty()) log.warn(warning);
-    CredentialSource credentials;
-    if (tokens)
-        credentials = [t = tokens.get()](bool force, const char *rejected, std::string &token, std::string &msg) {
-            return t->get(force, rejected, token, msg);
-        };
+    const CredentialSource credentials = credential_source(tokens.get());
     HostServices services(log, session->caps.id, g_cancel, credentials);
     install_signal_handlers();
     Progress progress(log, args.has("quiet") || args.has("json") || opt.dry_run);

@@ -5,6 +5,7 @@
 #include "auth/token_service.hpp"
 #include "cli/args.hpp"
 #include "plugin/loader.hpp"
+#include "runtime/host_services.hpp"
 #include "runtime/logger.hpp"
 #include "sync/definition.hpp"
 
@@ -35,5 +36,13 @@ struct Session {
     // Null when the definition names none (then the plugin gets SP_CRED_NONE).
     std::unique_ptr<TokenService> tokens() const;
 };
+
+// The host services' credentials from `tokens` (which must outlive them); none when NULL.
+inline CredentialSource credential_source(TokenService *tokens) {
+    if (tokens == nullptr) return {};
+    return [tokens](bool force, const char *rejected, std::string &token, std::string &msg) {
+        return tokens->get(force, rejected, token, msg);
+    };
+}
 
 }  // namespace synchost
