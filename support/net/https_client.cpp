@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <concepts>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -63,11 +64,25 @@ struct HttpsClient::Impl {
         bool reused = false;         // this request runs on a connection that served one before
         bool stale_retried = false;  // already reconnected once for this request
         bool cancelled = false;
+        size_t outstanding = 0;  // operations started whose handlers have not run yet
 
         explicit Slot(Impl &client) : c(client), resolver(client.ioc), resolve_timer(client.ioc) {
             // Beast reads as much as the buffer has room for: without this, a 70 KB response
             // (1,000 event results) would arrive 512 bytes per read.
             buffer.reserve(64 * 1024);
+        }
+
+        // Wraps a completion handler so that `outstanding` counts the operation until it has run:
+        // the owner of the client may destroy it only once no operation refers to it any more.
+        template <class F>
+        auto counted(F f) {
+            ++outstanding;
+            // Constrained, so that Asio's overload checks see the wrapped handler's signature.
+            return [this, f = std::move(f)](auto &&...args) mutable
+                       requires std::invocable<F &, decltype(args)...> {
+                --outstanding;
+                f(std::forward<decltype(args)>(args)...);
+            };
         }
 
         void start() {
@@ -99,29 +114,29 @@ struct HttpsClient::Impl {
                          : X509_VERIFY_PARAM_set1_ip_asc(param, c.opt.host.c_str())))
                 return fail(NetError::tls, "cannot set the host name to verify");
             resolve_timer.expires_after(c.opt.step_timeout);
-            resolve_timer.async_wait([this](error_code ec) {
+            resolve_timer.async_wait(counted([this](error_code ec) {
                 if (!ec) resolver.cancel();
-            });
+            }));
             resolver.async_resolve(c.opt.host, c.opt.port,
-                                   [this](error_code ec, tcp::resolver::results_type results) {
+                                   counted([this](error_code ec, tcp::resolver::results_type results) {
                                        const bool timed_out = resolve_timer.expiry() <= net::steady_timer::clock_type::now();
                                        resolve_timer.cancel();
                                        if (ec) return fail(timed_out ? NetError::timeout : NetError::resolve, ec.message());
                                        on_resolve(results);
-                                   });
+                                   }));
         }
 
         void on_resolve(const tcp::resolver::results_type &results) {
             if (cancelled) return fail(NetError::cancelled, "");
             beast::get_lowest_layer(*stream).expires_after(c.opt.step_timeout);
-            beast::get_lowest_layer(*stream).async_connect(results, [this](error_code ec, const tcp::endpoint &) {
+            beast::get_lowest_layer(*stream).async_connect(results, counted([this](error_code ec, const tcp::endpoint &) {
                 if (ec) return fail(classify(ec, NetError::connect), ec.message());
                 ++c.connections_opened;
                 error_code ignored;
                 beast::get_lowest_layer(*stream).socket().set_option(tcp::no_delay(true), ignored);
                 beast::get_lowest_layer(*stream).expires_after(c.opt.step_timeout);
-                stream->async_handshake(ssl::stream_base::client, [this](error_code hec) { on_handshake(hec); });
-            });
+                stream->async_handshake(ssl::stream_base::client, counted([this](error_code hec) { on_handshake(hec); }));
+            }));
         }
 
         void on_handshake(error_code ec) {
@@ -152,11 +167,11 @@ struct HttpsClient::Impl {
         void write() {
             beast::get_lowest_layer(*stream).expires_after(c.opt.step_timeout);
             cork(true);
-            http::async_write(*stream, req, [this](error_code ec, size_t) {
+            http::async_write(*stream, req, counted([this](error_code ec, size_t) {
                 if (ec) return broken(ec, false);
                 cork(false);
                 read();
-            });
+            }));
         }
 
         void read() {
@@ -164,10 +179,10 @@ struct HttpsClient::Impl {
             parser->header_limit(static_cast<uint32_t>(c.opt.max_header_bytes));
             parser->body_limit(c.opt.max_body_bytes);
             beast::get_lowest_layer(*stream).expires_after(c.opt.step_timeout);
-            http::async_read(*stream, buffer, *parser, [this](error_code ec, size_t) {
+            http::async_read(*stream, buffer, *parser, counted([this](error_code ec, size_t) {
                 if (ec) return broken(ec, parser->got_some());
                 on_response();
-            });
+            }));
         }
 
         // A write or read failed. On a reused connection that broke before any response byte, the
@@ -304,6 +319,12 @@ HttpsClient::~HttpsClient() {
 size_t HttpsClient::slots() const { return impl_->slots.size(); }
 
 uint64_t HttpsClient::connections_opened() const { return impl_->connections_opened; }
+
+size_t HttpsClient::outstanding() const {
+    size_t n = 0;
+    for (const auto &s : impl_->slots) n += s->outstanding;
+    return n;
+}
 
 const void *HttpsClient::tls_context() const { return impl_->tls.native_handle(); }
 

@@ -79,6 +79,11 @@ public:
     // connections.
     void cancel_all();
 
+    // Asynchronous operations started and not yet completed. After cancel_all() it falls to 0 as
+    // the aborted handlers run on the io_context; only then may a client whose io_context keeps
+    // running (a shared one) be destroyed. Call on the io_context's thread.
+    size_t outstanding() const;
+
     // Number of TCP connections opened so far (for tests and metrics).
     uint64_t connections_opened() const;
 

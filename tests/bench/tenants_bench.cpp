@@ -40,6 +40,22 @@ void proc_status(long &rss_kib, long &threads) {
     }
 }
 
+// Threads the plugin started: its I/O pool names them "pcapi-io-N", and the threads they start
+// (Asio's resolver) inherit the name. The rest are this benchmark's: main, the sampler and the K
+// writers that stand for the engine's threads.
+long plugin_threads() {
+    long n = 0;
+    if (DIR *d = opendir("/proc/self/task")) {
+        while (const dirent *t = readdir(d)) {
+            std::ifstream comm(std::string("/proc/self/task/") + t->d_name + "/comm");
+            std::string name;
+            if (t->d_name[0] != '.' && std::getline(comm, name) && name.rfind("pcapi-io", 0) == 0) ++n;
+        }
+        closedir(d);
+    }
+    return n;
+}
+
 long open_fds() {
     long n = 0;
     if (DIR *d = opendir("/proc/self/fd")) {
@@ -130,10 +146,11 @@ int main(int argc, char **argv) {
     long rss1, threads1;
     proc_status(rss1, threads1);
     const long fds1 = open_fds();
+    const long plugin_threads1 = plugin_threads();
 
     // K tenants deliver at once; a sampler keeps the peaks.
     std::atomic<bool> busy{true};
-    std::atomic<long> peak_rss{rss1}, peak_threads{threads1}, peak_fds{fds1};
+    std::atomic<long> peak_rss{rss1}, peak_threads{threads1}, peak_fds{fds1}, peak_plugin_threads{plugin_threads1};
     std::thread sampler([&] {
         while (busy.load()) {
             long r, th;
@@ -141,6 +158,7 @@ int main(int argc, char **argv) {
             peak_rss = std::max(peak_rss.load(), r);
             peak_threads = std::max(peak_threads.load(), th);
             peak_fds = std::max(peak_fds.load(), open_fds());
+            peak_plugin_threads = std::max(peak_plugin_threads.load(), plugin_threads());
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
         }
     });
@@ -182,6 +200,7 @@ int main(int argc, char **argv) {
     std::printf("idle_kib_per_instance %.1f\n", static_cast<double>(rss1 - rss0) / n);
     std::printf("active_kib_per_instance %.1f\n", k ? static_cast<double>(peak_rss.load() - rss1) / k : 0.0);
     std::printf("threads_before %ld\nthreads_idle %ld\nthreads_peak %ld\n", threads0, threads1, peak_threads.load());
+    std::printf("plugin_threads_idle %ld\nplugin_threads_peak %ld\n", plugin_threads1, peak_plugin_threads.load());
     std::printf("fds_before %ld\nfds_idle %ld\nfds_peak %ld\n", fds0, fds1, peak_fds.load());
     std::printf("delivered %ld\nnot_delivered %ld\n", delivered.load(), failed.load());
     return failed.load() ? 1 : 0;

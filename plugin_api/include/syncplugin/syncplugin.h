@@ -32,6 +32,16 @@
  *   [plugin-thread]   a host service the plugin may call from any of its own threads; the host
  *                     implementation must be thread-safe.
  *
+ * Many instances in one process
+ *   An engine loads a plugin once and opens an instance per tenant, hundreds at a time. A plugin
+ *   may share threads, TLS contexts and connection pools among its instances, and should keep its
+ *   thread count bounded by the core count, not the instance count. It never shares what belongs
+ *   to one instance: the `host` it was opened with (credentials, cancellation, logs, metrics), call
+ *   budgets and pacing, retry state, results. A plugin calls an instance's host services only for
+ *   that instance's work, so one tenant's token never authorises another tenant's request.
+ *   close() and destroy() return only once no plugin thread will touch the instance or its host
+ *   again; a host therefore must not call them from inside a host service callback.
+ *
  * Memory
  *   - Inputs are borrowed: pointers passed into a call are valid only for the duration of the call.
  *   - Outputs owned by the plugin (result arrays, messages) stay valid until the next call on the

@@ -3,20 +3,22 @@
 #include "net/https_client.hpp"
 #include "transport/endpoint.hpp"
 #include "transport/host_services.hpp"
+#include "transport/io_pool.hpp"
 #include "transport/pacer.hpp"
 #include "transport/response.hpp"
 #include "transport/retry_policy.hpp"
 
 #include <syncplugin/syncplugin.hpp>
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <deque>
+#include <future>
 #include <list>
-#include <thread>
+#include <optional>
 
 namespace pcapi {
 
@@ -50,33 +52,37 @@ struct Job {
     size_t size() const { return last - first; }
 };
 
-// All network work runs on one private io_context thread; start() and close() hand work to it.
-// Everything below the public functions runs on that thread only.
+// All network work runs on one thread of the process's shared I/O pool (the io_context this
+// delivery is placed on); start() and close() hand work to it. Everything below the public
+// functions runs on that thread only. What is this delivery's alone: its connections, pacing,
+// retry state, token and outcomes; other deliveries on the same thread share none of them.
 class HttpsDelivery final : public Delivery {
 public:
     HttpsDelivery(const PluginConfig &c, bool test_events, const sp_host *host, const DeliveryOptions &options)
         : host_(host),
           clock_(options.clock ? *options.clock : steady_clock()),
-          client_(ioc_, client_options(c), static_cast<size_t>(c.max_in_flight)),
+          pool_(IoPool::acquire()),
+          ioc_(pool_->place()),
+          placement_(pool_.get(), &ioc_),
+          client_(std::in_place, ioc_, client_options(c), static_cast<size_t>(c.max_in_flight)),
           pacer_(static_cast<double>(c.calls_per_minute)),
           rng_(options.jitter_seed ? *options.jitter_seed : std::random_device{}()),
           ad_account_(c.ad_account_id),
-          cancel_poll_(ioc_) {
+          cancel_poll_(std::in_place, ioc_) {
         policy_.initial = milliseconds(c.retry_initial_backoff_ms);
         policy_.max_backoff = milliseconds(c.retry_max_backoff_ms);
         policy_.max_elapsed = milliseconds(c.retry_max_elapsed_seconds * 1000);
         target_ = "/v5/ad_accounts/" + c.ad_account_id + "/events" + (test_events ? "?test=true" : "");
-        for (size_t i = 0; i < client_.slots(); ++i) {
+        for (size_t i = 0; i < client_->slots(); ++i) {
             slot_timers_.push_back(clock_.make_timer(ioc_));
             idle_.push_back(i);
         }
-        thread_ = std::thread([this] { ioc_.run(); });
     }
 
     ~HttpsDelivery() override {
         try {
             close();
-        } catch (...) {  // a destructor must not throw; close() only fails if the thread cannot join
+        } catch (...) {  // a destructor must not throw; close() fails only if it cannot post or wait
         }
     }
 
@@ -95,14 +101,18 @@ public:
         });
     }
 
+    // Waits until every handler of this delivery has run: the I/O thread is shared, so nothing of
+    // this delivery may be left in its queue when the delivery is destroyed. Must not be called on
+    // a pool thread (from inside a host service callback), which would wait for itself.
     void close() override {
         if (closed_.exchange(true)) return;
-        net::post(ioc_, [this] {
+        std::promise<void> quiet;
+        net::post(ioc_, [this, &quiet] {
             stop_everything();
-            work_.reset();
-            cancel_poll_.cancel();
+            cancel_poll_->cancel();
+            await_quiet(quiet, 0);
         });
-        if (thread_.joinable()) thread_.join();
+        quiet.get_future().wait();
         cleanse(token_);
         cleanse(authorization_);
     }
@@ -118,6 +128,34 @@ private:
         o.user_agent = "syncplugin-pinterest-conversions/0.1";
         return o;
     }
+
+    // Until the aborted handlers of the client, the timers and the cancellation poll have all run,
+    // checking again after the handlers queued so far (a post runs after them) and then every
+    // millisecond (a name resolution finishes on Asio's resolver thread). Then the I/O objects
+    // are destroyed here, on their own thread.
+    void await_quiet(std::promise<void> &quiet, unsigned attempt) {
+        if (client_->outstanding() == 0 && waiting_handlers_.load() == 0) {
+            client_.reset();
+            slot_timers_.clear();
+            cancel_poll_.reset();
+            quiet.set_value();
+            return;
+        }
+        if (attempt == 0) return net::post(ioc_, [this, &quiet] { await_quiet(quiet, 1); });
+        auto retry = std::make_shared<net::steady_timer>(ioc_, std::chrono::milliseconds(1));
+        retry->async_wait(
+            [this, retry, &quiet, attempt](boost::system::error_code) { await_quiet(quiet, attempt + 1); });
+    }
+
+    // A handler given to a timer holds one of these: close() waits until none is left.
+    struct WaitTicket {
+        std::atomic<size_t> *count;
+        explicit WaitTicket(std::atomic<size_t> &c) : count(&c) { count->fetch_add(1); }
+        ~WaitTicket() { count->fetch_sub(1); }
+        WaitTicket(const WaitTicket &) = delete;
+        WaitTicket &operator=(const WaitTicket &) = delete;
+    };
+    std::shared_ptr<WaitTicket> wait_ticket() { return std::make_shared<WaitTicket>(waiting_handlers_); }
 
     // ---- batches and jobs ----------------------------------------------------------------------
 
@@ -162,7 +200,7 @@ private:
 
     template <class F>
     void wait_then(Job *j, size_t slot, time_point deadline, WaitReason why, F &&then) {
-        slot_timers_[slot]->wait_until(deadline, why, [this, j, slot, then = std::forward<F>(then)](bool fired) mutable {
+        slot_timers_[slot]->wait_until(deadline, why, [this, j, slot, ticket = wait_ticket(), then = std::forward<F>(then)](bool fired) mutable {
             if (!fired || stopping_) return end_job(j, slot);
             then();
         });
@@ -179,7 +217,7 @@ private:
         req.content_type = "application/json";
         req.body = j->body;
         const auto sent_at = clock_.now();
-        client_.request(slot, req, [this, j, slot, sent_at](HttpResponse r) {
+        client_->request(slot, req, [this, j, slot, sent_at](HttpResponse r) {
             record_latency(clock_.now() - sent_at);
             on_response(j, slot, std::move(r));
         });
@@ -220,7 +258,7 @@ private:
                 }
         auto done = std::move(b.done);
         batches_.remove_if([&b](const Batch &x) { return &x == &b; });
-        if (batches_.empty()) cancel_poll_.cancel();
+        if (batches_.empty()) cancel_poll_->cancel();
         done();
     }
 
@@ -397,15 +435,15 @@ private:
 
     void stop_everything() {
         stopping_ = true;
-        client_.cancel_all();
+        client_->cancel_all();
         for (auto &t : slot_timers_) t->cancel();
         drop_queue();
     }
 
     void watch_cancellation() {
         watching_ = true;
-        cancel_poll_.expires_after(std::chrono::milliseconds(100));
-        cancel_poll_.async_wait([this](boost::system::error_code ec) {
+        cancel_poll_->expires_after(std::chrono::milliseconds(100));
+        cancel_poll_->async_wait([this, ticket = wait_ticket()](boost::system::error_code ec) {
             watching_ = false;
             if (ec || batches_.empty()) return;
             if (host_services().cancelled()) {
@@ -430,20 +468,31 @@ private:
 
     HostServices host_services() const { return HostServices(host_); }
 
+    // Gives the io_context back to the pool when the delivery is gone (after close() drained it).
+    struct Placement {
+        IoPool *pool;
+        net::io_context *ioc;
+        Placement(IoPool *p, net::io_context *i) : pool(p), ioc(i) {}
+        ~Placement() { pool->release(*ioc); }
+        Placement(const Placement &) = delete;
+        Placement &operator=(const Placement &) = delete;
+    };
+
     const sp_host *host_;
     Clock &clock_;
-    net::io_context ioc_{1};
-    net::executor_work_guard<net::io_context::executor_type> work_{ioc_.get_executor()};
-    HttpsClient client_;
+    std::shared_ptr<IoPool> pool_;
+    net::io_context &ioc_;
+    Placement placement_;
+    std::optional<HttpsClient> client_;  // destroyed on the I/O thread by close()
     Pacer pacer_;
     RetryPolicy policy_;
     std::mt19937_64 rng_;
     std::string ad_account_, target_, token_, authorization_;
     uint64_t token_generation_ = 0;
     std::vector<std::unique_ptr<Timer>> slot_timers_;
-    net::steady_timer cancel_poll_;  // real time: how soon a stop is noticed, not a schedule
+    std::optional<net::steady_timer> cancel_poll_;  // real time: how soon a stop is noticed, not a schedule
+    std::atomic<size_t> waiting_handlers_{0};       // handlers held by the timers and the poll
     std::atomic<bool> closed_{false};
-    std::thread thread_;
 
     std::list<Batch> batches_;  // stable addresses
     std::list<Job> jobs_;

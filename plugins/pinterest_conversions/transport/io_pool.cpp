@@ -1,0 +1,87 @@
+#include "transport/io_pool.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace pcapi::transport {
+
+namespace net = boost::asio;
+
+struct IoPool::Impl {
+    struct Lane {
+        net::io_context ioc{1};  // one thread runs it: Asio may skip its locking
+        std::optional<net::executor_work_guard<net::io_context::executor_type>> work{ioc.get_executor()};
+        std::thread thread;
+        size_t placed = 0;  // deliveries living on this lane; guarded by mu
+    };
+    std::vector<std::unique_ptr<Lane>> lanes;
+    mutable std::mutex mu;
+};
+
+std::shared_ptr<IoPool> IoPool::acquire() {
+    // The pool lives while some delivery holds it; the next delivery after that starts a new one.
+    static std::mutex mu;
+    static std::weak_ptr<IoPool> current;
+    std::lock_guard lock(mu);
+    if (auto pool = current.lock()) return pool;
+    auto pool = std::make_shared<IoPool>(default_threads());
+    current = pool;
+    return pool;
+}
+
+size_t IoPool::default_threads() {
+    return std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
+}
+
+IoPool::IoPool(size_t threads) : impl_(std::make_unique<Impl>()) {
+    for (size_t i = 0; i < std::max<size_t>(threads, 1); ++i) {
+        auto &lane = *impl_->lanes.emplace_back(std::make_unique<Impl::Lane>());
+        lane.thread = std::thread([&lane, i] {
+            // Named so that `top -H` and a debugger show whose threads these are.
+            pthread_setname_np(pthread_self(), ("pcapi-io-" + std::to_string(i)).c_str());
+            lane.ioc.run();
+        });
+    }
+}
+
+IoPool::~IoPool() {
+    // Every delivery has drained its own handlers before letting go, so only the work guards keep
+    // the loops running.
+    for (auto &lane : impl_->lanes) lane->work.reset();
+    for (auto &lane : impl_->lanes)
+        if (lane->thread.joinable()) lane->thread.join();
+}
+
+net::io_context &IoPool::place() {
+    std::lock_guard lock(impl_->mu);
+    auto &lane = *std::min_element(impl_->lanes.begin(), impl_->lanes.end(),
+                                   [](const auto &a, const auto &b) { return a->placed < b->placed; });
+    ++lane->placed;
+    return lane->ioc;
+}
+
+void IoPool::release(net::io_context &ioc) {
+    std::lock_guard lock(impl_->mu);
+    for (auto &lane : impl_->lanes)
+        if (&lane->ioc == &ioc && lane->placed > 0) --lane->placed;
+}
+
+size_t IoPool::threads() const {
+    return impl_->lanes.size();
+}
+
+bool IoPool::on_pool_thread() const {
+    const auto me = std::this_thread::get_id();
+    return std::any_of(impl_->lanes.begin(), impl_->lanes.end(),
+                       [me](const auto &lane) { return lane->thread.get_id() == me; });
+}
+
+}  // namespace pcapi::transport

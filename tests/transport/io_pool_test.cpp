@@ -1,0 +1,190 @@
+// Many deliveries in one process share the plugin's I/O threads: the thread count follows the
+// cores, not the deliveries; each delivery keeps its own account, token and outcomes; closing one
+// in the middle of its requests leaves the others delivering; the last one out stops the pool.
+// The real HttpsDelivery against pinterest-sandbox over TLS. Under TSan (scripts/sanitize.sh
+// thread, label transport) this is also the race check of the shared pool.
+#include "abi_objects.hpp"
+#include "sandbox_process.hpp"
+#include "test_host.hpp"
+
+#include "pipeline/pipeline.hpp"
+#include "plugin/manifest.hpp"
+#include "transport/https_delivery.hpp"
+#include "transport/io_pool.hpp"
+
+#include <support/batch_builder.hpp>
+
+#include <boost/json.hpp>
+
+#include <gtest/gtest.h>
+
+#include <dirent.h>
+
+#include <condition_variable>
+#include <mutex>
+
+using namespace test_support;
+namespace json = boost::json;
+
+namespace {
+
+const std::string kToken = "io-pool-test-token-5";
+
+// Threads of this process (the sandbox runs in its own).
+size_t thread_count() {
+    size_t n = 0;
+    if (DIR *d = opendir("/proc/self/task")) {
+        while (dirent *e = readdir(d)) n += e->d_name[0] != '.';
+        closedir(d);
+    }
+    return n;
+}
+
+// Counts down the deliveries still running; wait() returns when all have called done.
+class Countdown {
+public:
+    explicit Countdown(size_t n) : left_(n) {}
+    std::function<void()> done() {
+        return [this] {
+            std::lock_guard lock(mu_);
+            if (--left_ == 0) cv_.notify_all();
+        };
+    }
+    bool wait() {
+        std::unique_lock lock(mu_);
+        return cv_.wait_for(lock, std::chrono::seconds(60), [this] { return left_ == 0; });
+    }
+
+private:
+    std::mutex mu_;
+    std::condition_variable cv_;
+    size_t left_;
+};
+
+struct Tenants {
+    sandbox_test::Sandbox sandbox;
+    TestHost host{kToken};
+    std::vector<pcapi::EncodedBatch> batches;
+    std::vector<pcapi::DeliveryReport> reports;
+
+    static constexpr size_t kAccounts = 64;
+    static std::string account(size_t i) { return std::to_string(549755800000 + i); }
+    static std::vector<std::string> with_accounts(std::vector<std::string> args) {
+        for (size_t i = 0; i < kAccounts; ++i) args.insert(args.end(), {"--ad-account", account(i)});
+        return args;
+    }
+
+    explicit Tenants(std::vector<std::string> args = {})
+        : sandbox(SANDBOX_EXE, kToken, with_accounts(std::move(args))) {}
+
+    std::unique_ptr<pcapi::Delivery> open(size_t i) {
+        pcapi::PluginConfig config;
+        config.ad_account_id = account(i);
+        config.api_base_url = sandbox.url();
+        config.ca_file = sandbox.ca_file();
+        config.max_in_flight = 2;
+        config.calls_per_minute = 6'000'000;
+        config.request_timeout_seconds = 10;
+        return pcapi::make_https_delivery(config, false, host.get());
+    }
+
+    // `n` batches of `rows` events, `per_request` per request, with event ids unique per batch.
+    void encode(size_t n, int rows, size_t per_request) {
+        OwnedMapping mapping({{"event_name", "=checkout"}, {"email", "email"}});
+        pcapi::PipelineOptions opt = pcapi::pipeline_options();
+        opt.sync_id = "io-pool-test";
+        pcapi::Pipeline pipeline(pcapi::Mapping::compile(mapping.get(), {}), opt, per_request, 4 << 20);
+        const int64_t now_s =
+            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
+        batches.resize(n);
+        reports.resize(n);
+        for (size_t t = 0; t < n; ++t) {
+            support::BatchBuilder b({"email"});
+            for (int i = 0; i < rows; ++i) {
+                b.begin_row("t" + std::to_string(t) + "-" + std::to_string(i));
+                b.add_text("person" + std::to_string(i) + "@example.com");
+            }
+            pipeline.encode(*b.finish(), now_s, batches[t]);
+        }
+    }
+
+    json::object stats() { return json::parse(sandbox.client()->request("GET", "/_sandbox/stats").body).as_object(); }
+};
+
+size_t count(const pcapi::DeliveryReport &r, sp_record_status s) {
+    size_t n = 0;
+    for (const auto &p : r.outcomes)
+        for (const auto &o : p) n += o.status == s;
+    return n;
+}
+
+}  // namespace
+
+TEST(IoPool, ThreadsFollowTheCoresNotTheDeliveriesAndEachAccountGetsItsOwnEvents) {
+    Tenants t;
+    const size_t before = thread_count();
+    const size_t pool = pcapi::transport::IoPool::default_threads();
+    constexpr size_t kOpen = 48, kActive = 12;
+    constexpr int kRows = 30;
+    std::vector<std::unique_ptr<pcapi::Delivery>> deliveries;
+    for (size_t i = 0; i < kOpen; ++i) deliveries.push_back(t.open(i));
+    EXPECT_LE(thread_count(), before + pool) << "idle deliveries add at most the pool's " << pool << " threads";
+
+    t.encode(kActive, kRows, 10);
+    Countdown running(kActive);
+    for (size_t i = 0; i < kActive; ++i) deliveries[i]->start(t.batches[i].payloads, t.reports[i], running.done());
+    // Asio resolves names on one extra thread per io_context: still bounded by the pool's size.
+    EXPECT_LE(thread_count(), before + 2 * pool);
+    ASSERT_TRUE(running.wait()) << "the deliveries did not finish";
+    for (size_t i = 0; i < kActive; ++i) EXPECT_EQ(count(t.reports[i], SP_RECORD_OK), size_t{kRows}) << "tenant " << i;
+
+    // Each account received exactly its own 30 events: nothing crossed between tenants.
+    const json::object by_account = t.stats().at("events_by_account").as_object();
+    EXPECT_EQ(by_account.size(), kActive);
+    for (size_t i = 0; i < kActive; ++i) {
+        const auto *n = by_account.if_contains(Tenants::account(i));
+        ASSERT_NE(n, nullptr) << Tenants::account(i);
+        EXPECT_EQ(n->to_number<int64_t>(), kRows) << Tenants::account(i);
+    }
+
+    deliveries.clear();
+    EXPECT_EQ(thread_count(), before) << "the last delivery to close stops the pool's threads";
+}
+
+// A delivery closed while its requests hang at the server ends them as RETRY and returns; the
+// deliveries that share its thread finish untouched.
+TEST(IoPool, ClosingOneDeliveryMidRequestLeavesTheOthersDelivering) {
+    Tenants t({"--fault", "hang,contains=hang-me"});
+    const size_t pool = pcapi::transport::IoPool::default_threads();
+    const size_t n = 2 * pool + 1;  // so that the hanging one shares a thread with another
+    std::vector<std::unique_ptr<pcapi::Delivery>> deliveries;
+    for (size_t i = 0; i < n; ++i) deliveries.push_back(t.open(i));
+
+    // Delivery 0's single event hangs at the sandbox; the others are answered.
+    pcapi::EncodedBatch hung_batch;
+    pcapi::DeliveryReport hung_report;
+    {
+        OwnedMapping mapping({{"event_name", "=checkout"}, {"email", "email"}, {"order_id", "order"}});
+        pcapi::PipelineOptions opt = pcapi::pipeline_options();
+        opt.sync_id = "io-pool-test";
+        pcapi::Pipeline pipeline(pcapi::Mapping::compile(mapping.get(), {}), opt, 10, 4 << 20);
+        support::BatchBuilder b({"email", "order"});
+        b.begin_row("h");
+        b.add_text("hung@example.com");
+        b.add_text("hang-me");
+        pipeline.encode(*b.finish(), std::time(nullptr), hung_batch);
+    }
+    Countdown hung(1);
+    deliveries[0]->start(hung_batch.payloads, hung_report, hung.done());
+
+    t.encode(n, 20, 5);
+    Countdown running(n - 1);
+    for (size_t i = 1; i < n; ++i) deliveries[i]->start(t.batches[i].payloads, t.reports[i], running.done());
+    deliveries[0]->close();
+    ASSERT_TRUE(hung.wait());
+    EXPECT_EQ(count(hung_report, SP_RECORD_RETRY), size_t{1}) << "the hanging event is left for the next run";
+    ASSERT_TRUE(running.wait());
+    for (size_t i = 1; i < n; ++i) EXPECT_EQ(count(t.reports[i], SP_RECORD_OK), size_t{20}) << "tenant " << i;
+    deliveries.clear();
+}
