@@ -364,7 +364,7 @@ Outcome Api::events(const ApiRequest& req, const std::string& account, bool test
 
     if (!check_auth_and_account(req, account, out)) return out;
     if (!state_.rate_allow(account)) {
-        state_.count_rate_limited();
+        state_.count_rate_limited(account);
         out.reply = error_reply(429, 8, "You have exceeded your rate limit. Try again later.");
         return out;
     }

@@ -59,6 +59,8 @@ Events endpoint behaviour:
                             events further in the future fail with 422 (default 300)
   --rate-limit N            calls per minute per ad account: token bucket of rate N/60 per second
                             and capacity max(1, N/60); over it: 429 code 8 (default: none)
+  --account-rate-limit ID:N the same for ad account ID alone, in place of --rate-limit (repeatable):
+                            each account on its own tier, as Pinterest's budgets are
   --latency-ms N            delay each events response by N ms (asynchronously)
   --capture-dir DIR         write each schema-valid events body to DIR/NNNNNN.json
   --fast                    benchmark mode: no JSON parsing or validation of events; events are
@@ -196,6 +198,13 @@ sandbox::Options parse(int argc, char** argv, bool& help) {
                 throw UsageError("--capture-dir must name an existing directory");
         } else if (a == "--rate-limit") {
             o.rate_limit_per_minute = static_cast<double>(to_number(a, value(), 1, 1LL << 40));
+        } else if (a == "--account-rate-limit") {
+            const std::string v = value();
+            const auto colon = v.find(':');
+            if (colon == std::string::npos || !numeric_id(v.substr(0, colon)))
+                throw UsageError("--account-rate-limit needs ID:CALLS_PER_MINUTE with a numeric id");
+            o.account_rate_limits[v.substr(0, colon)] =
+                static_cast<double>(to_number(a, v.substr(colon + 1), 1, 1LL << 40));
         } else if (a == "--latency-ms") {
             o.latency_ms = static_cast<unsigned>(to_number(a, value(), 0, 3600000));
         } else if (a == "--fast") {

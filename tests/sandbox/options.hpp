@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,7 @@ struct Options {
 
     std::string capture_dir;
     double rate_limit_per_minute = 0;  // 0 = unlimited
+    std::map<std::string, double> account_rate_limits;  // per ad account, instead of the above
     unsigned latency_ms = 0;
     bool fast = false;
     std::int64_t event_max_age_days = 7;

@@ -112,8 +112,10 @@ void State::revoke_all(bool include_static) {
 // ---------------------------------------------------------------- rate limiter
 
 bool State::rate_allow(const std::string& ad_account) {
-    if (opts_.rate_limit_per_minute <= 0) return true;
-    const double rate = opts_.rate_limit_per_minute / 60.0;  // tokens per second
+    const auto own = opts_.account_rate_limits.find(ad_account);
+    const double per_minute = own != opts_.account_rate_limits.end() ? own->second : opts_.rate_limit_per_minute;
+    if (per_minute <= 0) return true;
+    const double rate = per_minute / 60.0;  // tokens per second
     const double capacity = std::max(1.0, rate);             // one second's worth
     const auto now = std::chrono::steady_clock::now();
     auto [it, fresh] = buckets_.try_emplace(ad_account);
@@ -204,6 +206,9 @@ boost::json::value State::stats_json() const {
     o["in_flight"] = in_flight_;
     o["max_concurrent_requests"] = max_in_flight_;
     o["rate_limited"] = rate_limited_;
+    json::object limited;
+    for (auto& [a, n] : rate_limited_by_account_) limited[a] = n;
+    o["rate_limited_by_account"] = std::move(limited);
     o["faults_injected"] = faults_total_;
     json::object fa;
     for (auto& [k, v] : faults_) fa[k] = v;
@@ -236,6 +241,7 @@ void State::reset_counters() {
     by_account_.clear();
     buckets_.clear();
     token_refreshes_ = rate_limited_ = faults_total_ = 0;
+    rate_limited_by_account_.clear();
     events_received_ = events_processed_ = events_failed_ = test_events_ = 0;
     duplicates_ = connections_ = 0;
     max_in_flight_ = in_flight_;  // requests still in flight stay counted

@@ -90,7 +90,10 @@ public:
     void count_response(unsigned status) { ++responses_[status]; }
     void count_token_request(const std::string& grant_type) { ++token_requests_[grant_type]; }
     void count_refresh() { ++token_refreshes_; }
-    void count_rate_limited() { ++rate_limited_; }
+    void count_rate_limited(const std::string& account) {
+        ++rate_limited_;
+        ++rate_limited_by_account_[account];
+    }
     void count_fault(const std::string& action) { ++faults_[action]; ++faults_total_; }
     void count_received(std::uint64_t n) { events_received_ += n; }
     void count_failed(std::uint64_t n) { events_failed_ += n; }
@@ -157,6 +160,7 @@ private:
     std::map<std::string, std::uint64_t> faults_;
     std::unordered_map<std::string, std::uint64_t> event_ids_;
     std::uint64_t token_refreshes_ = 0, rate_limited_ = 0, faults_total_ = 0;
+    std::map<std::string, std::uint64_t> rate_limited_by_account_;
     std::uint64_t events_received_ = 0, events_processed_ = 0, events_failed_ = 0, test_events_ = 0;
     std::uint64_t duplicates_ = 0, connections_ = 0;
     std::uint64_t in_flight_ = 0, max_in_flight_ = 0;

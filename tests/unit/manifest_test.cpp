@@ -147,6 +147,24 @@ TEST(Config, EveryProblemIsReportedByKeyWithoutItsValue) {
     EXPECT_NE(config_error({{"ad_account_id", "1234567890123456789"}}).find("ad_account_id"), std::string::npos);
 }
 
+TEST(Config, AccountBudgetsArePairsOfAccountAndCallsPerMinute) {
+    Cfg c({{"ad_account_id", "549755885175"}, {"account_calls_per_minute", "111:120000,222:5000"}});
+    const auto budgets = parse_config(&c.c).account_calls_per_minute;
+    EXPECT_EQ(budgets.size(), 2u);
+    EXPECT_EQ(budgets.at("111"), 120000);
+    EXPECT_EQ(budgets.at("222"), 5000);
+    auto error_for = [](const char *value) {
+        return config_error({{"ad_account_id", "549755885175"}, {"account_calls_per_minute", value}});
+    };
+    EXPECT_NE(error_for("111:5000,111:6000").find("account_calls_per_minute: pair 2 names an ad account an earlier pair already set"),
+              std::string::npos);
+    EXPECT_NE(error_for("111:0").find("account_calls_per_minute: pair 1 needs a budget from 1 to 1000000"),
+              std::string::npos);
+    const std::string shape = error_for("act_111:5000");
+    EXPECT_NE(shape.find("account_calls_per_minute"), std::string::npos) << shape;
+    EXPECT_EQ(shape.find("act_111"), std::string::npos) << "values are never echoed: " << shape;
+}
+
 TEST(Config, LdpStatesAreCodesOrNamesOfUsStates) {
     Cfg c({{"ad_account_id", "549755885175"}, {"ldp_states", "CA, colorado,US-CT,,"}});
     EXPECT_EQ(parse_config(&c.c).ldp_states, (std::vector<std::string>{"ca", "co", "ct"}));

@@ -221,6 +221,50 @@ TEST(Pipeline, SplitsAtTheEventAndByteLimits) {
     EXPECT_EQ(out.payloads[2].items.size(), 500u);
 }
 
+// Rows that choose their ad account (the ad_account_id field): each request holds one account's
+// events, every account's events in batch order, the cap still applies per request, an empty or
+// NULL account means the configured one (""), and a value that is not an account id rejects the
+// row with the field named and the value withheld.
+TEST(Pipeline, RoutedRowsTravelInRequestsOfTheirOwnAccount) {
+    OwnedMapping m({{"event_name", "=lead"}, {"email", "e"}, {"ad_account_id", "acct"}});
+    Pipeline p = make_pipeline(m, {}, 3);
+    support::BatchBuilder b({"e", "acct"});
+    const std::vector<std::string> accounts = {"111", "222", "111", "", "111", "222", "x9", "111", "null", "111"};
+    for (size_t i = 0; i < accounts.size(); ++i) {
+        b.begin_row(std::to_string(i));
+        b.add_text("u" + std::to_string(i) + "@x.io");
+        if (accounts[i] == "null") b.add_null();
+        else if (accounts[i] == "222") b.add_int(222);  // a number is an id too
+        else b.add_text(accounts[i]);
+    }
+    EncodedBatch out;
+    p.encode(*b.finish(), kNow, out);
+    std::vector<std::pair<std::string, std::vector<uint32_t>>> requests;
+    for (const auto &pl : out.payloads) {
+        auto &r = requests.emplace_back(pl.account, std::vector<uint32_t>{});
+        for (const auto &it : pl.items) r.second.push_back(it.record);
+        EXPECT_EQ(boost::json::parse(pl.body).at("data").as_array().size(), pl.items.size());
+        EXPECT_EQ(pl.body.find("ad_account"), std::string::npos) << "the routing field is not sent";
+    }
+    const std::vector<std::pair<std::string, std::vector<uint32_t>>> expected = {
+        {"111", {0, 2, 4}}, {"111", {7, 9}}, {"222", {1, 5}}, {"", {3, 8}}};
+    std::multiset<std::pair<std::string, std::vector<uint32_t>>> got(requests.begin(), requests.end()),
+        want(expected.begin(), expected.end());
+    EXPECT_EQ(got, want);
+    ASSERT_TRUE(out.records[6].rejected);
+    EXPECT_EQ(out.records[6].field, Field::ad_account_id);
+    EXPECT_EQ(out.messages[out.records[6].message], "ad_account_id: is not an ad account id (digits only, at most 18)");
+    for (uint32_t r : {0u, 1u, 3u, 8u}) EXPECT_FALSE(out.records[r].rejected) << r;
+
+    // Without the field mapped nothing changes: one account, batch order.
+    OwnedMapping plain({{"event_name", "=lead"}, {"email", "e"}});
+    Pipeline q = make_pipeline(plain, {}, 3);
+    q.encode(*b.finish(), kNow, out);
+    ASSERT_EQ(out.payloads.size(), 4u);
+    for (const auto &pl : out.payloads) EXPECT_EQ(pl.account, "");
+    EXPECT_EQ(out.payloads[1].items[0].record, 3u);
+}
+
 TEST(Pipeline, SliceRebuildsAValidSubsetBody) {
     OwnedMapping m({{"event_name", "=lead"}, {"email", "e"}});
     Pipeline p = make_pipeline(m);

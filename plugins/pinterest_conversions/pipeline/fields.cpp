@@ -76,6 +76,7 @@ constexpr std::array<FieldInfo, kFieldCount> kFields{{
     F("opt_out_type", K::custom_string, "opt_out_type", N::none, false),
     F("predicted_ltv", K::custom_decimal, "predicted_ltv", N::none, false),
     F("ldp", K::ldp_flag, "ldp", N::none, false),
+    F("ad_account_id", K::route, "ad_account_id", N::none, false),
     F("app_info.app_id", K::app_info, "app_id", N::none, false),
     F("app_info.app_name", K::app_info, "app_name", N::none, false),
     F("app_info.app_package_name", K::app_info, "app_package_name", N::none, false),

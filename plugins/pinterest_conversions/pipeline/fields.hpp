@@ -17,6 +17,7 @@ enum class Field : uint8_t {
     value, currency, order_id, content_ids, contents, num_items, content_name, content_category,
     content_brand, search_string, opt_out_type, predicted_ltv,
     ldp,  // Limited Data Processing: a boolean column; not sent itself (see PipelineOptions::ldp_states)
+    ad_account_id,  // routes the row's event to this ad account (Payload::account); not sent itself
     // app_info object (schema ConversionEventAppInfo)
     app_info_app_id, app_info_app_name, app_info_app_package_name, app_info_app_store, app_info_app_version,
     app_info_install_time, app_info_user_agent, app_info_window_height, app_info_window_width,
@@ -44,6 +45,7 @@ enum class FieldKind : uint8_t {
     user_string,   // user_data plain string (client_ip_address, ...)
     custom_string, custom_decimal, custom_integer, custom_currency, custom_string_list, custom_contents,
     ldp_flag,              // decides custom_data.opt_out_type = "LDP"
+    route,                 // chooses the request the event travels in (Pipeline::encode)
     app_info, device_info  // a member of the event's app_info or device_info object (see MemberRule)
 };
 

@@ -4,6 +4,7 @@ namespace pcapi {
 
 Payload Payload::slice(size_t first, size_t last) const {
     Payload out;
+    out.account = account;
     size_t bytes = prefix.size() + suffix.size();
     for (size_t i = first; i < last; ++i) bytes += items[i].end - items[i].begin + 1;
     out.body.reserve(bytes);

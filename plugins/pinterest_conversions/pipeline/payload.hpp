@@ -17,6 +17,9 @@ struct Payload {
     };
     std::string body;
     std::vector<Item> items;
+    // The ad account whose events these are, when rows choose it (the ad_account_id field); empty:
+    // the configured account. A request never mixes accounts.
+    std::string account;
     static constexpr std::string_view prefix = "{\"data\":[";
     static constexpr std::string_view suffix = "]}";
 

@@ -1,6 +1,9 @@
 #include "pipeline/pipeline.hpp"
 
+#include "normalize/values.hpp"
+
 #include <algorithm>
+#include <map>
 #include <optional>
 
 namespace pcapi {
@@ -21,6 +24,7 @@ Payload &EncodedBatch::new_payload() {
     spare_.pop_back();
     p.body.clear();
     p.items.clear();
+    p.account.clear();
     return p;
 }
 
@@ -44,6 +48,57 @@ const char *operation_name(uint32_t op) {
 }
 }  // namespace
 
+namespace {
+void reject(EncodedBatch &out, uint32_t r, sp_error_category category, Field field, std::string message) {
+    EncodedBatch::Record &rec = out.records[r];
+    rec.rejected = true;
+    rec.category = category;
+    rec.field = field;
+    rec.id_begin = static_cast<uint32_t>(out.ids.size());
+    rec.id_len = 0;
+    rec.message = static_cast<uint32_t>(out.messages.size());
+    out.messages.push_back(std::move(message));
+}
+
+bool ad_account_id(std::string_view s) {
+    return !s.empty() && s.size() <= 18 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+}  // namespace
+
+void Pipeline::route(const sp_batch &batch, EncodedBatch &out) {
+    routes_.assign(1, std::string());  // route 0: the configured account
+    route_of_.assign(batch.record_count, 0);
+    std::map<std::string, uint32_t, std::less<>> known;
+    std::string scratch;
+    std::vector<uint32_t> per_route(1, 0);
+    for (uint32_t r = 0; r < batch.record_count; ++r) {
+        std::string_view id;
+        const char *why = shape_string_view(mapping_.value(batch, r, Field::ad_account_id), scratch, id);
+        if (why != nullptr || (!id.empty() && !ad_account_id(id))) {
+            reject(out, r, SP_ERR_DATA, Field::ad_account_id,
+                   "ad_account_id: is not an ad account id (digits only, at most 18)");
+            route_of_[r] = kUnrouted;
+            continue;
+        }
+        if (!id.empty()) {
+            auto [it, fresh] = known.try_emplace(std::string(id), static_cast<uint32_t>(routes_.size()));
+            if (fresh) {
+                routes_.push_back(it->first);
+                per_route.push_back(0);
+            }
+            route_of_[r] = it->second;
+        }
+        ++per_route[route_of_[r]];
+    }
+    // A stable counting sort: each account's records in their batch order, accounts in the order
+    // they first appear.
+    std::vector<uint32_t> next(per_route.size(), 0);
+    for (size_t a = 1; a < per_route.size(); ++a) next[a] = next[a - 1] + per_route[a - 1];
+    order_.resize(next.back() + per_route.back());
+    for (uint32_t r = 0; r < batch.record_count; ++r)
+        if (route_of_[r] != kUnrouted) order_[next[route_of_[r]]++] = r;
+}
+
 void Pipeline::encode(const sp_batch &batch, int64_t now_s, EncodedBatch &out) {
     out.clear();
     mapping_.bind(batch);
@@ -53,26 +108,31 @@ void Pipeline::encode(const sp_batch &batch, int64_t now_s, EncodedBatch &out) {
     // Each event is built straight into the request body it will travel in (no copy), through a
     // writer on the last payload's body; the rare event that does not fit moves to a new payload.
     // The writer is closed before payloads are added (that may move the bodies) and reopened.
+    // Rows that choose their ad account are encoded account by account (route()), so that a
+    // request never mixes accounts; otherwise in batch order, all for the configured account.
+    const bool routed = mapping_.mapped(Field::ad_account_id);
+    if (routed) route(batch, out);
+    const uint32_t count = routed ? static_cast<uint32_t>(order_.size()) : batch.record_count;
+    uint32_t payload_route = 0;
     std::optional<json_out::Writer> body;
-    auto next_payload = [&] {
+    auto next_payload = [&](uint32_t route) {
         body.reset();
-        start_payload(out);
+        start_payload(out).account = routed ? routes_[route] : std::string();
+        payload_route = route;
         body.emplace(out.payloads.back().body);
     };
     const bool operations = SP_HAS_FIELD(&batch, sp_batch, operations) && batch.operations != nullptr;
-    for (uint32_t r = 0; r < batch.record_count; ++r) {
+    for (uint32_t i = 0; i < count; ++i) {
+        const uint32_t r = routed ? order_[i] : i;
+        const uint32_t route = routed ? route_of_[r] : 0;
         if (operations && sp_operation_at(&batch, r, audience_) != operation_) {
-            EncodedBatch::Record &rec = out.records[r];
-            rec.rejected = true;
-            rec.category = SP_ERR_UNSUPPORTED;
-            rec.id_begin = static_cast<uint32_t>(out.ids.size());
-            rec.id_len = 0;
-            rec.message = static_cast<uint32_t>(out.messages.size());
-            out.messages.push_back(std::string("a ") + operation_name(sp_operation_at(&batch, r, audience_)) +
-                                   " is not supported: Pinterest conversion events can only be added");
+            reject(out, r, SP_ERR_UNSUPPORTED, Field::count_,
+                   std::string("a ") + operation_name(sp_operation_at(&batch, r, audience_)) +
+                       " is not supported: Pinterest conversion events can only be added");
             continue;
         }
-        if (out.payloads.empty() || out.payloads.back().items.size() >= max_events_) next_payload();
+        if (out.payloads.empty() || out.payloads.back().items.size() >= max_events_ || route != payload_route)
+            next_payload(route);
         const size_t mark = body->size();
         if (!out.payloads.back().items.empty()) body->put(',');
         size_t begin = body->size();
@@ -102,7 +162,7 @@ void Pipeline::encode(const sp_batch &batch, int64_t now_s, EncodedBatch &out) {
         if (body->size() + Payload::suffix.size() > max_bytes_) {
             event_.assign(body->data() + begin, size);
             body->truncate(mark);
-            next_payload();
+            next_payload(route);
             begin = body->size();
             body->append(event_);
         }

@@ -73,6 +73,9 @@ public:
 
 private:
     Payload &start_payload(EncodedBatch &out);
+    // Reads and checks each record's ad account (rejecting the ones that are not an account id)
+    // and orders the others by account into order_.
+    void route(const sp_batch &batch, EncodedBatch &out);
 
     Mapping mapping_;
     EventBuilder builder_;
@@ -83,6 +86,11 @@ private:
     uint32_t operation_ = SP_OP_UPSERT;
     bool audience_ = false;
     MatchQuality quality_;
+    // Routing by the ad_account_id field: the accounts of this batch ("" for the configured one),
+    // each record's index into them, and the records in encoding order.
+    static constexpr uint32_t kUnrouted = UINT32_MAX;  // rejected before encoding
+    std::vector<std::string> routes_;
+    std::vector<uint32_t> route_of_, order_;
 };
 
 }  // namespace pcapi

@@ -87,26 +87,47 @@ constexpr std::string_view kUsStates[] = {
     "md", "ma", "mi", "mn", "ms", "mo", "mt", "ne", "nv", "nh", "nj", "nm", "ny", "nc", "nd", "oh", "ok", "or", "pa",
     "ri", "sc", "sd", "tn", "tx", "ut", "vt", "va", "wa", "wv", "wi", "wy", "dc", "pr", "gu", "vi", "as", "mp", "um"};
 
-// "CA, Colorado, US-CT" -> {"ca", "co", "ct"}. Returns what is wrong (naming the position, never a
-// value), or "" when every item is a state.
-std::string ldp_state_codes(const std::string &list, std::vector<std::string> &out) {
-    std::string code;
+// Calls `each(item, position)` for each comma-separated item of `list` (positions from 1) and
+// returns the first problem it reports, or "".
+template <class F>
+std::string for_each_item(const std::string &list, F each) {
     size_t start = 0, position = 0;
     while (start < list.size()) {
         size_t comma = list.find(',', start);
         if (comma == std::string::npos) comma = list.size();
-        const std::string item = list.substr(start, comma - start);
-        ++position;
-        if (item.find_first_not_of(' ') != std::string::npos) {
-            if (normalize_state(item, code) != nullptr ||
-                std::find(std::begin(kUsStates), std::end(kUsStates), code) == std::end(kUsStates))
-                return "item " + std::to_string(position) +
-                       " is not a US state (two-letter codes such as CA or state names, comma-separated)";
-            out.push_back(code);
-        }
+        if (std::string bad = each(list.substr(start, comma - start), ++position); !bad.empty()) return bad;
         start = comma + 1;
     }
     return "";
+}
+
+// "CA, Colorado, US-CT" -> {"ca", "co", "ct"}. Returns what is wrong (naming the position, never a
+// value), or "" when every item is a state.
+std::string ldp_state_codes(const std::string &list, std::vector<std::string> &out) {
+    std::string code;
+    return for_each_item(list, [&](const std::string &item, size_t position) -> std::string {
+        if (item.find_first_not_of(' ') == std::string::npos) return "";
+        if (normalize_state(item, code) != nullptr ||
+            std::find(std::begin(kUsStates), std::end(kUsStates), code) == std::end(kUsStates))
+            return "item " + std::to_string(position) +
+                   " is not a US state (two-letter codes such as CA or state names, comma-separated)";
+        out.push_back(code);
+        return "";
+    });
+}
+
+// "111:120000,222:5000" (the manifest's pattern has checked the shape) -> per-account budgets.
+// Returns what is wrong, naming the position, or "" when every pair is usable.
+std::string account_budgets(const std::string &list, std::map<std::string, int64_t, std::less<>> &out) {
+    return for_each_item(list, [&](const std::string &item, size_t position) -> std::string {
+        const size_t colon = item.find(':');
+        int64_t calls = 0;
+        if (colon == std::string::npos || !parse_int(item.substr(colon + 1), calls) || calls < 1 || calls > 1000000)
+            return "pair " + std::to_string(position) + " needs a budget from 1 to 1000000 calls per minute";
+        if (!out.emplace(item.substr(0, colon), calls).second)
+            return "pair " + std::to_string(position) + " names an ad account an earlier pair already set";
+        return "";
+    });
 }
 
 }  // namespace
@@ -173,6 +194,8 @@ PluginConfig parse_config(const sp_config *config) {
     out.ca_file = str("ca_file");
     num("max_in_flight", out.max_in_flight);
     num("calls_per_minute", out.calls_per_minute);
+    if (std::string bad = account_budgets(str("account_calls_per_minute"), out.account_calls_per_minute); !bad.empty())
+        throw sp::failure(SP_ERR_CONFIG, "invalid plugin config: account_calls_per_minute: " + bad);
     num("retry_max_elapsed_seconds", out.retry_max_elapsed_seconds);
     num("retry_initial_backoff_ms", out.retry_initial_backoff_ms);
     num("retry_max_backoff_ms", out.retry_max_backoff_ms);

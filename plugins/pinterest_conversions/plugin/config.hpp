@@ -5,6 +5,8 @@
 #include <syncplugin/syncplugin.h>
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,9 @@ struct PluginConfig {
     std::string ca_file;       // empty: system store only
     int64_t max_in_flight = 12;
     int64_t calls_per_minute = 5000;
+    // Budgets of ad accounts that rows are routed to (the ad_account_id field), where they differ
+    // from calls_per_minute.
+    std::map<std::string, int64_t, std::less<>> account_calls_per_minute;
     int64_t retry_max_elapsed_seconds = 600;
     int64_t retry_initial_backoff_ms = 1000;
     int64_t retry_max_backoff_ms = 30000;

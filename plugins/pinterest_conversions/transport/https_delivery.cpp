@@ -18,6 +18,7 @@
 #include <deque>
 #include <future>
 #include <list>
+#include <map>
 #include <optional>
 
 namespace pcapi {
@@ -37,11 +38,26 @@ struct Batch {
     size_t open_jobs = 0;
 };
 
+// An ad account this delivery sends to: the configured one, and each one rows are routed to (the
+// ad_account_id field, Payload::account). Each has its own request target, its own pace on its
+// own budget, and its own refusal: a routed account that Pinterest refuses (403, unknown account)
+// has its events rejected while the other accounts' events go on.
+struct Account {
+    std::string id, target;
+    Pacer pacer;
+    bool routed = false;  // chosen by rows, not the configured account
+    sp_error_category refused = SP_ERR_NONE;
+    std::string refusal;
+    Account(std::string account, std::string request_target, double calls_per_minute, bool by_rows)
+        : id(std::move(account)), target(std::move(request_target)), pacer(calls_per_minute), routed(by_rows) {}
+};
+
 // One request's worth of events: items [first, last) of payload `p` of `batch`. A 400 splits a
 // job in two so that one bad event cannot keep the good ones from landing. Every job ends exactly
 // once, in end_job().
 struct Job {
     Batch *batch = nullptr;
+    Account *account = nullptr;
     size_t p = 0, first = 0, last = 0;
     std::string owned_body;  // for a split job; otherwise the payload's body is used
     std::string_view body;
@@ -65,14 +81,17 @@ public:
           ioc_(pool_->place()),
           placement_(pool_.get(), &ioc_),
           client_(std::in_place, ioc_, client_options(c), static_cast<size_t>(c.max_in_flight)),
-          pacer_(static_cast<double>(c.calls_per_minute)),
           rng_(options.jitter_seed ? *options.jitter_seed : std::random_device{}()),
           ad_account_(c.ad_account_id),
+          test_events_(test_events),
+          calls_per_minute_(c.calls_per_minute),
+          account_budgets_(c.account_calls_per_minute),
           cancel_poll_(std::in_place, ioc_) {
         policy_.initial = milliseconds(c.retry_initial_backoff_ms);
         policy_.max_backoff = milliseconds(c.retry_max_backoff_ms);
         policy_.max_elapsed = milliseconds(c.retry_max_elapsed_seconds * 1000);
-        target_ = "/v5/ad_accounts/" + c.ad_account_id + "/events" + (test_events ? "?test=true" : "");
+        accounts_.try_emplace("", c.ad_account_id, target_for(c.ad_account_id), static_cast<double>(c.calls_per_minute),
+                              false);
         for (size_t i = 0; i < client_->slots(); ++i) {
             slot_timers_.push_back(clock_.make_timer(ioc_));
             idle_.push_back(i);
@@ -169,6 +188,7 @@ private:
         for (size_t p = 0; p < b.payloads->size(); ++p) {
             Job &j = jobs_.emplace_back();
             j.batch = &b;
+            j.account = &account_for((*b.payloads)[p].account);
             j.p = p;
             j.last = (*b.payloads)[p].size();
             j.body = (*b.payloads)[p].body;
@@ -181,8 +201,7 @@ private:
 
     void pump() {
         while (!stopping_ && !queue_.empty() && !idle_.empty()) {
-            Job *j = queue_.front();
-            queue_.pop_front();
+            Job *j = next_job();
             const size_t slot = idle_.back();
             idle_.pop_back();
             if (j->started == time_point{}) j->started = clock_.now();
@@ -191,9 +210,39 @@ private:
         if (stopping_) drop_queue();
     }
 
-    void paced_send(Job *j, size_t slot) {
+    // The first queued job whose account may send at once, else the first one: an account on a
+    // small budget then holds a connection only while nothing else could use it. The scan is
+    // bounded, so a long queue costs no more than a few accounts' worth of looking.
+    Job *next_job() {
         const auto now = clock_.now();
-        const auto when = pacer_.reserve(now);
+        auto pick = queue_.begin();
+        for (auto it = queue_.begin(); it != queue_.end() && it - queue_.begin() < 64; ++it)
+            if ((*it)->account->refused != SP_ERR_NONE || (*it)->account->pacer.ready(now)) {
+                pick = it;
+                break;
+            }
+        Job *j = *pick;
+        queue_.erase(pick);
+        return j;
+    }
+
+    Account &account_for(const std::string &id) {
+        if (id.empty() || id == ad_account_) return accounts_.find("")->second;
+        auto it = accounts_.find(id);
+        if (it != accounts_.end()) return it->second;
+        const auto budget = account_budgets_.find(id);
+        const int64_t calls = budget != account_budgets_.end() ? budget->second : calls_per_minute_;
+        return accounts_.try_emplace(id, id, target_for(id), static_cast<double>(calls), true).first->second;
+    }
+
+    std::string target_for(const std::string &account) const {
+        return "/v5/ad_accounts/" + account + "/events" + (test_events_ ? "?test=true" : "");
+    }
+
+    void paced_send(Job *j, size_t slot) {
+        if (j->account->refused != SP_ERR_NONE) return refused(j, slot);
+        const auto now = clock_.now();
+        const auto when = j->account->pacer.reserve(now);
         if (when <= now) return send(j, slot);
         wait_then(j, slot, when, WaitReason::pacing, [this, j, slot] { send(j, slot); });
     }
@@ -208,11 +257,12 @@ private:
 
     void send(Job *j, size_t slot) {
         if (stopping_) return end_job(j, slot);
+        if (j->account->refused != SP_ERR_NONE) return refused(j, slot);
         host_services().metric("pinterest.requests", 1);
         j->token_generation = token_generation_;
         HttpsClient::Request req;
         req.method = "POST";
-        req.target = target_;
+        req.target = j->account->target;
         req.authorization = authorization_;
         req.content_type = "application/json";
         req.body = j->body;
@@ -280,7 +330,7 @@ private:
             std::vector<EventOutcome> outcomes;
             std::string problem;
             if (parse_event_results(r.body, j->size(), outcomes, problem)) {
-                if (s == 200) pacer_.on_success();
+                if (s == 200) j->account->pacer.on_success();
                 return complete(j, slot, std::move(outcomes));
             }
             if (s == 200) return retry_later(j, slot, "malformed 200 response: " + problem + rid, std::nullopt);
@@ -288,27 +338,27 @@ private:
         }
         if (s == 401) return on_unauthorized(j, slot, rid);
         if (s == 403)
-            return fatal(j, slot, SP_ERR_PERMISSION,
-                         "Pinterest denied access to ad account " + ad_account_ + " (" + error_summary(s, r.body) + ")" +
-                             rid +
-                             ": make sure the authenticated user has access to the ad account with conversion "
-                             "permissions and the token carries the scopes ads:write and ads:read");
+            return refuse(j, slot, SP_ERR_PERMISSION,
+                          "Pinterest denied access to ad account " + j->account->id + " (" +
+                              error_summary(s, r.body) + ")" + rid +
+                              ": make sure the authenticated user has access to the ad account with conversion "
+                              "permissions and the token carries the scopes ads:write and ads:read");
         if (s == 404)
-            return fatal(j, slot, SP_ERR_CONFIG,
-                         "Pinterest does not know ad account " + ad_account_ + " (" + error_summary(s, r.body) + ")" +
-                             rid + ": verify the Ad Account ID in Pinterest Ads Manager; it is numeric");
+            return refuse(j, slot, SP_ERR_CONFIG,
+                          "Pinterest does not know ad account " + j->account->id + " (" + error_summary(s, r.body) +
+                              ")" + rid + ": verify the Ad Account ID in Pinterest Ads Manager; it is numeric");
         if (s == 400) {
             const std::string summary = error_summary(s, r.body);
             if (summary.find("ad account") != std::string::npos || summary.find("ad_account") != std::string::npos)
-                return fatal(j, slot, SP_ERR_CONFIG,
-                             "Pinterest refused ad account " + ad_account_ + " (" + summary + ")" + rid +
-                                 ": verify the Ad Account ID in Pinterest Ads Manager; it is numeric");
+                return refuse(j, slot, SP_ERR_CONFIG,
+                              "Pinterest refused ad account " + j->account->id + " (" + summary + ")" + rid +
+                                  ": verify the Ad Account ID in Pinterest Ads Manager; it is numeric");
             if (j->size() > 1) return split(j, slot);
             return reject_all(j, slot, "Pinterest rejected the event: " + summary + rid);
         }
         if (retryable_status(s)) {
             if (s == 429) {
-                pacer_.on_rate_limited();
+                j->account->pacer.on_rate_limited();
                 host_services().metric("pinterest.rate_limited", 1);
             }
             return retry_later(j, slot, error_summary(s, r.body) + rid,
@@ -384,6 +434,7 @@ private:
         for (auto [first, last] : {std::pair{mid, j->last}, std::pair{j->first, mid}}) {
             Job &h = jobs_.emplace_back();
             h.batch = j->batch;
+            h.account = j->account;
             h.p = j->p;
             h.first = first;
             h.last = last;
@@ -423,6 +474,24 @@ private:
         fatal_category_ = category;
         fatal_message_ = message;
         host_services().log(SP_LOG_ERROR, message);
+    }
+
+    // Pinterest refused the job's account. The configured account's refusal stops the run (nothing
+    // could be delivered); a routed account's rejects its events, now and in every later job, and
+    // the other accounts go on.
+    void refuse(Job *j, size_t slot, sp_error_category category, const std::string &message) {
+        if (!j->account->routed) return fatal(j, slot, category, message);
+        if (j->account->refused == SP_ERR_NONE) {
+            j->account->refused = category;
+            j->account->refusal = message;
+            host_services().log(SP_LOG_ERROR, message + "; rejecting that account's events, the others go on");
+        }
+        refused(j, slot);
+    }
+
+    void refused(Job *j, size_t slot) {
+        fill(j, SP_RECORD_REJECTED, j->account->refused, j->account->refusal);
+        end_job(j, slot);
     }
 
     // Stops the run: nothing new is sent; what is in flight completes; the rest is RETRY.
@@ -484,10 +553,13 @@ private:
     net::io_context &ioc_;
     Placement placement_;
     std::optional<HttpsClient> client_;  // destroyed on the I/O thread by close()
-    Pacer pacer_;
     RetryPolicy policy_;
     std::mt19937_64 rng_;
-    std::string ad_account_, target_, token_, authorization_;
+    std::string ad_account_, token_, authorization_;
+    bool test_events_;
+    int64_t calls_per_minute_;
+    std::map<std::string, int64_t, std::less<>> account_budgets_;
+    std::map<std::string, Account, std::less<>> accounts_;  // "": the configured account
     uint64_t token_generation_ = 0;
     std::vector<std::unique_ptr<Timer>> slot_timers_;
     std::optional<net::steady_timer> cancel_poll_;  // real time: how soon a stop is noticed, not a schedule

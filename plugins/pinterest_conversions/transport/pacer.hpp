@@ -17,6 +17,9 @@ public:
     // Reserves the next call slot and returns when the call may start (>= now).
     clock::time_point reserve(clock::time_point now);
 
+    // Whether a call reserved now could start at once (nothing is reserved).
+    bool ready(clock::time_point now) const { return next_ <= now; }
+
     void on_rate_limited();  // a 429: slow down
     void on_success();       // recover towards the configured pace
 

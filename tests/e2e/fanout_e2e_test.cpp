@@ -1,0 +1,95 @@
+// End to end, one sync fanned out to many ad accounts: the ad_account_id field maps a column, so
+// each row's event goes to its own account. The sandbox enforces each account's own budget
+// (--account-rate-limit) and forbids one account; the plugin paces every account on the budget the
+// config gives it (account_calls_per_minute) and keeps the forbidden account's refusal to that
+// account's rows.
+#include "workspace.hpp"
+
+using namespace e2e;
+
+namespace {
+
+constexpr int kAccounts = 20;
+constexpr int kRowsPerAccount = 12;
+constexpr int kForbidden = 13;  // index of the account the token may not use
+
+std::string account(int i) {
+    return std::to_string(1000000000 + i);
+}
+
+// Even accounts on 300 calls/minute (the sandbox's bucket then holds 5 calls, the plugin's pacer
+// lets 4 go at once), odd ones on 3,000. The rows alternate between the accounts and the host
+// reads 20 at a time, so each account gets one request per batch, 12 in all: an even account sent
+// them at the sync's own budget (1,000,000 calls/minute) would be answered 429.
+int budget(int i) {
+    return i % 2 == 0 ? 300 : 3000;
+}
+
+std::vector<std::string> sandbox_args() {
+    std::vector<std::string> args = {"--ad-account", "549755885175"};
+    for (int i = 0; i < kAccounts; ++i) {
+        args.insert(args.end(), {i == kForbidden ? "--forbidden-account" : "--ad-account", account(i)});
+        args.insert(args.end(), {"--account-rate-limit", account(i) + ":" + std::to_string(budget(i))});
+    }
+    return args;
+}
+
+std::string budgets_config() {
+    std::string pairs;
+    for (int i = 0; i < kAccounts; ++i) pairs += (i ? "," : "") + account(i) + ":" + std::to_string(budget(i));
+    return ", \"account_calls_per_minute\": \"" + pairs + "\"";
+}
+
+int64_t count_in(const json::value &stats, const char *object, const std::string &key) {
+    const json::value *n = stats.at(object).as_object().if_contains(key);
+    return n ? n->to_number<int64_t>() : 0;
+}
+
+}  // namespace
+
+// 240 rows over 20 accounts, 20 rows with no account (they go to the configured one) and 2 with
+// an account that is not an id. Every allowed account gets exactly its rows with no 429 answer;
+// the forbidden account's 12 rows and the 2 malformed ones are rejected with their reasons (exit 1).
+TEST(FanOutE2E, EachAccountOnItsOwnBudgetAndAForbiddenOneRejectsOnlyItsOwnRows) {
+    Workspace w(sandbox_args());
+    const int rows = kAccounts * kRowsPerAccount;
+    w.add_valid_orders(1, rows + 22);
+    w.sql(
+        "ALTER TABLE orders ADD COLUMN account TEXT;"
+        "UPDATE orders SET account = CAST(1000000000 + CAST(substr(order_id, 2) AS INTEGER) % 20 AS TEXT) "
+        "WHERE CAST(substr(order_id, 2) AS INTEGER) <= " +
+        std::to_string(rows) +
+        ";"
+        "UPDATE orders SET account = '12ab' WHERE order_id IN ('o" +
+        std::to_string(rows + 21) + "', 'o" + std::to_string(rows + 22) + "');");
+    const std::string mapping = kOrderMapping.substr(0, kOrderMapping.size() - 1) + R"(, "ad_account_id": "account"})";
+    w.write_sync("orders", R"("mode": "insert", "batch_size": 20)", "SELECT * FROM orders", mapping, budgets_config());
+
+    CommandResult run = w.synchost({"sync", "orders.json", "--json"});
+    ASSERT_EQ(run.exit_code, 1) << run.out << run.err;
+    const json::value s = summary(run);
+    EXPECT_EQ(s.at("delivered").as_int64(), (kAccounts - 1) * kRowsPerAccount + 20);
+    EXPECT_EQ(s.at("rejected").as_int64(), kRowsPerAccount + 2);
+
+    const json::value stats = w.stats();
+    for (int i = 0; i < kAccounts; ++i) {
+        EXPECT_EQ(count_in(stats, "events_by_account", account(i)), i == kForbidden ? 0 : kRowsPerAccount)
+            << "account " << account(i);
+        EXPECT_EQ(count_in(stats, "rate_limited_by_account", account(i)), 0)
+            << "account " << account(i) << " was sent more than its budget of " << budget(i) << " calls/minute";
+    }
+    EXPECT_EQ(count_in(stats, "events_by_account", "549755885175"), 20) << "rows without an account";
+    EXPECT_EQ(w.stat("rate_limited"), 0);
+
+    const json::value st = w.status("orders");
+    std::map<std::string, int64_t> reasons;
+    for (const auto &r : st.at("top_rejection_reasons").as_array())
+        reasons[std::string(r.at("reason").as_string())] = r.at("count").as_int64();
+    int64_t forbidden = 0, malformed = 0;
+    for (const auto &[reason, n] : reasons) {
+        if (reason.find("denied access to ad account " + account(kForbidden)) != std::string::npos) forbidden += n;
+        if (reason.find("ad_account_id: is not an ad account id") != std::string::npos) malformed += n;
+    }
+    EXPECT_EQ(forbidden, kRowsPerAccount) << st;
+    EXPECT_EQ(malformed, 2) << st;
+}
