@@ -217,6 +217,9 @@ Manifest parse(std::string_view json_text) {
         f.values = texts(c, "values", where);
         if ((f.flags & SP_FIELD_CLOSED_VALUES) && f.values.empty())
             bad(where + ": closed_values needs the list of values");
+        f.config_key = text(c, "config_key", where, false);
+        if (!f.config_key.empty() && m.config_field(f.config_key) == nullptr)
+            bad(where + ": config_key \"" + f.config_key + "\" is not a config key of this manifest");
         if (m.field(f.name)) bad("field \"" + f.name + "\" appears twice");
         m.fields.push_back(std::move(f));
     }
@@ -313,6 +316,7 @@ Manifest from_descriptor(const sp_descriptor &d) {
             need(c->values, "destination field values");
             for (uint32_t k = 0; k < c->value_count; ++k) f.values.push_back(str(c->values[k]));
         }
+        if (SP_HAS_FIELD(c, sp_destination_field, config_key)) f.config_key = str(c->config_key);
         m.fields.push_back(std::move(f));
     }
     if (d.required_rule_count) need(d.required_rules, "required_rules");
@@ -394,6 +398,7 @@ json::value to_json(const Manifest &m) {
         for (const auto &fl : kFieldFlags)
             if (d.flags & fl.value) f[fl.name] = true;
         if (!d.values.empty()) f["values"] = strings(d.values);
+        if (!d.config_key.empty()) f["config_key"] = d.config_key;
         f["description"] = d.description;
         fields.push_back(std::move(f));
     }
@@ -486,6 +491,7 @@ DescriptorStorage::DescriptorStorage(Manifest manifest, std::string manifest_jso
         for (const auto &v : d.values) values.push_back(v.c_str());
         f.value_count = static_cast<uint32_t>(values.size());
         f.values = values.empty() ? nullptr : values.data();
+        f.config_key = d.config_key.empty() ? nullptr : d.config_key.c_str();
         s.fields.push_back(f);
     }
     for (const auto &f : s.fields) s.field_ptrs.push_back(&f);

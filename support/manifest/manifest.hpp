@@ -40,6 +40,7 @@ struct DestinationField {
     sp_field_type type = SP_FIELD_STRING;
     uint32_t flags = 0;  // SP_FIELD_*
     std::vector<std::string> values;  // the values the destination knows (ABI minor 2)
+    std::string config_key;  // routing: a row's value replaces this config key for the row (minor 3)
     bool operator==(const DestinationField &) const = default;
 };
 

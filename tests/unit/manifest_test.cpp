@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstddef>
 #include <set>
 
 using namespace pcapi;
@@ -38,6 +39,46 @@ TEST(Manifest, DescriptorRoundTripsToTheSameModel) {
     ASSERT_NE(descriptor()->manifest_json, nullptr);
     EXPECT_EQ(spmanifest::parse(descriptor()->manifest_json), manifest());
     EXPECT_EQ(descriptor()->struct_size, sizeof(sp_descriptor));
+}
+
+// Routing is data too (ABI minor 3): the field that chooses a row's ad account names the config key
+// it replaces, the pipeline routes by exactly the fields that do, a minor-2 reader of the same
+// descriptor sees an ordinary field, and a manifest naming a key it lacks is refused.
+TEST(Manifest, RoutingFieldsNameTheConfigKeyTheyReplace) {
+    for (const auto &f : manifest().fields) {
+        Field id{};
+        ASSERT_TRUE(field_by_name(f.name, id)) << f.name;
+        EXPECT_EQ(!f.config_key.empty(), field_info(id).kind == FieldKind::route) << f.name;
+    }
+    const spmanifest::DestinationField *routing = manifest().field("ad_account_id");
+    ASSERT_NE(routing, nullptr);
+    EXPECT_EQ(routing->config_key, "ad_account_id");
+
+    const sp_descriptor &d = *descriptor();
+    for (uint32_t i = 0; i < d.destination_field_count; ++i) {
+        if (std::string(d.destination_fields[i]->name) != "ad_account_id") continue;
+        sp_destination_field older = *d.destination_fields[i];
+        older.struct_size = offsetof(sp_destination_field, config_key);
+        const sp_destination_field *one[] = {&older};
+        sp_descriptor minor2 = d;
+        minor2.destination_field_count = 1;
+        minor2.destination_fields = one;
+        minor2.required_rule_count = 0;
+        EXPECT_EQ(spmanifest::from_descriptor(minor2).fields.at(0).config_key, "");
+    }
+
+    std::string text = spmanifest::to_json_text(manifest());
+    const std::string key = "\"config_key\":\"ad_account_id\"";
+    ASSERT_NE(text.find(key), std::string::npos) << text.substr(0, 200);
+    text.replace(text.find(key), key.size(), "\"config_key\":\"no_such_key\"");
+    try {
+        spmanifest::parse(text);
+        ADD_FAILURE() << "a config_key naming no config key was accepted";
+    } catch (const spmanifest::ManifestError &e) {
+        EXPECT_NE(std::string(e.what()).find("fields.ad_account_id: config_key \"no_such_key\" is not a config key"),
+                  std::string::npos)
+            << e.what();
+    }
 }
 
 // The standard event names are data: the manifest's event_name values, which the plugin

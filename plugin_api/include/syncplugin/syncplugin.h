@@ -24,6 +24,9 @@
  *   - Minor 2 appended the values a destination field knows (sp_destination_field.values, with
  *     SP_FIELD_CLOSED_VALUES when no others are accepted). Older hosts and plugins simply do not
  *     see them.
+ *   - Minor 3 appended routing fields (sp_destination_field.config_key): a field whose value in a
+ *     row takes the place of a config key for that row (one sync, many ad accounts). Older hosts
+ *     treat it as an ordinary field, which is all the plugin needs.
  *
  * Threading tags used below
  *   [any-thread]      may be called from any thread, concurrently.
@@ -81,7 +84,7 @@ extern "C" {
 #endif
 
 #define SP_ABI_MAJOR 1u
-#define SP_ABI_MINOR 2u
+#define SP_ABI_MINOR 3u
 
 /* Name of the one function a plugin library exports. */
 #define SP_ENTRY_SYMBOL "sp_get_entry"
@@ -357,6 +360,12 @@ typedef struct sp_destination_field {
     uint32_t value_count;
     uint32_t reserved;
     const char *const *values;
+    /* Minor 3. The key of a config field (sp_config_field.key) whose value this field replaces,
+     * row by row: a row with a value goes where that value points (an ad account of its own), a
+     * row without one uses the config. NULL for ordinary fields. The plugin keeps each value's
+     * failures to that value's rows. A host may check every distinct value of the mapped column
+     * by passing it to check() under `config_key`, and may break its results down by it. */
+    const char *config_key;
 } sp_destination_field;
 
 /* A required-field rule: at least one of `any_of` must be mapped. All rules must hold. */
