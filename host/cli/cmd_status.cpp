@@ -6,6 +6,7 @@
 #include "quality/quality_report.hpp"
 #include "runtime/terminal_text.hpp"
 #include "state/state_store.hpp"
+#include "sync/route_counts.hpp"
 #include "sync/row_key.hpp"
 
 #include <boost/json.hpp>
@@ -62,7 +63,7 @@ int cmd_status(const Argv &argv) {
                           {"operations", {{"upsert", r.by_operation[SP_OP_UPSERT]}, {"delete", r.by_operation[SP_OP_DELETE]},
                                           {"add", r.by_operation[SP_OP_ADD]}, {"remove", r.by_operation[SP_OP_REMOVE]}}},
                           {"tracked", r.tracked},
-                          {"message", r.message}});
+                          {"message", r.message}, {"routes", routes_json(r)}});
             // Event ages when sent, as the plugin measured them (synchost quality shows the rest).
             jr.back().as_object()["freshness"] =
                 r.quality.empty() ? boost::json::value(nullptr) : to_json(quality_from_json(r.quality))["age"];
@@ -118,6 +119,9 @@ int cmd_status(const Argv &argv) {
                   << (r.message.empty() ? "" : "\n      " + terminal_safe(r.message))
                   << (r.quality.empty() ? "" : "\n      " + terminal_safe(freshness_text(quality_from_json(r.quality))))
                   << "\n";
+    if (const auto routed = std::find_if(runs.begin(), runs.end(), [](const RunSummary &r) { return !r.routes.empty(); });
+        routed != runs.end())
+        print_routes(std::cout, *routed);
     if (test) {
         std::cout << "\nlast test run: #" << test->id << "  " << utc(test->started_at) << "  validated " << test->delivered
                   << ", rejected " << test->rejected << ", retry " << test->retry << " (nothing recorded as delivered)\n";

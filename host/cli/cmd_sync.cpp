@@ -7,6 +7,7 @@
 #include "runtime/metrics_json.hpp"
 #include "runtime/terminal_text.hpp"
 #include "runtime/progress.hpp"
+#include "sync/route_counts.hpp"
 #include "sync/runner.hpp"
 
 #include <boost/json.hpp>
@@ -70,7 +71,8 @@ boost::json::object summary_json(const SyncDefinition &def, const RunOutcome &r)
             {"rejected", s.rejected},   {"retry", s.retry},
             {"row_errors", s.row_errors}, {"departed", s.departed}, {"test_events", s.test_events},
             {"operations", operations_json(s)}, {"tracked", s.tracked},
-            {"seconds", s.finished_at - s.started_at}, {"message", r.error}};
+            {"seconds", s.finished_at - s.started_at}, {"message", r.error},
+            {"routes", routes_json(s)}};
 }
 
 // The run's quality report as the --json summary shows it: "freshness" (event ages when sent)

@@ -49,7 +49,7 @@ INSERT OR IGNORE INTO meta VALUES('schema_version', '1');
 constexpr const char *kSelectRuns =
     "SELECT id, started_at, coalesce(finished_at, 0), mode, dry_run, status, coalesce(message, ''), rows_read, "
     "skipped, sent, delivered, rejected, retry, row_errors, departed, exit_code, test_events, op_upsert, op_delete, "
-    "op_add, op_remove, tracked, coalesce(quality, '') FROM runs ";
+    "op_add, op_remove, tracked, coalesce(quality, ''), coalesce(routes, '') FROM runs ";
 
 // Row errors kept per run: enough to explain, bounded so a broken query cannot fill the disk.
 constexpr int kMaxRowErrorsPerRun = 1000;
@@ -134,6 +134,7 @@ struct StateStore::Impl {
         for (const char *c : {"op_upsert", "op_delete", "op_add", "op_remove", "tracked"})
             add_column_if_missing("runs", c, "INTEGER NOT NULL DEFAULT 0");
         add_column_if_missing("runs", "quality", "TEXT");  // the plugin's sp.quality/1 report, as JSON
+        add_column_if_missing("runs", "routes", "TEXT");   // counts per routing value, as JSON
         lookup = db.prepare("SELECT state, " SP_ROW_RUN ", hash FROM rows WHERE pk = ?1");
         member = db.prepare("SELECT active, generation, coalesce(hash, 0) FROM members WHERE pk = ?1");
         upsert_row = db.prepare(
@@ -163,8 +164,8 @@ struct StateStore::Impl {
         save_run = db.prepare(
             "INSERT OR REPLACE INTO runs(id, started_at, finished_at, mode, dry_run, status, message, rows_read, skipped, "
             "sent, delivered, rejected, retry, row_errors, departed, exit_code, test_events, op_upsert, op_delete, "
-            "op_add, op_remove, tracked, quality) "
-            "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23)");
+            "op_add, op_remove, tracked, quality, routes) "
+            "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24)");
         add_error = db.prepare("INSERT INTO row_errors(run_id, position, pk, reason) VALUES(?1,?2,?3,?4)");
         count_errors = db.prepare("SELECT count(*) FROM row_errors WHERE run_id = ?1");
     }
@@ -236,8 +237,10 @@ struct StateStore::Impl {
         save_run.bind(16, r.exit_code).bind(17, r.test_events ? 1 : 0);
         for (int i = 0; i < 4; ++i) save_run.bind(18 + i, static_cast<int64_t>(r.by_operation[i]));
         save_run.bind(22, static_cast<int64_t>(r.tracked));
-        if (r.quality.empty()) save_run.bind_null(23);
-        else save_run.bind(23, r.quality);
+        for (auto [column, text] : {std::pair{23, &r.quality}, std::pair{24, &r.routes}}) {
+            if (text->empty()) save_run.bind_null(column);
+            else save_run.bind(column, *text);
+        }
         save_run.run();
     }
 
@@ -710,6 +713,7 @@ std::vector<RunSummary> StateStore::read_runs(Stmt &q) {
         for (int i = 0; i < 4; ++i) r.by_operation[i] = static_cast<uint64_t>(q.integer(17 + i));
         r.tracked = static_cast<uint64_t>(q.integer(21));
         r.quality = q.text(22);
+        r.routes = q.text(23);
         out.push_back(std::move(r));
     }
     return out;

@@ -85,6 +85,9 @@ struct RunSummary {
     uint64_t tracked = 0;
     int exit_code = -1;
     std::string quality;  // what the plugin reported through sp.quality/1 (quality/quality_report.hpp), or empty
+    // Counts per value of the run's routing field (sp_destination_field.config_key: one sync, many
+    // ad accounts), as JSON {"field": NAME, "counts": {VALUE: {"delivered","rejected","retry"}}}, or empty.
+    std::string routes;
 };
 
 struct RowError {

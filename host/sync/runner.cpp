@@ -5,6 +5,7 @@
 #include "sync/abi_params.hpp"
 #include "sync/hash_multiset.hpp"
 #include "sync/mode_rules.hpp"
+#include "sync/route_counts.hpp"
 #include "sync/row_key.hpp"
 
 #include <support/batch_builder.hpp>
@@ -43,6 +44,7 @@ struct Pending {
     uint64_t position;  // 1-based row number in the query result (0: a departed key)
     uint32_t op;        // sp_operation
     bool replaces;      // the key was delivered before: an update (or, in audiences, a change)
+    std::string route;  // the row's routing value (RouteCounts), when the run counts by one
 };
 
 // How a row is to be handled (see mode_rules.hpp), and what travels with it when it is sent.
@@ -214,6 +216,7 @@ private:
         if (std::find(hashed_.begin(), hashed_.end(), pk_col) == hashed_.end()) hashed_.push_back(pk_col);
         batch_.set_columns(names);
         progress_.set_total(source_->estimated_rows());
+        routes_ = RouteCounts::find(plugin_->descriptor(), def_, cols);
 
         batch_size_ = def_.batch_size ? def_.batch_size
                       : plugin_->descriptor().recommended_batch_records
@@ -248,7 +251,7 @@ private:
                 row_error(pk, "duplicate primary key in the query result; only its first row is sent");
                 continue;
             }
-            queue(pk, hash, kh, d);
+            queue(pk, hash, kh, d, routes_ ? routes_->value_of(cells) : std::string());
             if (opt_.limit && summary_.sent + batch_.rows() >= opt_.limit) break;
         }
         const bool read_all = !stopping() && !(opt_.limit && summary_.sent + batch_.rows() >= opt_.limit);
@@ -264,8 +267,8 @@ private:
         if (!complete && stop_.load() && !fatal_) interrupted_ = true;
     }
 
-    void queue(const std::string &pk, uint64_t hash, uint64_t kh, const Decision &d) {
-        pending_.push_back({pk, hash, kh, summary_.rows_read, d.op, d.replaces});
+    void queue(const std::string &pk, uint64_t hash, uint64_t kh, const Decision &d, std::string route) {
+        pending_.push_back({pk, hash, kh, summary_.rows_read, d.op, d.replaces, std::move(route)});
         unsettled_.insert(kh);
         if (batch_.rows() >= batch_size_) send_batch();
     }
@@ -278,7 +281,7 @@ private:
             const uint64_t kh = key_hash(k.pk);
             batch_.begin_row(record_key, rule_.op_departed, k.hash ? k.hash : 1);
             for (size_t c = 0; c < mapped_.size(); ++c) batch_.add_null();
-            pending_.push_back({std::move(k.pk), k.hash, kh, 0, rule_.op_departed, true});
+            pending_.push_back({std::move(k.pk), k.hash, kh, 0, rule_.op_departed, true, {}});
             unsettled_.insert(kh);
             if (batch_.rows() >= batch_size_) send_batch();
         }
@@ -455,6 +458,7 @@ private:
             throw std::runtime_error("plugin returned " + std::to_string(wr.record_count) + " results for " +
                                      std::to_string(rows.size()) + " records");
         record_results(wr, rows, durable);
+        if (routes_) summary_.routes = routes_->json();
         std::vector<size_t> repeated;
         if (records_outcomes()) repeated = state_.commit(summary_, row_updates_, member_updates_, row_errors_);
         else if (opt_.test_events) state_.commit(summary_, {}, {}, row_errors_);  // the run's own record
@@ -466,12 +470,16 @@ private:
             --(u.state == RowState::delivered ? summary_.delivered
                : u.state == RowState::rejected ? summary_.rejected
                                                 : summary_.retry);
+            if (routes_) routes_->count(*update_routes_[i], update_statuses_[i], -1);
             repeated_keys.push_back(u.pk);
         }
         for (const auto &p : rows) settle_key(p);
         row_updates_.clear();
+        update_routes_.clear();
+        update_statuses_.clear();
         member_updates_.clear();
         row_errors_.clear();
+        if (routes_ && !repeated.empty()) summary_.routes = routes_->json();  // recorded with the next checkpoint
         for (const auto &pk : repeated_keys)  // recorded with the next checkpoint
             row_error(pk, "duplicate primary key in the query result; its first row was sent, and the repeat "
                           "carried the same event id");
@@ -527,9 +535,12 @@ private:
                 u.reason = r->message && r->status != SP_RECORD_OK ? r->message : "to be retried";
                 break;
             }
+            if (routes_) routes_->count(p.route, status);
             // Audience members live in the members table; only their failures are rows.
             if (status == SP_RECORD_OK && (p.op == SP_OP_REMOVE || def_.audience)) continue;
             row_updates_.push_back(std::move(u));
+            update_routes_.push_back(&p.route);
+            update_statuses_.push_back(status);
         }
     }
 
@@ -608,6 +619,10 @@ private:
     const sp_ext_dry_run *dry_run_ = nullptr;
     std::unique_ptr<RowSource> source_;
     std::vector<size_t> mapped_, hashed_;
+    std::optional<RouteCounts> routes_;  // counts per routing value, when a routing field is mapped
+    // Beside row_updates_: each update's routing value and status, to take back a repeated key's.
+    std::vector<const std::string *> update_routes_;
+    std::vector<uint32_t> update_statuses_;
     support::BatchBuilder batch_;
     const sp_ext_pipelined_write *pipelined_ = nullptr;
     std::vector<Pending> pending_;                 // rows of the batch being built

@@ -5,6 +5,8 @@
 // account's rows.
 #include "workspace.hpp"
 
+#include <tuple>
+
 using namespace e2e;
 
 namespace {
@@ -92,4 +94,26 @@ TEST(FanOutE2E, EachAccountOnItsOwnBudgetAndAForbiddenOneRejectsOnlyItsOwnRows) 
     }
     EXPECT_EQ(forbidden, kRowsPerAccount) << st;
     EXPECT_EQ(malformed, 2) << st;
+
+    // The host breaks the run down by the routing field the descriptor names (ABI minor 3), in
+    // the --json summary and in status; a value that is not an account id is counted, not shown.
+    const json::object &routes = s.at("routes").as_object();
+    EXPECT_EQ(routes.at("field").as_string(), "ad_account_id");
+    const json::object &by = routes.at("counts").as_object();
+    EXPECT_EQ(by.size(), static_cast<size_t>(kAccounts + 2)) << routes;
+    auto counts = [&](const std::string &key) {
+        const json::object &c = by.at(key).as_object();
+        return std::tuple{c.at("delivered").as_int64(), c.at("rejected").as_int64(), c.at("retry").as_int64()};
+    };
+    for (int i = 0; i < kAccounts; ++i)
+        EXPECT_EQ(counts(account(i)), (i == kForbidden ? std::tuple{0, kRowsPerAccount, 0} : std::tuple{kRowsPerAccount, 0, 0}))
+            << account(i);
+    EXPECT_EQ(counts("549755885175"), (std::tuple{20, 0, 0})) << "rows without an account count for the configured one";
+    EXPECT_EQ(counts("(not a valid ad_account_id)"), (std::tuple{0, 2, 0}));
+    EXPECT_EQ(by.if_contains("12ab"), nullptr);
+    EXPECT_EQ(st.at("runs").as_array().at(0).at("routes"), s.at("routes"));
+    CommandResult text = w.synchost({"status", "orders.json"});
+    EXPECT_NE(text.out.find("run #1 by ad_account_id:\n"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("  " + account(kForbidden) + "  delivered 0, rejected 12, retry 0\n"), std::string::npos)
+        << text.out;
 }

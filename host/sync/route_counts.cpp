@@ -1,0 +1,80 @@
+#include "sync/route_counts.hpp"
+
+#include "runtime/terminal_text.hpp"
+#include "state/state_store.hpp"
+#include "sync/row_key.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <ostream>
+
+namespace synchost {
+
+std::optional<RouteCounts> RouteCounts::find(const sp_descriptor &d, const SyncDefinition &def,
+                                             const std::vector<std::string> &columns) {
+    for (uint32_t i = 0; i < d.destination_field_count; ++i) {
+        const sp_destination_field *f = d.destination_fields[i];
+        if (f == nullptr || !SP_HAS_FIELD(f, sp_destination_field, config_key) || f->config_key == nullptr ||
+            f->name == nullptr)
+            continue;
+        auto mapped = std::find_if(def.mapping.begin(), def.mapping.end(),
+                                   [&](const MappingEntry &e) { return !e.constant && e.destination == f->name; });
+        if (mapped == def.mapping.end()) continue;
+        auto column = std::find(columns.begin(), columns.end(), mapped->column);
+        if (column == columns.end()) continue;  // the run reports the missing column itself
+        RouteCounts r;
+        for (uint32_t k = 0; k < d.config_field_count; ++k) {
+            const sp_config_field *c = d.config_fields[k];
+            if (c == nullptr || c->key == nullptr || std::strcmp(c->key, f->config_key) != 0) continue;
+            if (c->type == SP_CONFIG_SECRET) return std::nullopt;
+            if (c->pattern && *c->pattern) r.pattern_.emplace(c->pattern, std::regex::ECMAScript);
+        }
+        r.invalid_ = std::string("(not a valid ") + f->config_key + ")";
+        r.field_ = f->name;
+        r.column_ = static_cast<size_t>(column - columns.begin());
+        for (const auto &[key, value] : def.config)
+            if (key == f->config_key) r.fallback_ = value;
+        return r;
+    }
+    return std::nullopt;
+}
+
+std::string RouteCounts::value_of(const std::vector<sp_value> &cells) const {
+    std::string v;
+    if (column_ >= cells.size() || !key_text(cells[column_], v)) v.clear();
+    return v;
+}
+
+void RouteCounts::count(const std::string &value, uint32_t status, int delta) {
+    const std::string &key = value.empty() ? fallback_ : value;
+    auto it = counts_.find(key);
+    if (it == counts_.end())  // a new value: checked once, then found
+        it = counts_.try_emplace(!pattern_ || std::regex_match(key, *pattern_) ? key : invalid_).first;
+    Counts &c = it->second;
+    uint64_t &n = status == SP_RECORD_OK ? c.delivered : status == SP_RECORD_REJECTED ? c.rejected : c.retry;
+    n += static_cast<uint64_t>(static_cast<int64_t>(delta));
+}
+
+boost::json::value routes_json(const RunSummary &r) {
+    return r.routes.empty() ? boost::json::value(nullptr) : boost::json::parse(r.routes);
+}
+
+void print_routes(std::ostream &out, const RunSummary &r) {
+    const boost::json::value v = routes_json(r);
+    if (!v.is_object()) return;
+    out << "\nrun #" << r.id << " by " << v.at("field").as_string().c_str() << ":\n";
+    for (const auto &[value, c] : v.at("counts").as_object())
+        out << "  " << terminal_safe(std::string(value)) << "  delivered " << c.at("delivered").to_number<uint64_t>() << ", rejected "
+            << c.at("rejected").to_number<uint64_t>() << ", retry " << c.at("retry").to_number<uint64_t>() << "\n";
+}
+
+std::string RouteCounts::json() const {
+    boost::json::object counts;
+    for (const auto &[value, c] : counts_)
+        counts[value] = {{"delivered", c.delivered}, {"rejected", c.rejected}, {"retry", c.retry}};
+    return boost::json::serialize(boost::json::object{{"field", field_}, {"counts", std::move(counts)}});
+}
+
+}  // namespace synchost
