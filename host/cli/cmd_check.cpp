@@ -7,6 +7,7 @@
 #include "runtime/host_services.hpp"
 #include "runtime/terminal_text.hpp"
 #include "sources/source.hpp"
+#include "sync/route_counts.hpp"
 #include "sync/runner.hpp"
 
 #include <support/suggest.hpp>
@@ -15,8 +16,56 @@
 
 #include <atomic>
 #include <iostream>
+#include <optional>
+#include <set>
 
 namespace synchost {
+
+namespace {
+
+// At most this many distinct routed values are checked live (each is a call to the destination).
+constexpr size_t kMaxRouteChecks = 1000;
+
+// Rows that choose their own value of a config key (a routing field, ABI minor 3: an ad account
+// per row) are checked value by value: every distinct value the model holds gets the plugin's
+// check as a row routed to it would. That means reading the model, which --offline does not.
+template <class Check, class Report>
+int check_routes(const RouteCounts &routes, RowSource &source, bool offline, Check &&plugin_check, Report &&report) {
+    const std::string what = "routing by " + routes.field();
+    if (offline) {
+        report(what, true, "rows choose their " + routes.config_key() +
+                               "; its values were not checked (that needs reading the model: run without --offline)");
+        return kExitOk;
+    }
+    std::set<std::string> values;
+    uint64_t rows = 0, invalid = 0;
+    bool truncated = false;
+    std::vector<sp_value> cells;
+    while (source.next(cells)) {
+        ++rows;
+        std::string v = routes.value_of(cells);
+        if (v.empty() || v == routes.fallback()) continue;  // the configured value: checked above
+        if (!routes.valid(v)) ++invalid;
+        else if (values.size() < kMaxRouteChecks || values.count(v)) values.insert(std::move(v));
+        else truncated = true;
+    }
+    int code = kExitOk;
+    for (const std::string &v : values) {
+        const auto e = plugin_check(routes.config_key(), v);
+        report("destination " + routes.config_key() + " " + v, !e, e ? e->message : "accepted the live check");
+        if (e && code == kExitOk) code = exit_code_for(e->category);
+    }
+    // Never shown: a column mapped by mistake may hold personal data.
+    if (invalid) report(what, false, std::to_string(invalid) + " rows have a value that is not a valid " +
+                                        routes.config_key() + " (the run rejects them)");
+    else report(what, true, std::to_string(values.size()) + " distinct " + routes.config_key() + " values in " +
+                                std::to_string(rows) + " rows" +
+                                (truncated ? "; more were found, only " + std::to_string(kMaxRouteChecks) + " checked"
+                                           : ""));
+    return code != kExitOk ? code : invalid ? kExitRejectedRows : kExitOk;
+}
+
+}  // namespace
 
 int cmd_check(const Argv &argv) {
     std::vector<FlagSpec> spec = common_flags();
@@ -47,8 +96,9 @@ int cmd_check(const Argv &argv) {
                                (s->def.audience ? "audience sync mode " : "sync mode ") + s->def.mode);
     report("mapping", true, std::to_string(s->def.mapping.size()) + " fields; required fields mapped");
 
+    std::unique_ptr<RowSource> source;
     try {
-        auto source = open_source(s->def.source);
+        source = open_source(s->def.source);
         const auto &cols = source->columns();
         std::vector<std::string> need{s->def.primary_key};
         for (const auto &e : s->def.mapping)
@@ -85,22 +135,27 @@ int cmd_check(const Argv &argv) {
         return finish(e.code());
     }
 
-    // The plugin's check: config values offline, then the live account unless --offline.
-    std::vector<sp_config_entry> entries;
-    for (const auto &[k, v] : s->def.config) entries.push_back({sizeof(sp_config_entry), k.c_str(), v.c_str()});
-    std::vector<const sp_config_entry *> ptrs;
-    for (const auto &e : entries) ptrs.push_back(&e);
-    sp_config config{sizeof(sp_config), static_cast<uint32_t>(ptrs.size()), ptrs.data()};
+    // The plugin's check: config values offline, then the live account unless --offline. With
+    // `key` = `value`, as a row routed to that value would use it.
     std::atomic<bool> never{false};
     const CredentialSource credentials = credential_source(tokens.get());
     HostServices services(s->log, s->caps.id, never, credentials);
-    sp_error *err = nullptr;
-    const sp_status st =
-        s->plugin->entry().check(&config, args.has("offline") ? nullptr : services.get(), &err);
-    if (st != SP_OK) {
-        PluginError e = take_error(*s->plugin, err, "check failed");
-        report("destination", false, e.message);
-        return finish(exit_code_for(e.category));
+    auto plugin_check = [&](const std::string &key, const std::string &value) -> std::optional<PluginError> {
+        std::vector<sp_config_entry> entries;
+        for (const auto &[k, v] : s->def.config)
+            if (k != key) entries.push_back({sizeof(sp_config_entry), k.c_str(), v.c_str()});
+        if (!key.empty()) entries.push_back({sizeof(sp_config_entry), key.c_str(), value.c_str()});
+        std::vector<const sp_config_entry *> ptrs;
+        for (const auto &e : entries) ptrs.push_back(&e);
+        sp_config config{sizeof(sp_config), static_cast<uint32_t>(ptrs.size()), ptrs.data()};
+        sp_error *err = nullptr;
+        if (s->plugin->entry().check(&config, args.has("offline") ? nullptr : services.get(), &err) == SP_OK)
+            return std::nullopt;
+        return take_error(*s->plugin, err, "check failed");
+    };
+    if (auto e = plugin_check("", "")) {
+        report("destination", false, e->message);
+        return finish(exit_code_for(e->category));
     }
     // The plugin's check decides what "live" means (an account, a file, a bucket): say only what
     // the host knows.
@@ -109,6 +164,8 @@ int cmd_check(const Argv &argv) {
            args.has("offline") ? "config valid (offline: the destination was not contacted)"
            : needs_auth        ? "the destination accepted the live check with these credentials"
                                : "the destination accepted the live check");
+    if (auto routes = RouteCounts::find(s->plugin->descriptor(), s->def, source->columns()))
+        return finish(check_routes(*routes, *source, args.has("offline"), plugin_check, report));
     return finish(kExitOk);
 }
 

@@ -33,6 +33,7 @@ std::optional<RouteCounts> RouteCounts::find(const sp_descriptor &d, const SyncD
         }
         r.invalid_ = std::string("(not a valid ") + f->config_key + ")";
         r.field_ = f->name;
+        r.config_key_ = f->config_key;
         r.column_ = static_cast<size_t>(column - columns.begin());
         for (const auto &[key, value] : def.config)
             if (key == f->config_key) r.fallback_ = value;
@@ -47,11 +48,13 @@ std::string RouteCounts::value_of(const std::vector<sp_value> &cells) const {
     return v;
 }
 
+bool RouteCounts::valid(const std::string &value) const { return !pattern_ || std::regex_match(value, *pattern_); }
+
 void RouteCounts::count(const std::string &value, uint32_t status, int delta) {
     const std::string &key = value.empty() ? fallback_ : value;
     auto it = counts_.find(key);
     if (it == counts_.end())  // a new value: checked once, then found
-        it = counts_.try_emplace(!pattern_ || std::regex_match(key, *pattern_) ? key : invalid_).first;
+        it = counts_.try_emplace(valid(key) ? key : invalid_).first;
     Counts &c = it->second;
     uint64_t &n = status == SP_RECORD_OK ? c.delivered : status == SP_RECORD_REJECTED ? c.rejected : c.retry;
     n += static_cast<uint64_t>(static_cast<int64_t>(delta));

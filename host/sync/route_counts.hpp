@@ -48,6 +48,13 @@ public:
     // The row's value of the routing column ("" for NULL: the config's value is counted for it).
     std::string value_of(const std::vector<sp_value> &cells) const;
 
+    // Whether `value` matches the config key's pattern (values that do not are never shown).
+    bool valid(const std::string &value) const;
+
+    const std::string &field() const { return field_; }
+    const std::string &config_key() const { return config_key_; }
+    const std::string &fallback() const { return fallback_; }  // the configured value
+
     // Adds `delta` (1, or -1 to take back a repeated key's outcome) for a record's final status.
     void count(const std::string &value, uint32_t status, int delta = 1);
 
@@ -55,7 +62,7 @@ public:
     std::string json() const;
 
 private:
-    std::string field_, fallback_, invalid_;
+    std::string field_, config_key_, fallback_, invalid_;
     std::optional<std::regex> pattern_;
     size_t column_ = 0;
     std::map<std::string, Counts> counts_;

@@ -47,13 +47,8 @@ int64_t count_in(const json::value &stats, const char *object, const std::string
     return n ? n->to_number<int64_t>() : 0;
 }
 
-}  // namespace
-
-// 240 rows over 20 accounts, 20 rows with no account (they go to the configured one) and 2 with
-// an account that is not an id. Every allowed account gets exactly its rows with no 429 answer;
-// the forbidden account's 12 rows and the 2 malformed ones are rejected with their reasons (exit 1).
-TEST(FanOutE2E, EachAccountOnItsOwnBudgetAndAForbiddenOneRejectsOnlyItsOwnRows) {
-    Workspace w(sandbox_args());
+// rows o1..o240 alternate between the 20 accounts, o241..o260 name none, o261 and o262 name "12ab".
+void write_fanout_sync(Workspace &w) {
     const int rows = kAccounts * kRowsPerAccount;
     w.add_valid_orders(1, rows + 22);
     w.sql(
@@ -66,6 +61,16 @@ TEST(FanOutE2E, EachAccountOnItsOwnBudgetAndAForbiddenOneRejectsOnlyItsOwnRows) 
         std::to_string(rows + 21) + "', 'o" + std::to_string(rows + 22) + "');");
     const std::string mapping = kOrderMapping.substr(0, kOrderMapping.size() - 1) + R"(, "ad_account_id": "account"})";
     w.write_sync("orders", R"("mode": "insert", "batch_size": 20)", "SELECT * FROM orders", mapping, budgets_config());
+}
+
+}  // namespace
+
+// 240 rows over 20 accounts, 20 rows with no account (they go to the configured one) and 2 with
+// an account that is not an id. Every allowed account gets exactly its rows with no 429 answer;
+// the forbidden account's 12 rows and the 2 malformed ones are rejected with their reasons (exit 1).
+TEST(FanOutE2E, EachAccountOnItsOwnBudgetAndAForbiddenOneRejectsOnlyItsOwnRows) {
+    Workspace w(sandbox_args());
+    write_fanout_sync(w);
 
     CommandResult run = w.synchost({"sync", "orders.json", "--json"});
     ASSERT_EQ(run.exit_code, 1) << run.out << run.err;
@@ -106,7 +111,8 @@ TEST(FanOutE2E, EachAccountOnItsOwnBudgetAndAForbiddenOneRejectsOnlyItsOwnRows) 
         return std::tuple{c.at("delivered").as_int64(), c.at("rejected").as_int64(), c.at("retry").as_int64()};
     };
     for (int i = 0; i < kAccounts; ++i)
-        EXPECT_EQ(counts(account(i)), (i == kForbidden ? std::tuple{0, kRowsPerAccount, 0} : std::tuple{kRowsPerAccount, 0, 0}))
+        EXPECT_EQ(counts(account(i)),
+                  (i == kForbidden ? std::tuple{0, kRowsPerAccount, 0} : std::tuple{kRowsPerAccount, 0, 0}))
             << account(i);
     EXPECT_EQ(counts("549755885175"), (std::tuple{20, 0, 0})) << "rows without an account count for the configured one";
     EXPECT_EQ(counts("(not a valid ad_account_id)"), (std::tuple{0, 2, 0}));
@@ -116,4 +122,37 @@ TEST(FanOutE2E, EachAccountOnItsOwnBudgetAndAForbiddenOneRejectsOnlyItsOwnRows) 
     EXPECT_NE(text.out.find("run #1 by ad_account_id:\n"), std::string::npos) << text.out;
     EXPECT_NE(text.out.find("  " + account(kForbidden) + "  delivered 0, rejected 12, retry 0\n"), std::string::npos)
         << text.out;
+}
+
+// check reads the model for the accounts it routes to and checks each as a run would use it: the
+// forbidden one fails with Pinterest's reason (exit 3), the malformed values are counted without
+// being shown; --offline says it did not look.
+TEST(FanOutE2E, CheckVerifiesEveryAccountTheModelRoutesTo) {
+    Workspace w(sandbox_args());
+    write_fanout_sync(w);
+    const int64_t checks_before = count_in(w.stats(), "requests", "ad_account");
+    CommandResult check = w.synchost({"check", "orders.json"});
+    EXPECT_EQ(check.exit_code, 3) << check.out << check.err;
+    for (int i = 0; i < kAccounts; ++i) {
+        const std::string line =
+            (i == kForbidden ? "FAIL  destination ad_account_id " : "ok    destination ad_account_id ") + account(i);
+        EXPECT_NE(check.out.find(line + (i == kForbidden ? ": the token has no access to ad account " + account(i)
+                                                         : ": accepted the live check")),
+                  std::string::npos)
+            << line << "\n"
+            << check.out;
+    }
+    EXPECT_NE(check.out.find("FAIL  routing by ad_account_id: 2 rows have a value that is not a valid ad_account_id"),
+              std::string::npos)
+        << check.out;
+    EXPECT_EQ(check.out.find("12ab"), std::string::npos) << check.out;
+    EXPECT_EQ(count_in(w.stats(), "requests", "ad_account") - checks_before, kAccounts + 1)
+        << "each routed account and the configured one, once";
+
+    CommandResult offline = w.synchost({"check", "orders.json", "--offline"});
+    EXPECT_EQ(offline.exit_code, 0) << offline.out;
+    EXPECT_NE(offline.out.find(
+                  "ok    routing by ad_account_id: rows choose their ad_account_id; its values were not checked"),
+              std::string::npos)
+        << offline.out;
 }
