@@ -186,9 +186,10 @@ make_db() {
     sqlite3 "$2" -cmd ".parameter set @n $1" <"$BENCH_ROOT/tests/bench/make_bench_db.sql" >/dev/null
 }
 
-# write_def FILE NAME DB EXTRA_CONFIG [EXTRA_DEF]: a sync definition of DB's orders to the running
-# sandbox; EXTRA_CONFIG is a JSON fragment appended to the destination config (e.g.
-# ', "calls_per_minute": 1000000'), EXTRA_DEF one appended to the definition (', "batch_size": 16000').
+# write_def FILE NAME DB EXTRA_CONFIG [EXTRA_DEF [EXTRA_MAPPING]]: a sync definition of DB's orders
+# to the running sandbox; EXTRA_CONFIG is a JSON fragment appended to the destination config (e.g.
+# ', "calls_per_minute": 1000000'), EXTRA_DEF one appended to the definition (', "batch_size": 16000'),
+# EXTRA_MAPPING one appended to the mapping (', "ad_account_id": "account"').
 # The token comes from $BENCH_TOKEN_VAR.
 BENCH_TOKEN=bench-token-0123456789
 BENCH_TOKEN_VAR=BENCH_PINTEREST_TOKEN
@@ -220,7 +221,7 @@ write_def() {
     "content_ids": "skus",
     "client_ip_address": "client_ip",
     "client_user_agent": "user_agent",
-    "action_source": {"value": "web"}
+    "action_source": {"value": "web"}${6:-}
   }${5:-}
 }
 EOF

@@ -8,6 +8,10 @@
 #
 # usage: scripts/bench-sync.sh [ROWS...]          (default: 100000 1000000)
 #   RUNS  runs per size (default 1); the table shows the median of each figure
+#   FANOUT=N  one sync fanned out to N ad accounts (default 0: one account): the rows name their
+#         account round-robin in a column mapped to ad_account_id, the sandbox knows all N, and every
+#         account must receive exactly its rows
+#   SYNCHOST_CPUS, SANDBOX_CPUS  taskset CPU lists (default 0 and 1); "0,1" for both to share both cores
 #   BENCH_KEEP=1 keeps the temp dir (databases, definitions, outputs)
 # Targets: >= 400,000 rows/s; peak RSS of synchost <= 64 MiB for 1,000,000 rows and within 10% of
 # the 100,000-row figure. Exit status 0 whether or not they are met; 1 when a run fails or a row is
@@ -18,6 +22,15 @@ source "$(dirname "$0")/bench-lib.sh"
 
 [ $# -gt 0 ] || set -- 100000 1000000
 runs=${RUNS:-1}
+fanout=${FANOUT:-0}
+host_cpus=${SYNCHOST_CPUS:-0}
+sandbox_cpus=${SANDBOX_CPUS:-1}
+sandbox_accounts=() fanout_mapping=''
+if [ "$fanout" -gt 0 ]; then
+    sandbox_accounts=(--ad-account 549755885175)
+    for i in $(seq 0 $((fanout - 1))); do sandbox_accounts+=(--ad-account $((1000000000 + i))); done
+    fanout_mapping=', "ad_account_id": "account"'
+fi
 bench_need "$SYNCHOST" "$PLUGIN" "$SANDBOX"
 bench_snapshot SYNCHOST PLUGIN SANDBOX
 bench_need_cmd taskset sqlite3 curl jq /usr/bin/time
@@ -42,21 +55,25 @@ latency() {
 summary=()
 declare -A rss_by_rows rate_by_rows
 for rows in "$@"; do
-    db=$BENCH_TMP/bench-$rows.db
-    echo "== $rows rows: generating $db (load average: $(loadavg))"
+    db=$BENCH_TMP/bench-$rows${fanout/#[1-9]*/-fanout$fanout}.db
+    echo "== $rows rows${fanout/#[1-9]*/ over $fanout ad accounts}: generating $db (load average: $(loadavg))"
+    if [ "$fanout" -gt 0 ] && [ ! -s "$db" ]; then
+        make_db "$rows" "$db"
+        sqlite3 "$db" "ALTER TABLE orders ADD COLUMN account TEXT; UPDATE orders SET account = CAST(1000000000 + rowid % $fanout AS TEXT);"
+    fi
     make_db "$rows" "$db"
     r_rate=() r_cpu_host=() r_cpu_sb=() r_rss=() r_rss_sb=() r_p50=() r_p99=()
     for run in $(seq "$runs"); do
-        start_sandbox 1 --fast --static-token "$BENCH_TOKEN"
+        start_sandbox "$sandbox_cpus" --fast --static-token "$BENCH_TOKEN" "${sandbox_accounts[@]}"
         def=$BENCH_TMP/sync-$rows-$run.json
-        write_def "$def" "bench-sync-$rows" "$db" ', "calls_per_minute": 1000000'
+        write_def "$def" "bench-sync-$rows" "$db" ', "calls_per_minute": 1000000' '' "$fanout_mapping"
         state=$BENCH_TMP/state-$rows-$run
         out=$BENCH_TMP/sync-$rows-$run.out
         tv=$BENCH_TMP/time-$rows-$run.txt
         sb0=$(cpu_ticks "$SANDBOX_PID")
         t0=$(date +%s%N)
         rc=0
-        bench_run env "$BENCH_TOKEN_VAR=$BENCH_TOKEN" taskset -c 0 /usr/bin/time -v -o "$tv" \
+        bench_run env "$BENCH_TOKEN_VAR=$BENCH_TOKEN" taskset -c "$host_cpus" /usr/bin/time -v -o "$tv" \
             "$SYNCHOST" sync "$def" --json --quiet --state-dir "$state" --plugin-path "$(dirname "$PLUGIN")" >"$out" 2>"$out.err" || rc=$?
         t1=$(date +%s%N)
         sb1=$(cpu_ticks "$SANDBOX_PID")
@@ -80,9 +97,19 @@ for rows in "$@"; do
         requests=$(jq -r '.requests.events // 0' <<<"$stats")
         processed=$(jq -r '.events_processed // 0' <<<"$stats")
         [ "$processed" -ge "$rows" ] || die "the sandbox processed $processed of $rows events: $stats"
+        if [ "$fanout" -gt 0 ]; then  # each account exactly its rows (rowid % N), none elsewhere
+            jq -e --argjson n "$fanout" --argjson rows "$rows" '
+              .events_by_account as $a
+              | ([range(0; $n) as $i | ($a["\(1000000000 + $i)"] // 0)
+                  == (if $i == 0 then ($rows / $n | floor) else (($rows - $i) / $n | floor) + 1 end)]
+                 | all) and (($a | add) == $rows)' <<<"$stats" >/dev/null ||
+                die "the events did not reach their accounts exactly: $(jq -c .events_by_account <<<"$stats")"
+        fi
 
         if jq -e 'has("metrics")' "$out" >/dev/null; then
-            hist=$(jq -c '.metrics | with_entries(select(.key | startswith("pinterest.request_ms.le_")) | .key |= ltrimstr("pinterest.request_ms.le_"))' "$out")
+            # One object per histogram ({"le_50": n, ...}); older builds printed flat NAME.le_B keys.
+            hist=$(jq -c '.metrics | (.["pinterest.request_ms"] // {} | with_entries(.key |= ltrimstr("le_")))
+                          + with_entries(select(.key | startswith("pinterest.request_ms.le_")) | .key |= ltrimstr("pinterest.request_ms.le_"))' "$out")
             nreq=$(jq -r '.metrics["pinterest.requests"] // 0' "$out")
             [ "$nreq" != 0 ] || nreq=$requests
             if [ "$hist" = "{}" ]; then
