@@ -44,11 +44,10 @@ size_t IoPool::default_threads() {
 IoPool::IoPool(size_t threads) : impl_(std::make_unique<Impl>()) {
     for (size_t i = 0; i < std::max<size_t>(threads, 1); ++i) {
         auto &lane = *impl_->lanes.emplace_back(std::make_unique<Impl::Lane>());
-        lane.thread = std::thread([&lane, i] {
-            // Named so that `top -H` and a debugger show whose threads these are.
-            pthread_setname_np(pthread_self(), ("pcapi-io-" + std::to_string(i)).c_str());
-            lane.ioc.run();
-        });
+        lane.thread = std::thread([&lane] { lane.ioc.run(); });
+        // Named so that `top -H`, a debugger and the tests see whose threads these are; named here,
+        // not by the thread itself, so the name is there as soon as the pool is.
+        pthread_setname_np(lane.thread.native_handle(), ("pcapi-io-" + std::to_string(i)).c_str());
     }
 }
 
