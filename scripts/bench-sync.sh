@@ -12,6 +12,7 @@
 #         account round-robin in a column mapped to ad_account_id, the sandbox knows all N, and every
 #         account must receive exactly its rows
 #   SYNCHOST_CPUS, SANDBOX_CPUS  taskset CPU lists (default 0 and 1); "0,1" for both to share both cores
+#   BATCH_SIZE  the sync's batch_size (default: the plugin's recommendation, 8,000 rows)
 #   BENCH_KEEP=1 keeps the temp dir (databases, definitions, outputs)
 # Targets: >= 400,000 rows/s; peak RSS of synchost <= 64 MiB for 1,000,000 rows and within 10% of
 # the 100,000-row figure. Exit status 0 whether or not they are met; 1 when a run fails or a row is
@@ -66,7 +67,8 @@ for rows in "$@"; do
     for run in $(seq "$runs"); do
         start_sandbox "$sandbox_cpus" --fast --static-token "$BENCH_TOKEN" "${sandbox_accounts[@]}"
         def=$BENCH_TMP/sync-$rows-$run.json
-        write_def "$def" "bench-sync-$rows" "$db" ', "calls_per_minute": 1000000' '' "$fanout_mapping"
+        write_def "$def" "bench-sync-$rows" "$db" ', "calls_per_minute": 1000000' \
+            "${BATCH_SIZE:+, \"batch_size\": $BATCH_SIZE}" "$fanout_mapping"
         state=$BENCH_TMP/state-$rows-$run
         out=$BENCH_TMP/sync-$rows-$run.out
         tv=$BENCH_TMP/time-$rows-$run.txt
