@@ -144,7 +144,10 @@ int cmd_check(const Argv &argv) {
         std::vector<sp_config_entry> entries;
         for (const auto &[k, v] : s->def.config)
             if (k != key) entries.push_back({sizeof(sp_config_entry), k.c_str(), v.c_str()});
-        if (!key.empty()) entries.push_back({sizeof(sp_config_entry), key.c_str(), value.c_str()});
+        if (!key.empty()) {
+            entries.push_back({sizeof(sp_config_entry), key.c_str(), value.c_str()});
+            entries.push_back({sizeof(sp_config_entry), SP_CONFIG_ROUTED_CHECK, "true"});
+        }
         std::vector<const sp_config_entry *> ptrs;
         for (const auto &e : entries) ptrs.push_back(&e);
         sp_config config{sizeof(sp_config), static_cast<uint32_t>(ptrs.size()), ptrs.data()};

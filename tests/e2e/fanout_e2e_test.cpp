@@ -48,7 +48,7 @@ int64_t count_in(const json::value &stats, const char *object, const std::string
 }
 
 // rows o1..o240 alternate between the 20 accounts, o241..o260 name none, o261 and o262 name "12ab".
-void write_fanout_sync(Workspace &w) {
+void write_fanout_sync(Workspace &w, const std::string &extra_config = "") {
     const int rows = kAccounts * kRowsPerAccount;
     w.add_valid_orders(1, rows + 22);
     w.sql(
@@ -60,7 +60,7 @@ void write_fanout_sync(Workspace &w) {
         "UPDATE orders SET account = '12ab' WHERE order_id IN ('o" +
         std::to_string(rows + 21) + "', 'o" + std::to_string(rows + 22) + "');");
     const std::string mapping = kOrderMapping.substr(0, kOrderMapping.size() - 1) + R"(, "ad_account_id": "account"})";
-    w.write_sync("orders", R"("mode": "insert", "batch_size": 20)", "SELECT * FROM orders", mapping, budgets_config());
+    w.write_sync("orders", R"("mode": "insert", "batch_size": 20)", "SELECT * FROM orders", mapping, budgets_config() + extra_config);
 }
 
 }  // namespace
@@ -126,10 +126,13 @@ TEST(FanOutE2E, EachAccountOnItsOwnBudgetAndAForbiddenOneRejectsOnlyItsOwnRows) 
 
 // check reads the model for the accounts it routes to and checks each as a run would use it: the
 // forbidden one fails with Pinterest's reason (exit 3), the malformed values are counted without
-// being shown; --offline says it did not look.
+// being shown; --offline says it did not look. The conversion tag belongs to the configured
+// account only, so it is not looked for in the routed ones.
 TEST(FanOutE2E, CheckVerifiesEveryAccountTheModelRoutesTo) {
-    Workspace w(sandbox_args());
-    write_fanout_sync(w);
+    std::vector<std::string> args = sandbox_args();
+    args.insert(args.end(), {"--conversion-tag", "777@549755885175"});
+    Workspace w(args);
+    write_fanout_sync(w, ", \"conversion_tag_id\": \"777\"");
     const int64_t checks_before = count_in(w.stats(), "requests", "ad_account");
     CommandResult check = w.synchost({"check", "orders.json"});
     EXPECT_EQ(check.exit_code, 3) << check.out << check.err;
@@ -148,6 +151,7 @@ TEST(FanOutE2E, CheckVerifiesEveryAccountTheModelRoutesTo) {
     EXPECT_EQ(check.out.find("12ab"), std::string::npos) << check.out;
     EXPECT_EQ(count_in(w.stats(), "requests", "ad_account") - checks_before, kAccounts + 1)
         << "each routed account and the configured one, once";
+    EXPECT_EQ(count_in(w.stats(), "requests", "conversion_tag"), 1) << "the tag of the configured account only";
 
     CommandResult offline = w.synchost({"check", "orders.json", "--offline"});
     EXPECT_EQ(offline.exit_code, 0) << offline.out;

@@ -269,7 +269,7 @@ Outcome Api::conversion_tag(const ApiRequest& req, const std::string& account, c
         return out;
     }
     auto it = std::find_if(opts_.conversion_tags.begin(), opts_.conversion_tags.end(),
-                           [&](const ConversionTag& t) { return t.id == tag; });
+                           [&](const ConversionTag& t) { return t.id == tag && (t.account.empty() || t.account == account); });
     if (it == opts_.conversion_tags.end()) {
         out.reply = error_reply(404, 404, "Conversion tag not found.");
         return out;

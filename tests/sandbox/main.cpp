@@ -43,8 +43,9 @@ Accounts and tokens:
   --ad-account ID           ad account the tokens can access (repeatable; default 549755885175)
   --forbidden-account ID    ad account that exists but is not accessible: 403 code 29 (repeatable)
                             any other numeric id: 404; a non-numeric id: 400
-  --conversion-tag ID[:STATUS]
-                            conversion tag, STATUS ACTIVE (default) or INACTIVE (repeatable)
+  --conversion-tag ID[:STATUS][@ACCOUNT]
+                            conversion tag, STATUS ACTIVE (default) or INACTIVE, of ACCOUNT only
+                            or, without @, of every account (repeatable)
   --static-token TOKEN      bearer token accepted without OAuth, like a conversion access token
                             (repeatable)
   --client-id ID            OAuth client id (default sandbox-client)
@@ -173,8 +174,15 @@ sandbox::Options parse(int argc, char** argv, bool& help) {
             o.forbidden_accounts.push_back(v);
         } else if (a == "--conversion-tag") {
             auto v = value();
+            std::string account;
+            if (const auto at = v.find('@'); at != std::string::npos) {
+                account = v.substr(at + 1);
+                v.resize(at);
+                if (!numeric_id(account)) throw UsageError("--conversion-tag ID@ACCOUNT needs a numeric account id");
+            }
             auto colon = v.find(':');
-            sandbox::ConversionTag t{v.substr(0, colon), colon == std::string::npos ? "ACTIVE" : v.substr(colon + 1)};
+            sandbox::ConversionTag t{v.substr(0, colon), colon == std::string::npos ? "ACTIVE" : v.substr(colon + 1),
+                                     account};
             if (t.id.empty() || t.id.find_first_not_of("0123456789") != std::string::npos)
                 throw UsageError("--conversion-tag needs a numeric id");
             if (t.status != "ACTIVE" && t.status != "INACTIVE")

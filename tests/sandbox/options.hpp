@@ -10,7 +10,8 @@ namespace sandbox {
 
 struct ConversionTag {
     std::string id;
-    std::string status;  // ACTIVE or INACTIVE
+    std::string status;   // ACTIVE or INACTIVE
+    std::string account;  // the ad account it belongs to; empty: every account
 };
 
 struct Options {

@@ -343,6 +343,13 @@ typedef enum sp_field_type {
 #define SP_FIELD_RECOMMENDED (1u << 4)
 #define SP_FIELD_CLOSED_VALUES (1u << 5) /* minor 2: only the listed `values` are accepted */
 
+/* Minor 3. Config entries whose keys begin with "sp." are hints from the host, not settings:
+ * plugins ignore the ones they do not know and never report them as unknown keys.
+ * SP_CONFIG_ROUTED_CHECK = "true" marks a check() of one value of a routing field (config_key):
+ * the plugin then skips what holds only for the configured value (Pinterest: the conversion tag,
+ * which belongs to the configured ad account). */
+#define SP_CONFIG_ROUTED_CHECK "sp.routed_check"
+
 typedef struct sp_destination_field {
     uint32_t struct_size;
     uint32_t group; /* sp_field_group */
@@ -364,7 +371,8 @@ typedef struct sp_destination_field {
      * row by row: a row with a value goes where that value points (an ad account of its own), a
      * row without one uses the config. NULL for ordinary fields. The plugin keeps each value's
      * failures to that value's rows. A host may check every distinct value of the mapped column
-     * by passing it to check() under `config_key`, and may break its results down by it. */
+     * by passing it to check() under `config_key`, with the entry SP_CONFIG_ROUTED_CHECK = "true"
+     * beside it, and may break its results down by it. */
     const char *config_key;
 } sp_destination_field;
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <iterator>
 #include <string_view>
 #include <map>
@@ -148,7 +149,10 @@ PluginConfig parse_config(const sp_config *config) {
             continue;
         }
         if (m.config_field(e->key) == nullptr) {
-            out.unknown_keys.emplace_back(e->key);
+            // Host hints (syncplugin.h): known ones are read, the others ignored, none reported.
+            if (std::strcmp(e->key, SP_CONFIG_ROUTED_CHECK) == 0)
+                out.routed_check = e->value && std::strcmp(e->value, "true") == 0;
+            else if (std::strncmp(e->key, "sp.", 3) != 0) out.unknown_keys.emplace_back(e->key);
             continue;
         }
         if (e->value == nullptr) {

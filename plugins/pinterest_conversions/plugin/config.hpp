@@ -34,6 +34,10 @@ struct PluginConfig {
     int64_t request_timeout_seconds = 30;
     int64_t max_request_bytes = 4194304;
 
+    // check() of one routed account (SP_CONFIG_ROUTED_CHECK): the conversion tag, which belongs to
+    // the configured account, is not looked for in it.
+    bool routed_check = false;
+
     // Keys the manifest does not declare: tolerated (a newer host may send them), reported.
     std::vector<std::string> unknown_keys;
 };

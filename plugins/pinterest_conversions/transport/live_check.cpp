@@ -36,7 +36,7 @@ void live_check(const PluginConfig &c, const sp_host *host) {
                                                 error_summary(r.status, r.body) + request_id_note(r));
     }
 
-    if (!c.conversion_tag_id.empty()) {
+    if (!c.conversion_tag_id.empty() && !c.routed_check) {
         r = api.get(account + "/conversion_tags/" + c.conversion_tag_id);
         if (r.status == 404)
             throw sp::failure(SP_ERR_CONFIG, "conversion tag " + c.conversion_tag_id + " does not exist in ad account " +
