@@ -2,13 +2,13 @@
 
 #include "runtime/terminal_text.hpp"
 #include "state/state_store.hpp"
-#include "sync/row_key.hpp"
 
 #include <boost/json.hpp>
 
 #include <algorithm>
 #include <cstring>
 #include <ostream>
+#include <string_view>
 
 namespace synchost {
 
@@ -31,6 +31,7 @@ std::optional<RouteCounts> RouteCounts::find(const sp_descriptor &d, const SyncD
             if (c->type == SP_CONFIG_SECRET) return std::nullopt;
             if (c->pattern && *c->pattern) r.pattern_.emplace(c->pattern, std::regex::ECMAScript);
         }
+        if (!r.pattern_) return std::nullopt;  // nothing tells a value from personal data mapped by mistake
         r.invalid_ = std::string("(not a valid ") + f->config_key + ")";
         r.field_ = f->name;
         r.config_key_ = f->config_key;
@@ -43,9 +44,19 @@ std::optional<RouteCounts> RouteCounts::find(const sp_descriptor &d, const SyncD
 }
 
 std::string RouteCounts::value_of(const std::vector<sp_value> &cells) const {
-    std::string v;
-    if (column_ >= cells.size() || !key_text(cells[column_], v)) v.clear();
-    return v;
+    if (column_ >= cells.size()) return "";
+    const sp_value &v = cells[column_];
+    switch (v.type) {
+    case SP_VALUE_NULL: return "";
+    case SP_VALUE_INT: return std::to_string(v.as.i);
+    case SP_VALUE_TEXT: {  // trimmed, as a plugin reads a text value; blank is no value
+        std::string_view t(v.as.text, v.len);
+        const auto first = t.find_first_not_of(" \t\r\n\f\v");
+        if (first == std::string_view::npos) return "";
+        return std::string(t.substr(first, t.find_last_not_of(" \t\r\n\f\v") - first + 1));
+    }
+    default: return invalid_;  // a real, a boolean or bytes is no config value
+    }
 }
 
 bool RouteCounts::valid(const std::string &value) const { return !pattern_ || std::regex_match(value, *pattern_); }
@@ -53,21 +64,23 @@ bool RouteCounts::valid(const std::string &value) const { return !pattern_ || st
 void RouteCounts::count(const std::string &value, uint32_t status, int delta) {
     const std::string &key = value.empty() ? fallback_ : value;
     auto it = counts_.find(key);
-    if (it == counts_.end())  // a new value: checked once, then found
-        it = counts_.try_emplace(valid(key) ? key : invalid_).first;
+    if (it == counts_.end())  // a new value: checked once, then found; beyond kMaxValues, lumped
+        it = counts_.try_emplace(!valid(key) ? invalid_ : counts_.size() < kMaxValues ? key : "(other values)").first;
     Counts &c = it->second;
     uint64_t &n = status == SP_RECORD_OK ? c.delivered : status == SP_RECORD_REJECTED ? c.rejected : c.retry;
     n += static_cast<uint64_t>(static_cast<int64_t>(delta));
 }
 
 boost::json::value routes_json(const RunSummary &r) {
-    return r.routes.empty() ? boost::json::value(nullptr) : boost::json::parse(r.routes);
+    boost::system::error_code ec;
+    boost::json::value v = r.routes.empty() ? boost::json::value(nullptr) : boost::json::parse(r.routes, ec);
+    return ec ? boost::json::value(nullptr) : v;  // a damaged record shows as none, not as a failed status
 }
 
 void print_routes(std::ostream &out, const RunSummary &r) {
     const boost::json::value v = routes_json(r);
     if (!v.is_object()) return;
-    out << "\nrun #" << r.id << " by " << v.at("field").as_string().c_str() << ":\n";
+    out << "\nrun #" << r.id << " by " << terminal_safe(v.at("field").as_string()) << ":\n";
     for (const auto &[value, c] : v.at("counts").as_object())
         out << "  " << terminal_safe(std::string(value)) << "  delivered " << c.at("delivered").to_number<uint64_t>() << ", rejected "
             << c.at("rejected").to_number<uint64_t>() << ", retry " << c.at("retry").to_number<uint64_t>() << "\n";

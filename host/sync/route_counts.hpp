@@ -39,13 +39,15 @@ public:
     };
 
     // The first routing field of `d` that `def` maps to a column of `columns`, or nothing. A field
-    // that replaces a secret config key is never broken down (its values would be shown). Values
-    // that do not match the config key's pattern are counted together, never shown: a column
-    // mapped by mistake (emails, say) must not put personal data into `status`.
+    // that replaces a secret config key, or one without a pattern, is never broken down (its values
+    // would be shown). Values that do not match the config key's pattern are counted together,
+    // never shown: a column mapped by mistake (emails, say) must not put personal data into `status`.
     static std::optional<RouteCounts> find(const sp_descriptor &d, const SyncDefinition &def,
                                            const std::vector<std::string> &columns);
 
-    // The row's value of the routing column ("" for NULL: the config's value is counted for it).
+    // The row's value of the routing column as a plugin reads it: text trimmed, an integer in
+    // decimal; "" for NULL or blank (the config's value is counted for it); a real, a boolean or
+    // bytes give a value that is never valid.
     std::string value_of(const std::vector<sp_value> &cells) const;
 
     // Whether `value` matches the config key's pattern (values that do not are never shown).
@@ -57,6 +59,9 @@ public:
 
     // Adds `delta` (1, or -1 to take back a repeated key's outcome) for a record's final status.
     void count(const std::string &value, uint32_t status, int delta = 1);
+
+    // Values kept apart; further ones are counted together as "(other values)".
+    static constexpr size_t kMaxValues = 1000;
 
     // {"field": NAME, "counts": {VALUE: {"delivered": N, "rejected": N, "retry": N}, ...}}
     std::string json() const;

@@ -408,7 +408,10 @@ private:
                 // Not taken: nothing of it was delivered; the rows go again next run.
                 PluginError e = take_error(*plugin_, err, "submit failed");
                 summary_.retry += b->record_count;
-                for (const auto &p : pending_) settle_key(p);
+                for (const auto &p : pending_) {
+                    settle_key(p);
+                    if (routes_) routes_->count(p.route, SP_RECORD_RETRY);
+                }
                 reset_batch();
                 fatal_ = true;
                 fail(exit_code_for(e.category), e.message);

@@ -31,6 +31,17 @@ constexpr Name<uint32_t> kAuthKinds[] = {{"oauth2", SP_AUTH_OAUTH2}, {"static_to
 const char *const kSyncModes[4] = {"insert", "update", "upsert", "mirror"};
 const char *const kAudienceModes[4] = {"add", "remove", "mirror", "upsert"};
 
+// A routing field replaces a config key the manifest declares, and never a secret one (hosts
+// show its values).
+template <class Bad>
+void check_config_key(const Manifest &m, const DestinationField &f, Bad &&bad) {
+    if (f.config_key.empty()) return;
+    const ConfigField *c = m.config_field(f.config_key);
+    if (c == nullptr) bad("fields." + f.name + ": config_key \"" + f.config_key + "\" is not a config key of this manifest");
+    else if (c->type == SP_CONFIG_SECRET)
+        bad("fields." + f.name + ": config_key \"" + f.config_key + "\" names a secret, which a routing field cannot replace");
+}
+
 template <class T, size_t N>
 T lookup(const Name<T> (&table)[N], std::string_view name, std::string_view what) {
     for (const auto &e : table)
@@ -218,8 +229,7 @@ Manifest parse(std::string_view json_text) {
         if ((f.flags & SP_FIELD_CLOSED_VALUES) && f.values.empty())
             bad(where + ": closed_values needs the list of values");
         f.config_key = text(c, "config_key", where, false);
-        if (!f.config_key.empty() && m.config_field(f.config_key) == nullptr)
-            bad(where + ": config_key \"" + f.config_key + "\" is not a config key of this manifest");
+        check_config_key(m, f, bad);
         if (m.field(f.name)) bad("field \"" + f.name + "\" appears twice");
         m.fields.push_back(std::move(f));
     }
@@ -317,6 +327,7 @@ Manifest from_descriptor(const sp_descriptor &d) {
             for (uint32_t k = 0; k < c->value_count; ++k) f.values.push_back(str(c->values[k]));
         }
         if (SP_HAS_FIELD(c, sp_destination_field, config_key)) f.config_key = str(c->config_key);
+        check_config_key(m, f, [](const std::string &what) { throw ManifestError("descriptor: " + what); });
         m.fields.push_back(std::move(f));
     }
     if (d.required_rule_count) need(d.required_rules, "required_rules");

@@ -47,7 +47,8 @@ int64_t count_in(const json::value &stats, const char *object, const std::string
     return n ? n->to_number<int64_t>() : 0;
 }
 
-// rows o1..o240 alternate between the 20 accounts, o241..o260 name none, o261 and o262 name "12ab".
+// rows o1..o240 alternate between the 20 accounts (o1's padded with blanks), o241..o260 name none,
+// o261 and o262 name "12ab".
 void write_fanout_sync(Workspace &w, const std::string &extra_config = "") {
     const int rows = kAccounts * kRowsPerAccount;
     w.add_valid_orders(1, rows + 22);
@@ -57,6 +58,7 @@ void write_fanout_sync(Workspace &w, const std::string &extra_config = "") {
         "WHERE CAST(substr(order_id, 2) AS INTEGER) <= " +
         std::to_string(rows) +
         ";"
+        "UPDATE orders SET account = ' ' || account || ' ' WHERE order_id = 'o1';"  // read trimmed, as the plugin does
         "UPDATE orders SET account = '12ab' WHERE order_id IN ('o" +
         std::to_string(rows + 21) + "', 'o" + std::to_string(rows + 22) + "');");
     const std::string mapping = kOrderMapping.substr(0, kOrderMapping.size() - 1) + R"(, "ad_account_id": "account"})";

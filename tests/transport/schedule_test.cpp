@@ -76,16 +76,21 @@ struct Rig {
         config.request_timeout_seconds = 10;   // real time: a guard against a stuck sandbox only
     }
 
-    // Delivers `rows` events, `per_request` per request, and returns the report.
-    pcapi::DeliveryReport deliver(int rows, size_t per_request = 1000) {
-        OwnedMapping mapping({{"event_name", "=checkout"}, {"email", "email"}});
+    // Delivers `rows` events, `per_request` per request, and returns the report. With `accounts`
+    // (one per row), each row is routed to its own ad account (the ad_account_id field).
+    pcapi::DeliveryReport deliver(int rows, size_t per_request = 1000, const std::vector<std::string> &accounts = {}) {
+        OwnedMapping mapping = accounts.empty()
+                                   ? OwnedMapping({{"event_name", "=checkout"}, {"email", "email"}})
+                                   : OwnedMapping({{"event_name", "=checkout"}, {"email", "email"}, {"ad_account_id", "acct"}});
         pcapi::PipelineOptions opt = pcapi::pipeline_options();
         opt.sync_id = "schedule-test";
         pcapi::Pipeline pipeline(pcapi::Mapping::compile(mapping.get(), {}), opt, per_request, 4 << 20);
-        support::BatchBuilder b({"email"});
+        support::BatchBuilder b(accounts.empty() ? std::vector<std::string>{"email"}
+                                                 : std::vector<std::string>{"email", "acct"});
         for (int i = 0; i < rows; ++i) {
             b.begin_row("k" + std::to_string(i));
             b.add_text("person" + std::to_string(i) + "@example.com");
+            if (!accounts.empty()) b.add_text(accounts[static_cast<size_t>(i)]);
         }
         pcapi::EncodedBatch encoded;
         // The events' own timestamps: the sandbox checks them against its real wall clock.
@@ -278,4 +283,30 @@ TEST(Schedule, PacingSpacesCallsAndSlowsDownAfter429) {
     for (double f = 0.52; expected.size() < spacing_ms.size(); f += 0.02) expected.push_back(60000.0 / (600 * f));
     ASSERT_EQ(spacing_ms.size(), expected.size());
     for (size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(spacing_ms[i], expected[i], 0.01) << "gap " << i;
+}
+
+// One sync, many ad accounts: an account on a small budget holds at most one connection while it
+// waits for its pacer, so the other connections stay free for an account that may send. Account
+// 111 (60 calls/minute: one per second after a burst of 4) has its 8 requests queued ahead of 222's
+// 8 (no budget to speak of), over 4 connections: 111's waits follow one another and never overlap.
+TEST(Schedule, AnAccountWaitingForItsBudgetHoldsOneConnectionAtMost) {
+    Rig rig({"--ad-account", "549755885175", "--ad-account", "111", "--ad-account", "222"});
+    rig.config.max_in_flight = 4;
+    rig.config.account_calls_per_minute = {{"111", 60}};
+    std::vector<std::string> accounts(8, "111");
+    accounts.resize(16, "222");
+    const auto report = rig.deliver(16, 1, accounts);
+    EXPECT_EQ(count(report, SP_RECORD_OK), 16u);
+    std::vector<ManualClock::Wait> slow;  // 111's: one second apart
+    for (const auto &w : rig.clock.waits(WaitReason::pacing))
+        if (w.delay() >= milliseconds(500)) slow.push_back(w);
+    ASSERT_EQ(slow.size(), 4u) << "requests 5 to 8 of account 111 wait for their second";
+    for (size_t i = 1; i < slow.size(); ++i)
+        EXPECT_GE(slow[i].armed_at, slow[i - 1].deadline) << "two connections waited on account 111 at once (" << i << ")";
+    const json::object by_account = json::parse(rig.sandbox.client()->request("GET", "/_sandbox/stats").body)
+                                        .at("events_by_account")
+                                        .as_object();
+    EXPECT_EQ(by_account.at("111").to_number<int64_t>(), 8);
+    EXPECT_EQ(by_account.at("222").to_number<int64_t>(), 8);
+    EXPECT_EQ(rig.clock.waits(WaitReason::backoff).size(), 0u);
 }

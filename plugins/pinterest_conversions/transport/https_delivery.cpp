@@ -46,6 +46,7 @@ struct Account {
     std::string id, target;
     Pacer pacer;
     bool routed = false;  // chosen by rows, not the configured account
+    bool pacing_wait = false;  // a connection waits on this account's pacer (one at most, see next_job)
     sp_error_category refused = SP_ERR_NONE;
     std::string refusal;
     Account(std::string account, std::string request_target, double calls_per_minute, bool by_rows)
@@ -90,8 +91,7 @@ public:
         policy_.initial = milliseconds(c.retry_initial_backoff_ms);
         policy_.max_backoff = milliseconds(c.retry_max_backoff_ms);
         policy_.max_elapsed = milliseconds(c.retry_max_elapsed_seconds * 1000);
-        accounts_.try_emplace("", c.ad_account_id, target_for(c.ad_account_id), static_cast<double>(c.calls_per_minute),
-                              false);
+        accounts_.try_emplace("", c.ad_account_id, target_for(c.ad_account_id), budget_of(c.ad_account_id), false);
         for (size_t i = 0; i < client_->slots(); ++i) {
             slot_timers_.push_back(clock_.make_timer(ioc_));
             idle_.push_back(i);
@@ -202,6 +202,7 @@ private:
     void pump() {
         while (!stopping_ && !queue_.empty() && !idle_.empty()) {
             Job *j = next_job();
+            if (j == nullptr) break;  // every queued account already has a connection waiting
             const size_t slot = idle_.back();
             idle_.pop_back();
             if (j->started == time_point{}) j->started = clock_.now();
@@ -210,17 +211,22 @@ private:
         if (stopping_) drop_queue();
     }
 
-    // The first queued job whose account may send at once, else the first one: an account on a
-    // small budget then holds a connection only while nothing else could use it. The scan is
-    // bounded, so a long queue costs no more than a few accounts' worth of looking.
+    // The first queued job whose account may send at once, else the first whose account has no
+    // connection waiting on its pacer yet, else none. So an account on a small budget holds at most
+    // one connection while it waits, and the others stay free for the accounts that may send; the
+    // waiting one calls pump() again once it has sent.
     Job *next_job() {
         const auto now = clock_.now();
-        auto pick = queue_.begin();
-        for (auto it = queue_.begin(); it != queue_.end() && it - queue_.begin() < 64; ++it)
-            if ((*it)->account->refused != SP_ERR_NONE || (*it)->account->pacer.ready(now)) {
+        auto pick = queue_.end();
+        for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+            const Account &a = *(*it)->account;
+            if (a.refused != SP_ERR_NONE || a.pacer.ready(now)) {
                 pick = it;
                 break;
             }
+            if (pick == queue_.end() && !a.pacing_wait) pick = it;
+        }
+        if (pick == queue_.end()) return nullptr;
         Job *j = *pick;
         queue_.erase(pick);
         return j;
@@ -230,9 +236,13 @@ private:
         if (id.empty() || id == ad_account_) return accounts_.find("")->second;
         auto it = accounts_.find(id);
         if (it != accounts_.end()) return it->second;
+        return accounts_.try_emplace(id, id, target_for(id), budget_of(id), true).first->second;
+    }
+
+    // An account's own budget (account_calls_per_minute), else the sync's (calls_per_minute).
+    double budget_of(const std::string &id) const {
         const auto budget = account_budgets_.find(id);
-        const int64_t calls = budget != account_budgets_.end() ? budget->second : calls_per_minute_;
-        return accounts_.try_emplace(id, id, target_for(id), static_cast<double>(calls), true).first->second;
+        return static_cast<double>(budget != account_budgets_.end() ? budget->second : calls_per_minute_);
     }
 
     std::string target_for(const std::string &account) const {
@@ -244,7 +254,12 @@ private:
         const auto now = clock_.now();
         const auto when = j->account->pacer.reserve(now);
         if (when <= now) return send(j, slot);
-        wait_then(j, slot, when, WaitReason::pacing, [this, j, slot] { send(j, slot); });
+        j->account->pacing_wait = true;
+        wait_then(j, slot, when, WaitReason::pacing, [this, j, slot] {
+            j->account->pacing_wait = false;
+            send(j, slot);
+            pump();  // the account's next call may wait now
+        });
     }
 
     template <class F>
