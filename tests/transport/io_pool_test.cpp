@@ -85,7 +85,7 @@ struct Tenants {
     explicit Tenants(std::vector<std::string> args = {})
         : sandbox(SANDBOX_EXE, kToken, with_accounts(std::move(args))) {}
 
-    std::unique_ptr<pcapi::Delivery> open(size_t i) {
+    std::unique_ptr<pcapi::Delivery> open(size_t i, const sp_host *with_host = nullptr) {
         pcapi::PluginConfig config;
         config.ad_account_id = account(i);
         config.api_base_url = sandbox.url();
@@ -93,7 +93,7 @@ struct Tenants {
         config.max_in_flight = 2;
         config.calls_per_minute = 6'000'000;
         config.request_timeout_seconds = 10;
-        return pcapi::make_https_delivery(config, false, host.get());
+        return pcapi::make_https_delivery(config, false, with_host ? with_host : host.get());
     }
 
     // `n` batches of `rows` events, `per_request` per request, with event ids unique per batch.
@@ -195,4 +195,28 @@ TEST(IoPool, ClosingOneDeliveryMidRequestLeavesTheOthersDelivering) {
     ASSERT_TRUE(running.wait());
     for (size_t i = 1; i < n; ++i) EXPECT_EQ(count(t.reports[i], SP_RECORD_OK), size_t{20}) << "tenant " << i;
     deliveries.clear();
+}
+
+// A host that closes an instance from inside one of its service callbacks (here the cancellation
+// poll, which runs on the plugin's I/O thread) breaks the ABI's rule; the delivery would wait for
+// itself forever. It stops the process with a message that says why instead.
+TEST(IoPoolDeathTest, ClosingFromInsideAHostCallbackStopsWithTheReasonInsteadOfHanging) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    EXPECT_DEATH(
+        {
+            Tenants t({"--fault", "hang"});
+            static pcapi::Delivery *victim = nullptr;
+            sp_host host = *t.host.get();
+            host.is_cancelled = [](void *) {
+                victim->close();
+                return 0;
+            };
+            auto d = t.open(0, &host);
+            victim = d.get();
+            t.encode(1, 1, 1);
+            Countdown running(1);
+            d->start(t.batches[0].payloads, t.reports[0], running.done());
+            running.wait();
+        },
+        "closed or destroyed from inside a host service callback");
 }

@@ -15,6 +15,8 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <future>
 #include <list>
@@ -125,6 +127,12 @@ public:
     // a pool thread (from inside a host service callback), which would wait for itself.
     void close() override {
         if (closed_.exchange(true)) return;
+        if (pool_->on_pool_thread()) {  // it would wait for itself forever: say so, loudly
+            std::fputs("pinterest_conversions: an instance was closed or destroyed from inside a host service "
+                       "callback, on the plugin's own I/O thread; syncplugin.h forbids it\n",
+                       stderr);
+            std::abort();
+        }
         std::promise<void> quiet;
         net::post(ioc_, [this, &quiet] {
             stop_everything();
