@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include <concepts>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -269,17 +270,19 @@ struct HttpsClient::Impl {
     uint64_t connections_opened = 0;
 
     Impl(net::io_context &io, ClientOptions o, size_t n)
-        : ioc(io), opt(std::move(o)), tls_owner(shared_tls_context(opt.ca_file)), tls(*tls_owner) {
+        : ioc(io), opt(std::move(o)), tls_owner(shared_tls_context(opt.ca_file, io)), tls(*tls_owner) {
         for (size_t i = 0; i < n; ++i) slots.push_back(std::make_unique<Slot>(*this));
     }
 
-    // One TLS client context per CA configuration (the CA file, as it is on disk), shared by
-    // every client in the process: building one loads the system trust store and the CA file,
-    // which costs tens of milliseconds and about a megabyte. A context is configured completely
-    // before it is shared and afterwards only creates connections, which OpenSSL allows from any
-    // thread; the peer name each connection checks is set on the connection, not the context.
-    static std::shared_ptr<ssl::context> shared_tls_context(const std::string &ca_file) {
-        std::string key = ca_file;
+    // One TLS client context per CA configuration (the CA file, as it is on disk) and io_context,
+    // shared by every client of the process on that io_context: building one loads the system
+    // trust store and the CA file, which costs tens of milliseconds and about a megabyte. A context
+    // is configured completely before it is shared, and the peer name each connection checks is
+    // set on the connection. One per io_context, because a context's connections then all
+    // handshake on one thread: with two threads, TSan reported OpenSSL 3.0 writing session data
+    // during one handshake that another was reading (openssl/openssl#25202).
+    static std::shared_ptr<ssl::context> shared_tls_context(const std::string &ca_file, const net::io_context &io) {
+        std::string key = ca_file + "\n" + std::to_string(reinterpret_cast<std::uintptr_t>(&io));
         struct stat st {};
         if (!ca_file.empty() && ::stat(ca_file.c_str(), &st) == 0)
             key += "\n" + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + "\n" +

@@ -36,7 +36,7 @@ spnet::ClientOptions options(const std::string &ca_file) {
     return o;
 }
 
-TEST(HttpsClient, ClientsOfOneCaConfigurationShareTheirTlsContext) {
+TEST(HttpsClient, ClientsOfOneCaConfigurationAndThreadShareTheirTlsContext) {
     const std::string bundle = system_bundle();
     ASSERT_FALSE(bundle.empty()) << "no system CA bundle";
     const fs::path dir = fs::temp_directory_path() / ("https-client-test-" + std::to_string(::getpid()));
@@ -51,6 +51,11 @@ TEST(HttpsClient, ClientsOfOneCaConfigurationShareTheirTlsContext) {
     spnet::HttpsClient other(ioc, options(b), 1), none(ioc, options(""), 1);
     EXPECT_NE(other.tls_context(), first.tls_context());
     EXPECT_NE(none.tls_context(), first.tls_context());
+    // Another io_context (another I/O thread): its own context, so that no context handshakes on
+    // two threads at once.
+    boost::asio::io_context other_thread;
+    spnet::HttpsClient elsewhere(other_thread, options(a), 1);
+    EXPECT_NE(elsewhere.tls_context(), first.tls_context());
 
     // The same path with other contents: a client made now trusts what the file says now.
     std::ofstream(a) << bundle;
