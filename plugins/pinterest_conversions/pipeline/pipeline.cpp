@@ -46,9 +46,7 @@ const char *operation_name(uint32_t op) {
     default: return "operation the ABI does not define";
     }
 }
-}  // namespace
 
-namespace {
 void reject(EncodedBatch &out, uint32_t r, sp_error_category category, Field field, std::string message) {
     EncodedBatch::Record &rec = out.records[r];
     rec.rejected = true;
@@ -81,8 +79,9 @@ void Pipeline::route(const sp_batch &batch, EncodedBatch &out) {
             continue;
         }
         if (!id.empty()) {
-            auto [it, fresh] = known.try_emplace(std::string(id), static_cast<uint32_t>(routes_.size()));
-            if (fresh) {
+            auto it = known.find(id);  // most rows name an account seen before: no string built for them
+            if (it == known.end()) {
+                it = known.emplace(std::string(id), static_cast<uint32_t>(routes_.size())).first;
                 routes_.push_back(it->first);
                 per_route.push_back(0);
             }
@@ -90,8 +89,8 @@ void Pipeline::route(const sp_batch &batch, EncodedBatch &out) {
         }
         ++per_route[route_of_[r]];
     }
-    // A stable counting sort: each account's records in their batch order, accounts in the order
-    // they first appear.
+    // A stable counting sort: each account's records in their batch order; the configured account
+    // first, then the others in the order they first appear.
     std::vector<uint32_t> next(per_route.size(), 0);
     for (size_t a = 1; a < per_route.size(); ++a) next[a] = next[a - 1] + per_route[a - 1];
     order_.resize(next.back() + per_route.back());

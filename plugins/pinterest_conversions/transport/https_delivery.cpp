@@ -85,7 +85,6 @@ public:
           placement_(pool_.get(), &ioc_),
           client_(std::in_place, ioc_, client_options(c), static_cast<size_t>(c.max_in_flight)),
           rng_(options.jitter_seed ? *options.jitter_seed : std::random_device{}()),
-          ad_account_(c.ad_account_id),
           test_events_(test_events),
           calls_per_minute_(c.calls_per_minute),
           account_budgets_(c.account_calls_per_minute),
@@ -93,7 +92,10 @@ public:
         policy_.initial = milliseconds(c.retry_initial_backoff_ms);
         policy_.max_backoff = milliseconds(c.retry_max_backoff_ms);
         policy_.max_elapsed = milliseconds(c.retry_max_elapsed_seconds * 1000);
-        accounts_.try_emplace("", c.ad_account_id, target_for(c.ad_account_id), budget_of(c.ad_account_id), false);
+        configured_ = &accounts_
+                           .try_emplace(c.ad_account_id, c.ad_account_id, target_for(c.ad_account_id),
+                                        budget_of(c.ad_account_id), false)
+                           .first->second;
         for (size_t i = 0; i < client_->slots(); ++i) {
             slot_timers_.push_back(clock_.make_timer(ioc_));
             idle_.push_back(i);
@@ -241,9 +243,8 @@ private:
     }
 
     Account &account_for(const std::string &id) {
-        if (id.empty() || id == ad_account_) return accounts_.find("")->second;
-        auto it = accounts_.find(id);
-        if (it != accounts_.end()) return it->second;
+        if (id.empty()) return *configured_;
+        if (auto it = accounts_.find(id); it != accounts_.end()) return it->second;  // the configured one too
         return accounts_.try_emplace(id, id, target_for(id), budget_of(id), true).first->second;
     }
 
@@ -578,11 +579,12 @@ private:
     std::optional<HttpsClient> client_;  // destroyed on the I/O thread by close()
     RetryPolicy policy_;
     std::mt19937_64 rng_;
-    std::string ad_account_, token_, authorization_;
+    std::string token_, authorization_;
     bool test_events_;
     int64_t calls_per_minute_;
     std::map<std::string, int64_t, std::less<>> account_budgets_;
-    std::map<std::string, Account, std::less<>> accounts_;  // "": the configured account
+    std::map<std::string, Account, std::less<>> accounts_;  // by id; nodes never move
+    Account *configured_ = nullptr;                         // the config's ad_account_id, in accounts_
     uint64_t token_generation_ = 0;
     std::vector<std::unique_ptr<Timer>> slot_timers_;
     std::optional<net::steady_timer> cancel_poll_;  // real time: how soon a stop is noticed, not a schedule
