@@ -5,6 +5,7 @@
 #include "exit_codes.hpp"
 #include "quality/quality_report.hpp"
 #include "runtime/terminal_text.hpp"
+#include "state/source_state.hpp"
 #include "state/state_store.hpp"
 #include "sync/route_counts.hpp"
 #include "sync/row_key.hpp"
@@ -44,7 +45,18 @@ int cmd_status(const Argv &argv) {
     const auto json_key = [&](const std::string &k) { return show_keys ? k : display_key(k); };
     const auto shown = [&](const std::string &k) { return terminal_safe(json_key(k)); };
     auto state = StateStore::open(dir, def.name, StateStore::Access::read);
-    const StateCounts c = state->counts();
+    StateCounts c = state->counts();
+    // Delivered keys and members kept beside the model are counted there.
+    std::string keys_table;
+    if (def.state.beside_source) {
+        const auto beside = SourceState::open(def, SourceState::Access::read);
+        keys_table = beside->table();
+        if (beside->exists()) {
+            const auto [active, left] = beside->counts();
+            (def.audience ? c.members_active : c.delivered) = active;
+            c.members_departed = left;
+        }
+    }
     const auto runs = state->recent_runs(static_cast<int>(args.get_int("runs", 5, 1, 1000)));
     const auto reasons = state->top_reasons(10, 3);
     const auto errors = runs.empty() ? std::vector<RowError>{} : state->row_errors(runs.front().id, 10);
@@ -88,6 +100,7 @@ int cmd_status(const Argv &argv) {
         std::cout << boost::json::serialize(boost::json::object{
                          {"sync", def.name},
                          {"state", dir.string()},
+                         {"keys_table", keys_table.empty() ? boost::json::value(nullptr) : boost::json::value(keys_table)},
                          {"delivered", c.delivered},
                          {"rejected", c.rejected},
                          {"pending", c.pending},
@@ -100,7 +113,8 @@ int cmd_status(const Argv &argv) {
                   << "\n";
         return kExitOk;
     }
-    std::cout << "sync " << def.name << " (state " << state->file().string() << ")\n";
+    std::cout << "sync " << def.name << " (state " << state->file().string()
+              << (keys_table.empty() ? "" : "; delivered keys in " + keys_table + " beside the model") << ")\n";
     if (def.audience)
         std::cout << "  members: " << c.members_active << " active, " << c.members_departed << " departed\n";
     std::cout << "  delivered " << c.delivered << ", rejected " << c.rejected << ", pending " << c.pending << "\n\n";

@@ -130,7 +130,18 @@ int cmd_sync(const Argv &argv) {
     auto state = StateStore::open(session->state_dir, def.name, StateStore::Access::run,
                                   full_resync ? StateStore::Damaged::start_over : StateStore::Damaged::refuse);
     for (const auto &note : state->notes()) log.warn(note);
-    if (full_resync) log.info("full resync: forgot " + std::to_string(state->forget_delivered()) + " rows");
+    // Keys kept beside the model: a real run takes the sync's lock there and creates the table
+    // when missing; a dry run changes nothing, and before the first run there is nothing to diff.
+    std::unique_ptr<SourceState> beside;
+    if (def.state.beside_source) {
+        beside = SourceState::open(def, opt.dry_run ? SourceState::Access::read : SourceState::Access::run);
+        if (!beside->exists()) beside.reset();
+    }
+    if (full_resync) {
+        uint64_t forgot = state->forget_delivered();
+        if (beside) forgot += beside->forget();
+        log.info("full resync: forgot " + std::to_string(forgot) + " rows");
+    }
 
     // A dry run needs no credentials: it sends nothing.
     std::unique_ptr<TokenService> tokens = opt.dry_run ? nullptr : session->tokens();
@@ -142,7 +153,7 @@ int cmd_sync(const Argv &argv) {
     Progress progress(log, args.has("quiet") || args.has("json") || opt.dry_run);
     log.info("sync " + def.name + ": " + (def.audience ? "audience " : "") + def.mode + " into " + session->caps.id +
              (opt.dry_run ? " (dry run: nothing is sent)" : "") + (opt.test_events ? " (test events)" : ""));
-    const RunOutcome r = run_sync(def, session->plugin, *state, services, log, progress, opt, g_stop);
+    const RunOutcome r = run_sync(def, session->plugin, *state, services, log, progress, opt, g_stop, beside.get());
 
     if (args.has("json")) {
         boost::json::object j = summary_json(def, r);

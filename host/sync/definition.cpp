@@ -83,11 +83,11 @@ private:
 
 const std::vector<std::string> kTopKeys = {"name", "source", "primary_key", "mode", "audience", "destination",
                                            "credentials", "mapping", "batch_size", "max_delete_percent",
-                                           "newest_first"};
+                                           "newest_first", "state"};
 
-// The model query with its rows newest first by `column`: a backlog larger than the destination
-// takes in before events go stale then spends its budget on the events that can still count.
-std::string newest_first_query(std::string query, const std::string &column) {
+}  // namespace
+
+std::string as_subquery(std::string query) {
     // A final ';' followed only by a comment ("...; -- nightly") would end the subquery early:
     // the comment goes with it.
     if (const size_t semi = query.rfind(';'); semi != std::string::npos) {
@@ -97,10 +97,48 @@ std::string newest_first_query(std::string query, const std::string &column) {
     }
     while (!query.empty() && (std::isspace(static_cast<unsigned char>(query.back())) || query.back() == ';'))
         query.pop_back();
+    return query;
+}
+
+std::string quote_sql_identifier(const std::string &name) {
     std::string quoted = "\"";
-    for (char c : column) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-    quoted += '"';
-    return "SELECT * FROM (" + query + "\n) AS synchost_model ORDER BY " + quoted + " DESC NULLS LAST";
+    for (char c : name) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return quoted + '"';
+}
+
+// A backlog larger than the destination takes in before events go stale then spends its budget
+// on the events that can still count.
+std::string newest_first_query(const std::string &query, const std::string &column) {
+    return "SELECT * FROM (" + as_subquery(query) + "\n) AS synchost_model ORDER BY " + quote_sql_identifier(column) +
+           " DESC NULLS LAST";
+}
+
+namespace {
+
+// Where the sync's delivered keys live: in the state directory (the default), or beside the
+// model in the source database, so that a run asks the source for what changed.
+void read_state(const Reader &top, SyncDefinition &d) {
+    if (!top.has("state")) return;
+    Reader st = top.child("state", {"location", "schema"});
+    const std::string location = st.text("location", true);
+    if (location != "local" && location != "source")
+        st.fail("location", "\"location\" is \"local\" (the state directory, the default) or \"source\" (a table in "
+                            "the source database, beside the model)");
+    if (location == "local") {
+        if (st.has("schema")) st.fail("schema", "\"schema\" applies to \"location\": \"source\" only");
+        return;
+    }
+    if (d.source.type != "postgres")
+        st.fail("location", "state beside the model needs a PostgreSQL source (this one is " + d.source.type +
+                                "); a SQLite model is already diffed against the local state without the rows "
+                                "crossing into synchost");
+    d.state.beside_source = true;
+    if (st.has("schema")) d.state.schema = st.text("schema", true);
+    // PostgreSQL truncates longer identifiers, which could make two syncs share one table.
+    if (d.state.schema.empty() || d.state.schema.size() > 63)
+        st.fail("schema", "\"schema\" must be 1 to 63 bytes (a PostgreSQL identifier)");
+    if (d.name.size() > 63)
+        top.fail("name", "a sync whose state is beside the model names its table: \"name\" must be at most 63 bytes");
 }
 
 void read_source(const Reader &top, SyncDefinition &d) {
@@ -268,6 +306,8 @@ SyncDefinition load_definition(const fs::path &file) {
             top.fail("max_delete_percent", "\"max_delete_percent\" must be a number from 0 to 100");
         d.max_delete_percent = m->to_number<double>();
     }
+    d.model_query = d.source.query;
+    read_state(top, d);
     if (top.has("newest_first")) {
         const std::string column = top.text("newest_first", true);
         if (d.source.type != "sqlite" && d.source.type != "postgres")

@@ -23,6 +23,14 @@ struct MappingEntry {
     std::string text;
 };
 
+// Where a sync's delivered keys (and audience members) live.
+struct StateLocation {
+    // false: the state directory (STATE_DIR/syncs/NAME). true: table SCHEMA.NAME of the source
+    // database (PostgreSQL), so the model is diffed inside it (state/source_state.hpp).
+    bool beside_source = false;
+    std::string schema = "synchost";
+};
+
 struct SyncDefinition {
     std::filesystem::path file;  // the definition file (absolute)
     std::string name;
@@ -38,6 +46,8 @@ struct SyncDefinition {
     std::string token_env;       // static token from an environment variable, or empty
     std::vector<MappingEntry> mapping;
     uint32_t batch_size = 0;     // 0: the plugin's recommendation
+    std::string model_query;     // the query as written (source.query may wrap it for newest_first)
+    StateLocation state;
     std::string newest_first;    // rows newest first by this column (the query is wrapped), or empty
     // Mirror and remove modes: a run that would delete more than this share (percent) of what was
     // delivered stops before sending anything, unless --allow-mass-delete.
@@ -47,6 +57,13 @@ struct SyncDefinition {
 // The modes this host carries out. Any other is refused, whatever a plugin declares.
 constexpr uint32_t kHostSyncModes = SP_SYNC_INSERT | SP_SYNC_UPDATE | SP_SYNC_UPSERT | SP_SYNC_MIRROR;
 constexpr uint32_t kHostAudienceModes = SP_AUDIENCE_ADD | SP_AUDIENCE_REMOVE | SP_AUDIENCE_MIRROR | SP_AUDIENCE_UPSERT;
+
+// A model query made fit to be a subquery: a final ';' (and a comment after it) removed.
+std::string as_subquery(std::string query);
+// `name` quoted as an SQL identifier (SQLite and PostgreSQL): "a""b".
+std::string quote_sql_identifier(const std::string &name);
+// The model query with its rows newest first by `column` (the "newest_first" key).
+std::string newest_first_query(const std::string &query, const std::string &column);
 
 // Parses and checks the file itself (JSON, keys, types). Throws CliError(kExitConfig).
 SyncDefinition load_definition(const std::filesystem::path &file);

@@ -7,6 +7,7 @@
 #include "sync/mode_rules.hpp"
 #include "sync/route_counts.hpp"
 #include "sync/row_key.hpp"
+#include "sync/sync_state.hpp"
 
 #include <support/batch_builder.hpp>
 #include <support/suggest.hpp>
@@ -107,8 +108,8 @@ private:
 
 class Run {
 public:
-    Run(const SyncDefinition &def, const std::shared_ptr<Plugin> &plugin, StateStore &state, HostServices &services,
-        Logger &log, Progress &progress, const RunOptions &opt, const std::atomic<bool> &stop)
+    Run(const SyncDefinition &def, const std::shared_ptr<Plugin> &plugin, StateStore &state, SourceState *beside,
+        HostServices &services, Logger &log, Progress &progress, const RunOptions &opt, const std::atomic<bool> &stop)
         : def_(def),
           plugin_(plugin),
           state_(state),
@@ -118,7 +119,8 @@ public:
           opt_(opt),
           stop_(stop),
           rule_(*mode_rule(def.audience, def.mode)),
-          host_(*services.get(), stop) {}
+          host_(*services.get(), stop),
+          keys_(state, beside, def.audience) {}
 
     RunOutcome execute() {
         if (!opt_.dry_run) state_.use_row_hash(kRowHashVersion);
@@ -164,14 +166,16 @@ private:
     // run that would delete more than the allowed share of what was delivered (an empty or broken
     // model is the classic accident) stops before it sends anything.
     void guard_departures() {
-        std::unique_ptr<RowSource> keys = open_source(def_.source);
-        const size_t pk_col = column_index(keys->columns(), def_.primary_key, "the primary_key");
-        std::vector<sp_value> cells;
-        std::string pk;
-        while (!stop_.load() && keys->next(cells))
-            if (key_text(cells[pk_col], pk)) state_.mark_seen(pk);
-        const uint64_t known = state_.count_known(def_.audience);
-        const uint64_t departing = state_.count_departed(def_.audience);
+        if (keys_.needs_seen_marks()) {
+            std::unique_ptr<RowSource> keys = open_source(def_.source);
+            const size_t pk_col = column_index(keys->columns(), def_.primary_key, "the primary_key");
+            std::vector<sp_value> cells;
+            std::string pk;
+            while (!stop_.load() && keys->next(cells))
+                if (key_text(cells[pk_col], pk)) keys_.mark_seen(pk);
+        }
+        const uint64_t known = keys_.count_known();
+        const uint64_t departing = keys_.count_departed();
         if (known == 0 || departing == 0 || opt_.allow_mass_delete) return;
         const double percent = 100.0 * static_cast<double>(departing) / static_cast<double>(known);
         if (percent <= def_.max_delete_percent) return;
@@ -199,18 +203,37 @@ private:
                                         support::did_you_mean(name, cols) + "; its columns are: " + support::join(cols));
     }
 
+    // The source: the model query as written, or, when the sync's keys live beside the model,
+    // wrapped so that the database returns only the rows the mode acts on (each with what the
+    // state knows of its key, in the columns beside_ reads).
+    std::unique_ptr<RowSource> open_model(const std::vector<std::string> &mapped_names) {
+        if (!keys_.beside()) return open_source(def_.source);
+        std::vector<std::string> hashed = mapped_names;
+        if (std::find(hashed.begin(), hashed.end(), def_.primary_key) == hashed.end()) hashed.push_back(def_.primary_key);
+        SourceConfig config = def_.source;
+        config.query = keys_.source()->diff_query(rule_, hashed);
+        if (!def_.newest_first.empty()) config.query = newest_first_query(config.query, def_.newest_first);
+        std::unique_ptr<RowSource> source = open_source(config);
+        const auto &cols = source->columns();
+        beside_.prev = column_index(cols, kPrevHashColumn, "the state's");
+        beside_.generation = column_index(cols, kGenerationColumn, "the state's");
+        beside_.active = column_index(cols, kActiveColumn, "the state's");
+        beside_.hash = column_index(cols, kHashColumn, "the state's");
+        return source;
+    }
+
     void read_and_send() {
-        source_ = open_source(def_.source);
-        const auto &cols = source_->columns();
-        const size_t pk_col = column_index(cols, def_.primary_key, "the primary_key");
-        // SQLite takes an unknown "column" in ORDER BY for a string: it would sort by nothing.
-        if (!def_.newest_first.empty()) column_index(cols, def_.newest_first, "the newest_first");
         // Only mapped columns travel to the plugin.
         std::vector<std::string> names;
         for (const auto &e : def_.mapping) {
             if (e.constant) continue;
             if (std::find(names.begin(), names.end(), e.column) == names.end()) names.push_back(e.column);
         }
+        source_ = open_model(names);
+        const auto &cols = source_->columns();
+        const size_t pk_col = column_index(cols, def_.primary_key, "the primary_key");
+        // SQLite takes an unknown "column" in ORDER BY for a string: it would sort by nothing.
+        if (!def_.newest_first.empty()) column_index(cols, def_.newest_first, "the newest_first");
         for (const auto &n : names) mapped_.push_back(column_index(cols, n, "the mapped"));
         hashed_ = mapped_;
         if (std::find(hashed_.begin(), hashed_.end(), pk_col) == hashed_.end()) hashed_.push_back(pk_col);
@@ -234,13 +257,13 @@ private:
                 row_error("", "primary key \"" + def_.primary_key + "\" is NULL");
                 continue;
             }
-            if (rule_.sends_departures()) state_.mark_seen(pk);
+            if (rule_.sends_departures() && keys_.needs_seen_marks()) keys_.mark_seen(pk);
             // The set of in-flight keys is far larger than the L1 cache and probed at random: the
             // key's slot is loaded while the row is decided and copied into the batch, and the row
             // taken out again in the rare case its key is in flight.
             const uint64_t kh = key_hash(pk);
             unsettled_.prefetch(kh);
-            const uint64_t hash = row_hash(cells, hashed_);
+            const uint64_t hash = keys_.beside() ? beside_.read(cells) : row_hash(cells, hashed_);
             decide(pk, hash, d);
             if (d.act == Act::track) track(pk, hash);
             if (d.act != Act::send) continue;
@@ -259,7 +282,7 @@ private:
         finish_sending();
         const bool complete = read_all && !stopping();
         if (complete && rule_.on_departed == Act::track && records_outcomes()) {
-            summary_.departed = state_.mark_departures(summary_.id);
+            summary_.departed = keys_.mark_departures(summary_.id);
             if (summary_.departed)
                 log_.info(std::to_string(summary_.departed) + " members left the audience; in " + def_.mode +
                           " mode they are recorded as departed and nothing is sent for them");
@@ -275,7 +298,7 @@ private:
 
     // The keys the model no longer holds: a DELETE (or REMOVE) each, with NULL cells.
     void send_departures() {
-        for (DepartedKey &k : state_.departed(def_.audience)) {
+        for (DepartedKey &k : keys_.departed()) {
             if (stopping()) return;
             const std::string record_key = def_.audience ? k.pk + "#" + std::to_string(k.generation) : k.pk;
             const uint64_t kh = key_hash(k.pk);
@@ -316,7 +339,8 @@ private:
         std::optional<KnownRow> k;
         if (def_.audience) {
             MemberState m{false, 0, 0};  // generation 0: never a member
-            if (lookups_)
+            if (keys_.beside()) m = beside_.member();
+            else if (lookups_)
                 if (std::optional<MemberState> found = state_.member(pk)) m = *found;
             if (m.active) {
                 c = rule_.tracks_changes() && m.hash != hash ? RowCase::changed : RowCase::unchanged;
@@ -329,7 +353,11 @@ private:
             if (m.active && d.act != Act::send) member_updates_.emplace_back(pk, MemberUpdate::seen);
             if (d.act == Act::send) k = lookups_ ? state_.lookup(pk, true) : std::nullopt;  // its rejections
         } else {
-            k = lookups_ ? state_.lookup(pk, rule_.tracks_changes()) : std::nullopt;
+            k = lookups_ ? state_.lookup(pk, rule_.tracks_changes() || keys_.beside()) : std::nullopt;
+            if (keys_.beside() && beside_.known) {  // delivered, as the table beside the model says
+                if (!k) k.emplace();
+                k->delivered = KnownRow::Delivery{0, beside_.prev_hash};
+            }
             if (k && k->written_by(summary_.id) && records_outcomes()) {
                 row_error(pk, "duplicate primary key in the query result; only its first row is sent");
                 d.act = Act::skip;
@@ -368,7 +396,7 @@ private:
 
     void commit_tracked() {
         if (tracked_rows_.empty() && tracked_members_.empty()) return;
-        for (size_t i : state_.commit(summary_, tracked_rows_, tracked_members_, {})) {
+        for (size_t i : keys_.commit(summary_, tracked_rows_, tracked_members_, {})) {
             --summary_.tracked;
             row_error(tracked_rows_[i].pk, "duplicate primary key in the query result; only its first row counts");
         }
@@ -463,7 +491,7 @@ private:
         record_results(wr, rows, durable);
         if (routes_) summary_.routes = routes_->json();
         std::vector<size_t> repeated;
-        if (records_outcomes()) repeated = state_.commit(summary_, row_updates_, member_updates_, row_errors_);
+        if (records_outcomes()) repeated = keys_.commit(summary_, row_updates_, member_updates_, row_errors_);
         else if (opt_.test_events) state_.commit(summary_, {}, {}, row_errors_);  // the run's own record
         std::vector<std::string> repeated_keys;
         for (size_t i : repeated) {
@@ -617,6 +645,24 @@ private:
     const std::atomic<bool> &stop_;
     const ModeRule &rule_;
     StopAwareHost host_;  // outlives instance_, which the plugin may call it from
+    SyncState keys_;
+
+    // What the table beside the model says of the current row (the diff query's own columns).
+    struct BesideRow {
+        size_t prev = 0, generation = 0, active = 0, hash = 0;  // column indexes
+        bool known = false, is_active = false;  // the key is in the table; (audiences) as a member
+        uint64_t prev_hash = 0;
+        int64_t gen = 0;
+        // Reads the current row's state columns; returns the row's hash (computed by the database).
+        uint64_t read(const std::vector<sp_value> &cells) {
+            known = cells[prev].type != SP_VALUE_NULL;
+            prev_hash = known ? static_cast<uint64_t>(cells[prev].as.i) : 0;
+            gen = cells[generation].type == SP_VALUE_NULL ? 0 : cells[generation].as.i;
+            is_active = cells[active].type != SP_VALUE_NULL && cells[active].as.i != 0;
+            return static_cast<uint64_t>(cells[hash].as.i);
+        }
+        MemberState member() const { return {known && is_active, gen, prev_hash}; }
+    } beside_;
 
     std::unique_ptr<Instance> instance_;
     const sp_ext_dry_run *dry_run_ = nullptr;
@@ -648,8 +694,8 @@ private:
 
 RunOutcome run_sync(const SyncDefinition &def, const std::shared_ptr<Plugin> &plugin, StateStore &state,
                     HostServices &services, Logger &log, Progress &progress, const RunOptions &opt,
-                    const std::atomic<bool> &stop) {
-    return Run(def, plugin, state, services, log, progress, opt, stop).execute();
+                    const std::atomic<bool> &stop, SourceState *beside) {
+    return Run(def, plugin, state, beside, services, log, progress, opt, stop).execute();
 }
 
 }  // namespace synchost

@@ -7,6 +7,7 @@
 #include "runtime/host_services.hpp"
 #include "runtime/logger.hpp"
 #include "runtime/progress.hpp"
+#include "state/source_state.hpp"
 #include "state/state_store.hpp"
 #include "sync/definition.hpp"
 
@@ -31,11 +32,12 @@ struct RunOutcome {
     std::string error;  // why the run stopped early, when it did
 };
 
+// `beside`: the sync's keys live beside the model (definition "state"), or null.
 // `stop` is the first Ctrl-C: finish the in-flight batch, checkpoint, stop. The host services'
 // cancel flag (the second Ctrl-C) also aborts the batch in flight.
 RunOutcome run_sync(const SyncDefinition &def, const std::shared_ptr<Plugin> &plugin, StateStore &state,
                     HostServices &services, Logger &log, Progress &progress, const RunOptions &opt,
-                    const std::atomic<bool> &stop);
+                    const std::atomic<bool> &stop, SourceState *beside = nullptr);
 
 // The exit code for a plugin error category (README "Exit codes").
 int exit_code_for(sp_error_category c);

@@ -1,0 +1,42 @@
+// A libpq connection as synchost opens it, shared by the PostgreSQL source (which reads the model)
+// and the source-side state (which keeps delivered keys beside it). Messages never carry a
+// password (libpq can echo parts of the connection string) nor a cell value.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <memory>
+#include <string>
+
+namespace synchost::pg {
+
+struct Finish {
+    void operator()(PGconn *c) const { PQfinish(c); }
+};
+struct Clear {
+    void operator()(PGresult *r) const { PQclear(r); }
+};
+using Connection = std::unique_ptr<PGconn, Finish>;
+using Result = std::unique_ptr<PGresult, Clear>;
+
+// Connects with `conninfo` (UTF-8 client encoding, application_name synchost, a 10 s connect
+// timeout unless the string says otherwise). A read-only session refuses every write, so a model
+// query cannot change the warehouse. Throws SourceError naming the target, never the password.
+Connection connect(const std::string &conninfo, bool read_only);
+
+// What the connection string asks for ("host 127.0.0.1, port 5432, database shop, user sync"),
+// without the password. Throws SourceError when it does not parse.
+std::string describe_target(const std::string &conninfo);
+
+// PostgreSQL's primary message, SQLSTATE, position and hint. The DETAIL is left out (it can quote
+// row values, such as a key that already exists), and for data exceptions (class 22, such as a
+// failed cast) the quoted part of the message is hidden, because it is a cell value.
+std::string describe_error(const PGresult *r);
+
+// The SQLSTATE of an error result, or "" for a client-side error.
+std::string sqlstate(const PGresult *r);
+
+// The connection's last error message, with anything password-like removed.
+std::string connection_error(PGconn *c);
+
+}  // namespace synchost::pg

@@ -1,0 +1,243 @@
+#include "state/source_state.hpp"
+
+#include "exit_codes.hpp"
+#include "sources/postgres_conn.hpp"
+
+#include <random>
+
+namespace synchost {
+
+namespace {
+
+// A PostgreSQL text-format array of `items`, each element quoted.
+std::string text_array(const std::vector<const std::string *> &items) {
+    std::string out = "{";
+    for (const std::string *s : items) {
+        if (out.size() > 1) out += ',';
+        out += '"';
+        for (char c : *s) {
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+        out += '"';
+    }
+    return out + "}";
+}
+
+std::string int_array(const std::vector<int64_t> &items) {
+    std::string out = "{";
+    for (int64_t v : items) out += (out.size() > 1 ? "," : "") + std::to_string(v);
+    return out + "}";
+}
+
+}  // namespace
+
+struct SourceState::Impl {
+    const SyncDefinition &def;
+    pg::Connection conn;
+    std::string lock_name;  // what the advisory lock is taken on
+    std::string table;      // "schema"."name"
+    std::string key_type;   // the key column's SQL type ("bigint", "text"...), once the table exists
+    std::string model;      // the model query, ready to be a subquery
+
+    explicit Impl(const SyncDefinition &d) : def(d) {}
+
+    // Runs `sql` with text parameters; throws CliError on an error result. `what` says what was
+    // being done, for the message.
+    pg::Result exec(const std::string &sql, const std::vector<std::string> &params, const std::string &what) {
+        std::vector<const char *> values;
+        for (const auto &p : params) values.push_back(p.c_str());
+        pg::Result r(PQexecParams(conn.get(), sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                                  nullptr, nullptr, 0));
+        const ExecStatusType st = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return r;
+        const std::string state = r ? pg::sqlstate(r.get()) : "";
+        const std::string msg = r ? pg::describe_error(r.get()) : pg::connection_error(conn.get());
+        if (PQtransactionStatus(conn.get()) == PQTRANS_INERROR) PQclear(PQexec(conn.get(), "ROLLBACK"));
+        if (state == "42501")
+            throw CliError(kExitConfig, "the PostgreSQL role may not " + what + ": " + msg + ". Grant it, e.g. GRANT " +
+                                            "USAGE, CREATE ON SCHEMA " + quote_sql_identifier(def.state.schema) +
+                                            " TO the role (CREATE ON DATABASE to create the schema itself), or "
+                                            "keep the state local (\"state\": {\"location\": \"local\"})");
+        throw CliError(kExitConfig, "could not " + what + " (state table " + table + "): " + msg);
+    }
+
+    std::string scalar(const std::string &sql, const std::vector<std::string> &params, const std::string &what) {
+        pg::Result r = exec(sql, params, what);
+        return PQntuples(r.get()) > 0 && !PQgetisnull(r.get(), 0, 0) ? PQgetvalue(r.get(), 0, 0) : "";
+    }
+
+    void read_key_type() {
+        key_type = scalar("SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                          "WHERE attrelid = to_regclass($1) AND attname = 'key'",
+                          {table}, "read the state table's key type");
+    }
+
+    void create_table() {
+        exec("BEGIN", {}, "begin a transaction");
+        // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema exists.
+        if (scalar("SELECT 1 FROM pg_namespace WHERE nspname = $1", {def.state.schema}, "look for the schema").empty())
+            exec("CREATE SCHEMA " + quote_sql_identifier(def.state.schema), {},
+                 "create schema " + quote_sql_identifier(def.state.schema));
+        // The key takes the model's own column type, so the diff joins on it without a cast and
+        // the index serves it.
+        exec("CREATE TABLE " + table + " AS SELECT m." + quote_sql_identifier(def.primary_key) +
+                 " AS key, 0::bigint AS hash, 0::bigint AS generation, true AS active, 0::bigint AS run FROM (" + model +
+                 "\n) AS m WITH NO DATA",
+             {}, "create the state table " + table);
+        exec("ALTER TABLE " + table +
+                 " ADD PRIMARY KEY (key), ALTER hash SET NOT NULL, ALTER generation SET NOT NULL, "
+                 "ALTER active SET NOT NULL, ALTER run SET NOT NULL",
+             {}, "create the state table " + table);
+        exec("COMMIT", {}, "create the state table " + table);
+    }
+
+    // The model's rows whose key the table holds (`s`), as a condition on s.
+    std::string model_has_key() const {
+        return "EXISTS (SELECT 1 FROM (" + model + "\n) AS m WHERE m." + quote_sql_identifier(def.primary_key) +
+               " = s.key)";
+    }
+
+    // Keys the table holds (active) that the model no longer does.
+    std::string departed_from() const { return " FROM " + table + " AS s WHERE s.active AND NOT " + model_has_key(); }
+
+    // A query that only reads, in a read-only transaction: the model query runs on this
+    // writable session, and must not change anything there either.
+    pg::Result read_only(const std::string &sql, const std::string &what) {
+        exec("BEGIN READ ONLY", {}, "begin a read-only transaction");
+        pg::Result r = exec(sql, {}, what);
+        exec("COMMIT", {}, what);
+        return r;
+    }
+};
+
+std::unique_ptr<SourceState> SourceState::open(const SyncDefinition &def, Access access) {
+    std::unique_ptr<SourceState> s(new SourceState);
+    s->impl_ = std::make_unique<Impl>(def);
+    Impl &im = *s->impl_;
+    im.conn = pg::connect(def.source.connection, /*read_only=*/false);
+    im.table = quote_sql_identifier(def.state.schema) + "." + quote_sql_identifier(def.name);
+    im.model = as_subquery(def.model_query);
+    im.lock_name = "synchost:" + def.state.schema + "." + def.name;
+    if (access == Access::run &&
+        im.scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", {im.lock_name}, "take the sync's lock") != "t")
+        throw CliError(kExitConfig, "another run of sync \"" + def.name + "\" is in progress: it holds the PostgreSQL "
+                                    "advisory lock on " + im.table + " (see pg_locks); try again when it is over");
+    const bool exists = !im.scalar("SELECT to_regclass($1)::text", {im.table}, "look for the state table").empty();
+    if (!exists && access == Access::run) im.create_table();
+    if (exists || access == Access::run) im.read_key_type();
+    return s;
+}
+
+SourceState::~SourceState() = default;
+
+bool SourceState::exists() const { return !impl_->key_type.empty(); }
+
+const std::string &SourceState::table() const { return impl_->table; }
+
+std::string SourceState::diff_query(const ModeRule &rule, const std::vector<std::string> &hashed) const {
+    const Impl &im = *impl_;
+    std::string row = "ROW(";
+    for (size_t i = 0; i < hashed.size(); ++i) row += (i ? ", m." : "m.") + quote_sql_identifier(hashed[i]);
+    const std::string hash = "hashtextextended(" + row + ")::text, 0)";
+    std::vector<std::string> cases;
+    if (rule.on_new != Act::skip) cases.push_back(rule.audience ? "s.key IS NULL OR NOT s.active" : "s.key IS NULL");
+    if (rule.tracks_changes()) cases.push_back(rule.audience ? "(s.active AND s.hash <> " + hash + ")" : "s.hash <> " + hash);
+    std::string where;
+    for (const auto &c : cases) where += (where.empty() ? "" : " OR ") + c;
+    return "SELECT m.*, s.hash AS " + std::string(kPrevHashColumn) + ", s.generation AS " + kGenerationColumn +
+           ", s.active AS " + kActiveColumn + ", " + hash + " AS " + kHashColumn + " FROM (" + im.model +
+           "\n) AS m LEFT JOIN " + im.table + " AS s ON s.key = m." + quote_sql_identifier(im.def.primary_key) +
+           " WHERE " + (where.empty() ? "false" : where);
+}
+
+uint64_t SourceState::count_known() {
+    return std::stoull(impl_->scalar("SELECT count(*) FROM " + impl_->table + " WHERE active", {}, "count the delivered keys"));
+}
+
+std::pair<uint64_t, uint64_t> SourceState::counts() {
+    pg::Result r = impl_->exec("SELECT count(*) FILTER (WHERE active), count(*) FILTER (WHERE NOT active) FROM " +
+                                   impl_->table,
+                               {}, "count the keys");
+    return {std::stoull(PQgetvalue(r.get(), 0, 0)), std::stoull(PQgetvalue(r.get(), 0, 1))};
+}
+
+uint64_t SourceState::count_departed() {
+    pg::Result r = impl_->read_only("SELECT count(*)" + impl_->departed_from(), "count the keys gone from the model");
+    return std::stoull(PQgetvalue(r.get(), 0, 0));
+}
+
+std::vector<DepartedKey> SourceState::departed() {
+    pg::Result r = impl_->read_only("SELECT s.key::text, s.generation, s.hash" + impl_->departed_from() + " ORDER BY 1",
+                                    "read the keys gone from the model");
+    std::vector<DepartedKey> out;
+    out.reserve(static_cast<size_t>(PQntuples(r.get())));
+    for (int i = 0; i < PQntuples(r.get()); ++i)
+        out.push_back({PQgetvalue(r.get(), i, 0), std::stoll(PQgetvalue(r.get(), i, 1)),
+                       static_cast<uint64_t>(std::stoll(PQgetvalue(r.get(), i, 2)))});
+    return out;
+}
+
+uint64_t SourceState::mark_departures() {
+    std::vector<KeyChange> leaving;
+    for (DepartedKey &k : departed()) leaving.push_back({KeyChange::leave, std::move(k.pk), 0});
+    commit(new_run_token(), leaving);
+    return leaving.size();
+}
+
+uint64_t SourceState::forget() {
+    pg::Result r = impl_->exec("DELETE FROM " + impl_->table, {}, "forget the delivered keys");
+    return std::stoull(PQcmdTuples(r.get()));
+}
+
+std::vector<size_t> SourceState::commit(int64_t run_token, const std::vector<KeyChange> &changes) {
+    Impl &im = *impl_;
+    std::vector<const std::string *> keys[5];
+    std::vector<int64_t> hashes[5];
+    std::vector<size_t> index[5];
+    for (size_t i = 0; i < changes.size(); ++i) {
+        const KeyChange &c = changes[i];
+        keys[c.kind].push_back(&c.pk);
+        hashes[c.kind].push_back(c.hash);
+        index[c.kind].push_back(i);
+    }
+    const std::string kt = im.key_type, token = std::to_string(run_token);
+    const std::string what = "record the acknowledged keys";
+    std::vector<size_t> repeated;
+    im.exec("BEGIN", {}, what);
+    if (!keys[KeyChange::drop].empty())
+        im.exec("DELETE FROM " + im.table + " AS s USING unnest($1::text[]) AS u(k) WHERE s.key = u.k::" + kt,
+                {text_array(keys[KeyChange::drop])}, what);
+    if (!keys[KeyChange::leave].empty())
+        im.exec("UPDATE " + im.table + " AS s SET active = false, run = $2 FROM unnest($1::text[]) AS u(k) WHERE s.key = u.k::" + kt,
+                {text_array(keys[KeyChange::leave]), token}, what);
+    if (!keys[KeyChange::change].empty())
+        im.exec("UPDATE " + im.table + " AS s SET hash = u.h, run = $3 FROM unnest($1::text[], $2::int8[]) AS u(k, h) "
+                "WHERE s.key = u.k::" + kt,
+                {text_array(keys[KeyChange::change]), int_array(hashes[KeyChange::change]), token}, what);
+    // A key this run already wrote is left as it is and reported: the model repeats it.
+    for (KeyChange::Kind kind : {KeyChange::put, KeyChange::join}) {
+        if (keys[kind].empty()) continue;
+        const std::string generation = kind == KeyChange::join ? "s.generation + 1" : "0";
+        pg::Result r = im.exec(
+            "WITH u AS (SELECT * FROM unnest($1::text[], $2::int8[]) WITH ORDINALITY AS u(k, h, i)), "
+            "w AS (INSERT INTO " + im.table + " AS s (key, hash, generation, active, run) SELECT u.k::" + kt + ", u.h, " +
+                (kind == KeyChange::join ? "1" : "0") + ", true, $3 FROM u ON CONFLICT (key) DO UPDATE SET hash = "
+                "excluded.hash, generation = " + generation + ", active = true, run = excluded.run WHERE s.run <> "
+                "excluded.run RETURNING s.key) "
+            "SELECT u.i FROM u WHERE u.k::" + kt + " NOT IN (SELECT key FROM w) ORDER BY 1",
+            {text_array(keys[kind]), int_array(hashes[kind]), token}, what);
+        for (int i = 0; i < PQntuples(r.get()); ++i)
+            repeated.push_back(index[kind][std::stoull(PQgetvalue(r.get(), i, 0)) - 1]);
+    }
+    im.exec("COMMIT", {}, what);
+    return repeated;
+}
+
+int64_t SourceState::new_run_token() {
+    std::random_device rd;
+    const uint64_t v = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+    return static_cast<int64_t>(v >> 1);
+}
+
+}  // namespace synchost
