@@ -1,0 +1,255 @@
+// State kept beside the model ("state": {"location": "source"}), end to end against the real
+// PostgreSQL server scripts/start-postgres.sh runs: every mode sends what it sends with local
+// state while only the rows it acts on leave the database; a run killed mid-flight resumes
+// without gaps or new event ids; a second run of the sync from another state directory is
+// refused by the advisory lock; a role that may not create the table is told what to grant.
+#include "require_test_pg.hpp"
+#include "workspace.hpp"
+
+#include <unistd.h>
+
+#include <set>
+
+using namespace e2e;
+
+namespace {
+
+using V = std::vector<std::string>;
+
+class BesideModelE2E : public ::testing::Test {
+protected:
+    void SetUp() override {
+        SYNCHOST_REQUIRE_TEST_PG(pg_);
+        static int n = 0;
+        suffix_ = std::to_string(::getpid()) + "_" + std::to_string(++n);
+        table_ = "people_" + suffix_;
+        schema_ = "st_" + suffix_;
+        psql_ok("CREATE TABLE " + table_ + "(id text PRIMARY KEY, email text, value integer);"
+                "INSERT INTO " + table_ + " VALUES('a', 'a@x.example', 1), ('b', 'b@x.example', 2), "
+                "('c', 'c@x.example', 3), ('d', 'd@x.example', 4), ('e', 'e@x.example', 5);");
+    }
+    void TearDown() override {
+        if (!pg_.empty()) psql("DROP TABLE IF EXISTS " + table_ + "; DROP SCHEMA IF EXISTS " + schema_ + " CASCADE;");
+    }
+
+    CommandResult psql(const std::string &sql) {
+        return Command::run({"/usr/bin/psql", pg_, "-v", "ON_ERROR_STOP=1", "-qAtc", sql}, ws_.dir());
+    }
+    void psql_ok(const std::string &sql) {
+        const CommandResult r = psql(sql);
+        ASSERT_EQ(r.exit_code, 0) << sql << "\n" << r.err;
+    }
+    int64_t count(const std::string &sql) { return std::stoll(psql(sql).out); }
+
+    // The jsonl_file plugin (every mode) writing to out.jsonl, the keys in schema_.
+    void write_sync(const std::string &mode_line, const std::string &extra = "") {
+        std::ofstream(ws_.dir() + "/people.json")
+            << "{\"name\": \"people\",\n \"source\": {\"type\": \"postgres\", \"connection_env\": \"E2E_PG\", "
+            << "\"query\": \"SELECT * FROM " << table_ << "\"},\n \"primary_key\": \"id\",\n " << mode_line
+            << ",\n \"state\": {\"location\": \"source\", \"schema\": \"" << schema_ << "\"},\n"
+            << " \"destination\": {\"plugin\": \"jsonl_file\", \"config\": {\"path\": \"out.jsonl\"}},\n"
+            << " \"mapping\": {\"email\": \"email\", \"value\": \"value\"}" << extra << "}\n";
+    }
+
+    CommandResult sync(std::vector<std::string> more = {}) {
+        std::vector<std::string> args = {"sync", "people.json", "--json"};
+        args.insert(args.end(), more.begin(), more.end());
+        return ws_.synchost(args, {{"E2E_PG", pg_}});
+    }
+
+    // Runs a sync that must succeed; returns "op key" of each line it wrote, sorted.
+    V run_ok() {
+        last_ = sync();
+        EXPECT_EQ(last_.exit_code, 0) << last_.out << last_.err;
+        const std::string text = read_text(ws_.dir() + "/out.jsonl");
+        V out;
+        for (size_t nl; (nl = text.find('\n', read_)) != std::string::npos; read_ = nl + 1) {
+            const json::object o = json::parse(text.substr(read_, nl - read_)).as_object();
+            out.push_back(std::string(o.at("op").as_string()) + " " + std::string(o.at("key").as_string()));
+        }
+        std::sort(out.begin(), out.end());
+        return out;
+    }
+    int64_t last(const char *key) const { return summary(last_).at(key).to_number<int64_t>(); }
+
+    Workspace ws_;
+    std::string pg_, suffix_, table_, schema_;
+    CommandResult last_;
+    size_t read_ = 0;
+};
+
+// What each mode sends on the first run, after the model changed (c changes, d leaves, f joins),
+// and once d is back, with how many rows the database returned for the second run: with local
+// state all 5 would be read.
+struct ModeCase {
+    const char *mode_line;
+    V first, changed, returned;
+    int64_t read_when_changed;
+};
+
+const ModeCase kModeCases[] = {
+    {R"("mode": "insert")", {"upsert a", "upsert b", "upsert c", "upsert d", "upsert e"}, {"upsert f"}, {}, 1},
+    {R"("mode": "update")", {"upsert a", "upsert b", "upsert c", "upsert d", "upsert e"}, {"upsert c", "upsert f"}, {}, 2},
+    {R"("mode": "upsert")", {"upsert a", "upsert b", "upsert c", "upsert d", "upsert e"}, {"upsert c", "upsert f"}, {}, 2},
+    {R"("mode": "mirror")", {"upsert a", "upsert b", "upsert c", "upsert d", "upsert e"},
+     {"delete d", "upsert c", "upsert f"}, {"upsert d"}, 2},
+    {R"("audience": {"mode": "add"})", {"add a#1", "add b#1", "add c#1", "add d#1", "add e#1"}, {"add f#1"},
+     {"add d#2"}, 1},
+    {R"("audience": {"mode": "remove"})", {}, {"remove d#1"}, {}, 1},
+    {R"("audience": {"mode": "mirror"})", {"add a#1", "add b#1", "add c#1", "add d#1", "add e#1"},
+     {"add f#1", "remove d#1"}, {"add d#2"}, 1},
+    {R"("audience": {"mode": "upsert"})", {"add a#1", "add b#1", "add c#1", "add d#1", "add e#1"},
+     {"add c#1", "add f#1"}, {"add d#2"}, 2},
+};
+
+}  // namespace
+
+TEST_F(BesideModelE2E, EveryModeSendsWhatItSendsLocallyWhileOnlyTheRowsItActsOnLeaveTheDatabase) {
+    for (const ModeCase &m : kModeCases) {
+        SCOPED_TRACE(m.mode_line);
+        psql_ok("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE; DELETE FROM " + table_ + "; INSERT INTO " + table_ +
+                " VALUES('a', 'a@x.example', 1), ('b', 'b@x.example', 2), ('c', 'c@x.example', 3), "
+                "('d', 'd@x.example', 4), ('e', 'e@x.example', 5);");
+        std::filesystem::remove_all(ws_.dir() + "/.synchost");
+        write_sync(m.mode_line);
+        EXPECT_EQ(run_ok(), m.first);
+        EXPECT_EQ(last("rows_read"), 5);
+        psql_ok("UPDATE " + table_ + " SET value = 30 WHERE id = 'c'; DELETE FROM " + table_ +
+                " WHERE id = 'd'; INSERT INTO " + table_ + " VALUES('f', 'f@x.example', 6);");
+        EXPECT_EQ(run_ok(), m.changed);
+        EXPECT_EQ(last("rows_read"), m.read_when_changed) << "rows the database returned";
+        EXPECT_EQ(run_ok(), V{}) << "nothing changed since";
+        EXPECT_EQ(last("rows_read"), 0);
+        psql_ok("INSERT INTO " + table_ + " VALUES('d', 'd@x.example', 4);");
+        EXPECT_EQ(run_ok(), m.returned);
+    }
+}
+
+TEST_F(BesideModelE2E, StatusCountsTheKeysWhereTheyLiveAndAFullResyncForgetsThem) {
+    write_sync(R"("mode": "mirror")");
+    ASSERT_EQ(run_ok().size(), 5u);
+    EXPECT_EQ(count("SELECT count(*) FROM " + schema_ + ".people"), 5);
+    const CommandResult st = ws_.synchost({"status", "people.json", "--json"}, {{"E2E_PG", pg_}});
+    ASSERT_EQ(st.exit_code, 0) << st.err;
+    const json::value s = json::parse(st.out);
+    EXPECT_EQ(s.at("delivered").as_int64(), 5);
+    EXPECT_EQ(s.at("keys_table").as_string(), "\"" + schema_ + "\".\"people\"");
+    // The local state holds no delivered key: they live in the table only.
+    const CommandResult local = Command::run(
+        {"/usr/bin/sqlite3", ws_.state_file("people"), "SELECT count(*) FROM delivered; SELECT count(*) FROM rows;"},
+        ws_.dir());
+    EXPECT_EQ(local.out, "0\n0\n");
+
+    const CommandResult resync = sync({"--full-resync", "--yes"});
+    ASSERT_EQ(resync.exit_code, 0) << resync.err;
+    EXPECT_EQ(summary(resync).at("sent").as_int64(), 5);
+}
+
+TEST_F(BesideModelE2E, ARoleThatMayNotCreateTheTableIsToldWhatToGrantAndNothingIsSent) {
+    psql_ok("CREATE SCHEMA " + schema_ + "; REVOKE CREATE ON SCHEMA " + schema_ + " FROM CURRENT_USER;");
+    write_sync(R"("mode": "insert")");
+    const CommandResult r = sync();
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("may not create the state table \"" + schema_ + "\".\"people\""), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("GRANT USAGE, CREATE ON SCHEMA \"" + schema_ + "\""), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(ws_.dir() + "/out.jsonl"));
+}
+
+// The Pinterest plugin against the sandbox, keys beside the model: 6,000 orders, every 50th with
+// an email the plugin rejects.
+class BesideModelPinterestE2E : public BesideModelE2E {
+protected:
+    void add_orders(Workspace &w) {
+        orders_ = "orders_" + suffix_;
+        psql_ok("CREATE TABLE " + orders_ + "(order_id bigint PRIMARY KEY, event_type text, created_at bigint, "
+                "email text, total numeric(10,2)); INSERT INTO " + orders_ + " SELECT g, 'checkout', "
+                "extract(epoch from now())::bigint - 60, CASE WHEN g % 50 = 0 THEN 'no-at-sign.example' ELSE 'pg' || g "
+                "|| '@shop.example' END, g * 1.5 FROM generate_series(1, 6000) g;");
+        w.write_sync("orders", R"("mode": "insert", "batch_size": 300)", "SELECT 1", kOrderMapping,
+                     ", \"max_in_flight\": 1");
+        std::string d = read_text(w.dir() + "/orders.json");
+        const auto at = d.find("\"source\"");
+        d.replace(at, d.find("},", at) - at + 2,
+                  "\"source\": {\"type\": \"postgres\", \"connection_env\": \"E2E_PG\", \"query\": \"SELECT * FROM " +
+                      orders_ + "\"},\n  \"state\": {\"location\": \"source\", \"schema\": \"" + schema_ + "\"},");
+        std::ofstream(w.dir() + "/orders.json") << d;
+    }
+    void TearDown() override {
+        if (!orders_.empty()) psql("DROP TABLE IF EXISTS " + orders_);
+        BesideModelE2E::TearDown();
+    }
+    CommandResult run(Workspace &w, std::vector<std::string> more = {}) {
+        more.insert(more.begin(), {"sync", "orders.json", "--json"});
+        return w.synchost(more, {{"E2E_TOKEN", kToken}, {"E2E_PG", pg_}});
+    }
+    std::unique_ptr<test_support::Command> start(Workspace &w, std::vector<std::string> more = {}) {
+        std::vector<std::string> args = {SYNCHOST_EXE, "sync", "orders.json", "--quiet", "--plugin-path", PLUGIN_DIR};
+        args.insert(args.end(), more.begin(), more.end());
+        return std::make_unique<test_support::Command>(
+            args, w.dir(), std::vector<std::pair<std::string, std::string>>{{"E2E_TOKEN", kToken}, {"E2E_PG", pg_}});
+    }
+    int64_t keys() { return count("SELECT count(*) FROM " + schema_ + ".orders"); }
+    std::string orders_;
+};
+
+TEST_F(BesideModelPinterestE2E, KilledMidRunResumesWithoutGapsOrNewEventIds) {
+    Workspace w({"--fault", "hang,on=5"});
+    add_orders(w);
+    auto c = start(w);
+    ASSERT_TRUE(w.wait_for_sandbox([](const json::value &s) {
+        const json::value *hangs = s.at("faults_by_action").as_object().if_contains("hang");
+        return hangs && hangs->to_number<int64_t>() == 1 && s.at("in_flight").to_number<int64_t>() == 1;
+    })) << c->stderr_text();
+    c->signal(SIGKILL);
+    EXPECT_EQ(c->wait().exit_code, -1) << "the run ended before the kill";
+    const int64_t kept = w.stat("distinct_event_ids"), recorded = keys();
+    EXPECT_GT(recorded, 0);
+    EXPECT_LE(recorded, kept) << "the table claims rows the destination never got";
+
+    const CommandResult rest = run(w);
+    ASSERT_EQ(rest.exit_code, 1) << rest.err;  // the rejected rows
+    EXPECT_EQ(summary(rest).at("rows_read").as_int64(), 6000 - recorded) << "only what the table lacks is read";
+    EXPECT_EQ(w.stat("distinct_event_ids"), 5880);
+    // Resent rows carry the same event ids (Pinterest deduplicates); only unrecorded ones went twice.
+    EXPECT_EQ(w.stat("duplicate_events"), kept - recorded);
+    EXPECT_EQ(keys(), 5880);
+
+    // Rejected rows are recorded locally and are not sent again unchanged; they are the only
+    // rows the database still returns.
+    const CommandResult again = run(w);
+    EXPECT_EQ(summary(again).at("rows_read").as_int64(), 120);
+    EXPECT_EQ(summary(again).at("sent").as_int64(), 0);
+    psql_ok("UPDATE " + orders_ + " SET email = 'fixed' || order_id || '@shop.example' WHERE order_id <= 100 AND "
+            "order_id % 50 = 0");
+    const CommandResult fixed = run(w);
+    EXPECT_EQ(fixed.exit_code, 0) << fixed.err;
+    EXPECT_EQ(summary(fixed).at("delivered").as_int64(), 2) << "a rejected row that changed is sent again";
+    EXPECT_EQ(keys(), 5882);
+    // Delivered now, so no longer counted as rejected in the local state.
+    const CommandResult st = w.synchost({"status", "orders.json", "--json"}, {{"E2E_PG", pg_}});
+    ASSERT_EQ(st.exit_code, 0) << st.err;
+    EXPECT_EQ(json::parse(st.out).at("rejected").as_int64(), 118) << st.out;
+    EXPECT_EQ(json::parse(st.out).at("delivered").as_int64(), 5882) << st.out;
+}
+
+TEST_F(BesideModelPinterestE2E, ASecondRunOfTheSyncFromAnyStateDirectoryIsRefusedWhileOneHoldsTheLock) {
+    Workspace w({"--fault", "hang,on=2"});
+    add_orders(w);
+    auto first = start(w);
+    ASSERT_TRUE(w.wait_for_sandbox([](const json::value &s) { return s.at("in_flight").to_number<int64_t>() == 1 &&
+                                                                      s.at("faults_by_action").as_object().contains("hang"); }))
+        << first->stderr_text();
+    // Another machine: its own state directory, the same database.
+    const CommandResult second = run(w, {"--state-dir", w.dir() + "/elsewhere"});
+    EXPECT_EQ(second.exit_code, 2) << second.err;
+    EXPECT_NE(second.err.find("another run of sync \"orders\" is in progress"), std::string::npos) << second.err;
+    first->signal(SIGKILL);
+    first->wait();
+    // The server releases the lock with the killed session; the other machine carries on from
+    // the table, sending nothing twice that the table holds.
+    const int64_t recorded = keys();
+    const CommandResult moved = run(w, {"--state-dir", w.dir() + "/elsewhere"});
+    EXPECT_EQ(moved.exit_code, 1) << moved.err;
+    EXPECT_EQ(summary(moved).at("rows_read").as_int64(), 6000 - recorded);
+    EXPECT_EQ(w.stat("distinct_event_ids"), 5880);
+}
