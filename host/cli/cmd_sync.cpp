@@ -154,6 +154,13 @@ int cmd_sync(const Argv &argv) {
     log.info("sync " + def.name + ": " + (def.audience ? "audience " : "") + def.mode + " into " + session->caps.id +
              (opt.dry_run ? " (dry run: nothing is sent)" : "") + (opt.test_events ? " (test events)" : ""));
     const RunOutcome r = run_sync(def, session->plugin, *state, services, log, progress, opt, g_stop, beside.get());
+    if (beside && !opt.dry_run) {
+        try {
+            beside->tidy();
+        } catch (const std::exception &e) {  // the run's outcome stands; autovacuum gets there later
+            log.warn(std::string("the state table was not vacuumed: ") + e.what());
+        }
+    }
 
     if (args.has("json")) {
         boost::json::object j = summary_json(def, r);

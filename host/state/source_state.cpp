@@ -9,6 +9,9 @@ namespace synchost {
 
 namespace {
 
+// A run that changed this many records vacuums the table after it (tidy()).
+constexpr uint64_t kTidyAfter = 100000;
+
 // A PostgreSQL text-format array of `items`, each element quoted.
 std::string text_array(const std::vector<const std::string *> &items) {
     std::string out = "{";
@@ -39,6 +42,7 @@ struct SourceState::Impl {
     std::string table;      // "schema"."name"
     std::string key_type;   // the key column's SQL type ("bigint", "text"...), once the table exists
     std::string model;      // the model query, ready to be a subquery
+    uint64_t written = 0;   // records changed since the last tidy()
 
     explicit Impl(const SyncDefinition &d) : def(d) {}
 
@@ -140,6 +144,14 @@ std::string SourceState::diff_query(const ModeRule &rule, const std::vector<std:
     std::string row = "ROW(";
     for (size_t i = 0; i < hashed.size(); ++i) row += (i ? ", m." : "m.") + quote_sql_identifier(hashed[i]);
     const std::string hash = "hashtextextended(" + row + ")::text, 0)";
+    const std::string on_key = " s.key = m." + quote_sql_identifier(im.def.primary_key);
+    // Modes that only look for new keys need nothing of the table's record: NOT EXISTS lets the
+    // planner use a plain anti-join (a merge of the two primary-key indexes when it can).
+    if (!rule.audience && !rule.tracks_changes())
+        return "SELECT m.*, NULL::bigint AS " + std::string(kPrevHashColumn) + ", NULL::bigint AS " + kGenerationColumn +
+               ", NULL::boolean AS " + kActiveColumn + ", " + hash + " AS " + kHashColumn + " FROM (" + im.model +
+               "\n) AS m WHERE " + (rule.on_new == Act::skip ? "false" : "NOT EXISTS (SELECT 1 FROM " + im.table +
+               " AS s WHERE" + on_key + ")");
     std::vector<std::string> cases;
     if (rule.on_new != Act::skip) cases.push_back(rule.audience ? "s.key IS NULL OR NOT s.active" : "s.key IS NULL");
     if (rule.tracks_changes()) cases.push_back(rule.audience ? "(s.active AND s.hash <> " + hash + ")" : "s.hash <> " + hash);
@@ -147,8 +159,7 @@ std::string SourceState::diff_query(const ModeRule &rule, const std::vector<std:
     for (const auto &c : cases) where += (where.empty() ? "" : " OR ") + c;
     return "SELECT m.*, s.hash AS " + std::string(kPrevHashColumn) + ", s.generation AS " + kGenerationColumn +
            ", s.active AS " + kActiveColumn + ", " + hash + " AS " + kHashColumn + " FROM (" + im.model +
-           "\n) AS m LEFT JOIN " + im.table + " AS s ON s.key = m." + quote_sql_identifier(im.def.primary_key) +
-           " WHERE " + (where.empty() ? "false" : where);
+           "\n) AS m LEFT JOIN " + im.table + " AS s ON" + on_key + " WHERE " + (where.empty() ? "false" : where);
 }
 
 uint64_t SourceState::count_known() {
@@ -231,7 +242,17 @@ std::vector<size_t> SourceState::commit(int64_t run_token, const std::vector<Key
             repeated.push_back(index[kind][std::stoull(PQgetvalue(r.get(), i, 0)) - 1]);
     }
     im.exec("COMMIT", {}, what);
+    im.written += changes.size();
     return repeated;
+}
+
+void SourceState::tidy() {
+    Impl &im = *impl_;
+    if (im.written < kTidyAfter) return;
+    // Index-only scans of the key (the anti-join) need the visibility map VACUUM keeps; the
+    // planner needs the table's new size. Autovacuum gets there too, later.
+    im.exec("VACUUM (ANALYZE) " + im.table, {}, "vacuum the state table");
+    im.written = 0;
 }
 
 int64_t SourceState::new_run_token() {

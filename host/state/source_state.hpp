@@ -79,6 +79,10 @@ public:
     // put/join changes whose key this run had already written (a key repeated in the model).
     std::vector<size_t> commit(int64_t run_token, const std::vector<KeyChange> &changes);
 
+    // After a run: vacuums and analyzes the table when the run changed many records, so the next
+    // diff reads the key index alone and is planned for the table's size.
+    void tidy();
+
     // A random token naming one run in the table.
     static int64_t new_run_token();
 
