@@ -25,6 +25,7 @@ const char *kUsage =
     "  sync SYNC.json          run a sync (--dry-run, --limit N, --test-events, --full-resync, --json)\n"
     "  status SYNC.json        recent runs, counts, and why rows were rejected\n"
     "  quality SYNC.json       match quality: local coverage per match key, the destination's score\n"
+    "  state move SYNC.json    move delivered keys between the local state and the table beside the model\n"
     "\n"
     "Run `synchost COMMAND --help` for a command's options. Exit codes: 0 ok, 1 rows rejected,\n"
     "2 configuration, 3 auth/permission, 4 transient, 5 internal, 130 interrupted.\n";
@@ -50,6 +51,7 @@ int main(int argc, char **argv) {
         {"sync", cmd_sync},
         {"status", cmd_status},
         {"quality", cmd_quality},
+        {"state", cmd_state},
     };
     if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "help") == 0) {
         std::cout << kUsage;

@@ -85,6 +85,22 @@ void add_quality_json(boost::json::object &j, const RunSummary &s) {
     j["coverage"] = boost::json::object{{"components", q["components"]}, {"groups", q["groups"]}};
 }
 
+// Where the definition keeps the keys must be where they are: a run that looked for them in the
+// other place would send every row again.
+void check_keys_location(const SyncDefinition &def, StateStore &state, const std::string &table) {
+    const std::string at = state.keys_location(), file = def.file.filename().string();
+    const std::string again = "; a run now would send every row again";
+    if (!at.empty() && at != table)
+        throw CliError(kExitConfig, "the delivered keys of sync \"" + def.name + "\" are in " + at + " beside the model, "
+                                    "and the definition keeps them " + (table.empty() ? "local" : "in " + table) +
+                                    ": move them back first (synchost state move " + file + " --to local with the "
+                                    "definition that names " + at + "), or keep the definition as it was" + again);
+    if (!table.empty() && state.has_keys(def.audience))
+        throw CliError(kExitConfig, "the local state of sync \"" + def.name + "\" holds its delivered keys, and the "
+                                    "definition keeps them beside the model in " + table + ": move them there first "
+                                    "(synchost state move " + file + " --to source)" + again);
+}
+
 }  // namespace
 
 int cmd_sync(const Argv &argv) {
@@ -135,7 +151,11 @@ int cmd_sync(const Argv &argv) {
     std::unique_ptr<SourceState> beside;
     if (def.state.beside_source) {
         beside = SourceState::open(def, opt.dry_run ? SourceState::Access::read : SourceState::Access::run);
+        check_keys_location(def, *state, beside->table());
         if (!beside->exists()) beside.reset();
+        else if (!opt.dry_run) state->set_keys_location(beside->table(), def.state.schema);
+    } else {
+        check_keys_location(def, *state, "");
     }
     if (full_resync) {
         uint64_t forgot = state->forget_delivered();

@@ -16,5 +16,6 @@ int cmd_check(const Argv &args);
 int cmd_sync(const Argv &args);
 int cmd_status(const Argv &args);
 int cmd_quality(const Argv &args);
+int cmd_state(const Argv &args);
 
 }  // namespace synchost

@@ -96,6 +96,51 @@ struct SourceState::Impl {
         exec("COMMIT", {}, "create the state table " + table);
     }
 
+    // PostgreSQL's hash of a model row (alias m) over the `hashed` columns.
+    static std::string row_hash(const std::vector<std::string> &hashed) {
+        std::string row = "ROW(";
+        for (size_t i = 0; i < hashed.size(); ++i) row += (i ? ", m." : "m.") + quote_sql_identifier(hashed[i]);
+        return "hashtextextended(" + row + ")::text, 0)";
+    }
+
+    // COPYs new records into the table; false when one of the keys is there already (nothing is
+    // then added; the caller rolls back to its savepoint). Throws on any other failure.
+    bool copy_new(const std::vector<const std::string *> &keys, const std::vector<int64_t> &hashes, int generation,
+                  int64_t run) {
+        pg::Result start(PQexec(conn.get(), ("COPY " + table + " (key, hash, generation, active, run) FROM STDIN").c_str()));
+        if (PQresultStatus(start.get()) != PGRES_COPY_IN) {
+            const std::string msg = pg::describe_error(start.get());
+            throw CliError(kExitConfig, "could not record the acknowledged keys (state table " + table + "): " + msg);
+        }
+        std::string data;
+        const std::string tail = "\t" + std::to_string(generation) + "\tt\t" + std::to_string(run) + "\n";
+        for (size_t i = 0; i < keys.size(); ++i) {
+            for (char c : *keys[i]) {  // COPY's text format: backslash escapes
+                if (c == '\\') data += "\\\\";
+                else if (c == '\t') data += "\\t";
+                else if (c == '\n') data += "\\n";
+                else if (c == '\r') data += "\\r";
+                else data += c;
+            }
+            data += '\t' + std::to_string(hashes[i]) + tail;
+        }
+        if (PQputCopyData(conn.get(), data.data(), static_cast<int>(data.size())) != 1 ||
+            PQputCopyEnd(conn.get(), nullptr) != 1)
+            throw CliError(kExitConfig, "could not record the acknowledged keys (state table " + table +
+                                            "): " + pg::connection_error(conn.get()));
+        bool ok = true;
+        std::string failure;
+        while (PGresult *raw = PQgetResult(conn.get())) {
+            pg::Result r(raw);
+            if (PQresultStatus(r.get()) == PGRES_COMMAND_OK) continue;
+            if (pg::sqlstate(r.get()) == "23505") ok = false;  // unique_violation: a key is there already
+            else failure = pg::describe_error(r.get());
+        }
+        if (!failure.empty())
+            throw CliError(kExitConfig, "could not record the acknowledged keys (state table " + table + "): " + failure);
+        return ok;
+    }
+
     // The model's rows whose key the table holds (`s`), as a condition on s.
     std::string model_has_key() const {
         return "EXISTS (SELECT 1 FROM (" + model + "\n) AS m WHERE m." + quote_sql_identifier(def.primary_key) +
@@ -141,9 +186,7 @@ const std::string &SourceState::table() const { return impl_->table; }
 
 std::string SourceState::diff_query(const ModeRule &rule, const std::vector<std::string> &hashed) const {
     const Impl &im = *impl_;
-    std::string row = "ROW(";
-    for (size_t i = 0; i < hashed.size(); ++i) row += (i ? ", m." : "m.") + quote_sql_identifier(hashed[i]);
-    const std::string hash = "hashtextextended(" + row + ")::text, 0)";
+    const std::string hash = Impl::row_hash(hashed);
     const std::string on_key = " s.key = m." + quote_sql_identifier(im.def.primary_key);
     // Modes that only look for new keys need nothing of the table's record: NOT EXISTS lets the
     // planner use a plain anti-join (a merge of the two primary-key indexes when it can).
@@ -226,18 +269,31 @@ std::vector<size_t> SourceState::commit(int64_t run_token, const std::vector<Key
         im.exec("UPDATE " + im.table + " AS s SET hash = u.h, run = $3 FROM unnest($1::text[], $2::int8[]) AS u(k, h) "
                 "WHERE s.key = u.k::" + kt,
                 {text_array(keys[KeyChange::change]), int_array(hashes[KeyChange::change]), token}, what);
-    // A key this run already wrote is left as it is and reported: the model repeats it.
     for (KeyChange::Kind kind : {KeyChange::put, KeyChange::join}) {
         if (keys[kind].empty()) continue;
+        // Most keys are new: COPY them. One the table holds (a returning member, a key the model
+        // repeats) makes COPY fail as a whole; then the batch is upserted instead.
+        im.exec("SAVEPOINT synchost_copy", {}, what);
+        if (im.copy_new(keys[kind], hashes[kind], kind == KeyChange::join ? 1 : 0, run_token)) {
+            im.exec("RELEASE SAVEPOINT synchost_copy", {}, what);
+            continue;
+        }
+        // Released too, so what follows is written by the transaction itself: the check for
+        // repeated keys below tells this transaction's writes by their xmin.
+        im.exec("ROLLBACK TO SAVEPOINT synchost_copy", {}, what);
+        im.exec("RELEASE SAVEPOINT synchost_copy", {}, what);
         const std::string generation = kind == KeyChange::join ? "s.generation + 1" : "0";
-        pg::Result r = im.exec(
-            "WITH u AS (SELECT * FROM unnest($1::text[], $2::int8[]) WITH ORDINALITY AS u(k, h, i)), "
-            "w AS (INSERT INTO " + im.table + " AS s (key, hash, generation, active, run) SELECT u.k::" + kt + ", u.h, " +
-                (kind == KeyChange::join ? "1" : "0") + ", true, $3 FROM u ON CONFLICT (key) DO UPDATE SET hash = "
-                "excluded.hash, generation = " + generation + ", active = true, run = excluded.run WHERE s.run <> "
-                "excluded.run RETURNING s.key) "
-            "SELECT u.i FROM u WHERE u.k::" + kt + " NOT IN (SELECT key FROM w) ORDER BY 1",
-            {text_array(keys[kind]), int_array(hashes[kind]), token}, what);
+        pg::Result r = im.exec("INSERT INTO " + im.table + " AS s (key, hash, generation, active, run) SELECT u.k::" + kt +
+                                   ", u.h, " + (kind == KeyChange::join ? "1" : "0") + ", true, $3 FROM unnest($1::text[], "
+                                   "$2::int8[]) AS u(k, h) ON CONFLICT (key) DO UPDATE SET hash = excluded.hash, "
+                                   "generation = " + generation + ", active = true, run = excluded.run "
+                                   "WHERE s.run <> excluded.run",
+                               {text_array(keys[kind]), int_array(hashes[kind]), token}, what);
+        if (std::stoull(PQcmdTuples(r.get())) == keys[kind].size()) continue;
+        // A key this run wrote in an earlier transaction was left as it was: the model repeats it.
+        r = im.exec("SELECT u.i FROM unnest($1::text[]) WITH ORDINALITY AS u(k, i) JOIN " + im.table +
+                        " AS s ON s.key = u.k::" + kt + " WHERE s.xmin <> pg_current_xact_id()::xid ORDER BY 1",
+                    {text_array(keys[kind])}, what);
         for (int i = 0; i < PQntuples(r.get()); ++i)
             repeated.push_back(index[kind][std::stoull(PQgetvalue(r.get(), i, 0)) - 1]);
     }
@@ -245,6 +301,78 @@ std::vector<size_t> SourceState::commit(int64_t run_token, const std::vector<Key
     im.written += changes.size();
     return repeated;
 }
+
+std::string SourceState::hashed_model_query(const std::vector<std::string> &hashed, bool joined) const {
+    const Impl &im = *impl_;
+    std::string q = "SELECT m.*, " + im.row_hash(hashed) + " AS " + kHashColumn;
+    if (joined)
+        q += ", s.hash AS " + std::string(kPrevHashColumn) + ", s.generation AS " + kGenerationColumn + ", s.active AS " +
+             kActiveColumn;
+    q += " FROM (" + im.model + "\n) AS m";
+    if (joined) q += " JOIN " + im.table + " AS s ON s.key = m." + quote_sql_identifier(im.def.primary_key);
+    return q;
+}
+
+void SourceState::export_keys(size_t batch, const std::function<void(std::vector<KeyRecord> &)> &each) {
+    Impl &im = *impl_;
+    const std::string what = "read the state table";
+    im.exec("BEGIN READ ONLY", {}, what);
+    im.exec("DECLARE synchost_keys NO SCROLL CURSOR FOR SELECT key::text, hash, generation, active FROM " + im.table, {},
+            what);
+    for (;;) {
+        pg::Result r = im.exec("FETCH " + std::to_string(batch) + " FROM synchost_keys", {}, what);
+        const int n = PQntuples(r.get());
+        if (n == 0) break;
+        std::vector<KeyRecord> out;
+        out.reserve(static_cast<size_t>(n));
+        for (int i = 0; i < n; ++i)
+            out.push_back({PQgetvalue(r.get(), i, 0), static_cast<uint64_t>(std::stoll(PQgetvalue(r.get(), i, 1))),
+                           std::stoll(PQgetvalue(r.get(), i, 2)), PQgetvalue(r.get(), i, 3)[0] == 't'});
+        each(out);
+    }
+    im.exec("COMMIT", {}, what);
+}
+
+void SourceState::begin_replace() {
+    impl_->exec("BEGIN", {}, "begin a transaction");
+    impl_->exec("DELETE FROM " + impl_->table, {}, "empty the state table");
+}
+
+void SourceState::put_keys(const std::vector<KeyRecord> &keys) {
+    Impl &im = *impl_;
+    std::vector<const std::string *> pks;
+    std::vector<int64_t> hashes, generations, active;
+    for (const KeyRecord &k : keys) {
+        pks.push_back(&k.pk);
+        hashes.push_back(static_cast<int64_t>(k.hash));
+        generations.push_back(k.generation);
+        active.push_back(k.active ? 1 : 0);
+    }
+    im.exec("INSERT INTO " + im.table + " (key, hash, generation, active, run) SELECT u.k::" + im.key_type +
+                ", u.h, u.g, u.a <> 0, 0 FROM unnest($1::text[], $2::int8[], $3::int8[], $4::int8[]) AS u(k, h, g, a)",
+            {text_array(pks), int_array(hashes), int_array(generations), int_array(active)}, "add the moved keys");
+}
+
+void SourceState::set_hashes(const std::vector<KeyRecord> &keys) {
+    Impl &im = *impl_;
+    std::vector<const std::string *> pks;
+    std::vector<int64_t> hashes;
+    for (const KeyRecord &k : keys) {
+        pks.push_back(&k.pk);
+        hashes.push_back(static_cast<int64_t>(k.hash));
+    }
+    im.exec("UPDATE " + im.table + " AS s SET hash = u.h FROM unnest($1::text[], $2::int8[]) AS u(k, h) WHERE s.key = u.k::" +
+                im.key_type,
+            {text_array(pks), int_array(hashes)}, "set the moved keys' hashes");
+}
+
+void SourceState::finish_replace() {
+    impl_->exec("COMMIT", {}, "record the moved keys");
+    impl_->written = kTidyAfter;  // a whole table rewritten: vacuum it
+    tidy();
+}
+
+void SourceState::drop() { impl_->exec("DROP TABLE " + impl_->table, {}, "drop the state table"); }
 
 void SourceState::tidy() {
     Impl &im = *impl_;

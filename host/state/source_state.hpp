@@ -19,6 +19,7 @@
 #include "sync/mode_rules.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -82,6 +83,21 @@ public:
     // After a run: vacuums and analyzes the table when the run changed many records, so the next
     // diff reads the key index alone and is planned for the table's size.
     void tidy();
+
+    // `synchost state move`. The model query with PostgreSQL's row hash appended (kHashColumn);
+    // `joined`: only rows whose key the table holds, with the record's hash, generation and
+    // active flag appended too (kPrevHashColumn, kGenerationColumn, kActiveColumn).
+    std::string hashed_model_query(const std::vector<std::string> &hashed, bool joined) const;
+    // Every record, `batch` at a time (a cursor: memory stays flat).
+    void export_keys(size_t batch, const std::function<void(std::vector<KeyRecord> &)> &each);
+    // Replaces the table's records in one transaction: begin_replace() empties it, put_keys()
+    // adds, set_hashes() sets the hash of records already added, finish_replace() commits.
+    void begin_replace();
+    void put_keys(const std::vector<KeyRecord> &keys);
+    void set_hashes(const std::vector<KeyRecord> &keys);
+    void finish_replace();
+    // Drops the table (its keys were moved to the local state).
+    void drop();
 
     // A random token naming one run in the table.
     static int64_t new_run_token();

@@ -650,6 +650,61 @@ uint64_t StateStore::forget_delivered() {
     return n;
 }
 
+std::string StateStore::keys_location() { return impl_->meta("keys_location"); }
+
+std::string StateStore::keys_schema() { return impl_->meta("keys_schema"); }
+
+void StateStore::set_keys_location(const std::string &table, const std::string &schema) {
+    impl_->commit_tx();
+    impl_->set_meta("keys_location", table);
+    impl_->set_meta("keys_schema", schema);
+}
+
+void StateStore::export_keys(bool audience, size_t batch, const std::function<void(std::vector<KeyRecord> &)> &each) {
+    impl_->commit_tx();
+    Stmt q = impl_->db.prepare(audience ? "SELECT pk, coalesce(hash, 0), generation, active FROM members"
+                                        : "SELECT pk, coalesce(hash, 0), 0, 1 FROM delivered UNION ALL "
+                                          "SELECT pk, coalesce(hash, 0), 0, 1 FROM rows WHERE state = 1");
+    std::vector<KeyRecord> out;
+    while (q.step()) {
+        out.push_back({q.text(0), static_cast<uint64_t>(q.integer(1)), q.integer(2), q.integer(3) != 0});
+        if (out.size() < batch) continue;
+        each(out);
+        out.clear();
+    }
+    if (!out.empty()) each(out);
+}
+
+void StateStore::import_keys(bool audience, const std::vector<KeyRecord> &keys) {
+    impl_->commit_tx();
+    Db::Transaction tx(impl_->db);
+    Stmt put = impl_->db.prepare(audience ? "INSERT OR REPLACE INTO members(pk, active, generation, joined_run, "
+                                            "seen_run, hash) VALUES(?1, ?4, ?3, 0, 0, nullif(?2, 0))"
+                                          : "INSERT OR REPLACE INTO delivered(pk, seq, hash) VALUES(?1, 0, nullif(?2, 0))");
+    Stmt drop_row = impl_->db.prepare("DELETE FROM rows WHERE pk = ?1 AND state = 1");
+    for (const KeyRecord &k : keys) {
+        put.bind(1, k.pk).bind(2, static_cast<int64_t>(k.hash));
+        if (audience) put.bind(3, k.generation).bind(4, int64_t{k.active});
+        put.run();
+        if (!audience) drop_row.bind(1, k.pk).run();  // an older layout's delivered row: one record per key
+    }
+    tx.commit();
+}
+
+bool StateStore::has_keys(bool audience) {
+    Stmt q = impl_->db.prepare(audience ? "SELECT EXISTS(SELECT 1 FROM members)"
+                                        : "SELECT EXISTS(SELECT 1 FROM delivered) OR EXISTS(SELECT 1 FROM rows WHERE state = 1)");
+    q.step();
+    return q.integer(0) != 0;
+}
+
+void StateStore::clear_keys() {
+    impl_->commit_tx();
+    Db::Transaction tx(impl_->db);
+    impl_->db.exec("DELETE FROM delivered; DELETE FROM members; DELETE FROM rows WHERE state = 1;");
+    tx.commit();
+}
+
 bool StateStore::has_rows() {
     Stmt q = impl_->db.prepare("SELECT EXISTS(SELECT 1 FROM rows) OR EXISTS(SELECT 1 FROM delivered) OR EXISTS(SELECT 1 FROM members)");
     q.step();

@@ -7,6 +7,7 @@
 #include "state/sqlite_db.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -102,6 +103,15 @@ struct ReasonCount {
     std::vector<std::string> example_keys;
 };
 
+// A delivered key (row syncs) or an audience member, as `synchost state move` carries it between
+// the local state and the table beside the model.
+struct KeyRecord {
+    std::string pk;
+    uint64_t hash = 0;       // content hash when delivered (0: not recorded)
+    int64_t generation = 0;  // audiences
+    bool active = true;      // audiences: false once the member left
+};
+
 struct StateCounts {
     uint64_t delivered = 0, rejected = 0, pending = 0, members_active = 0, members_departed = 0;
 };
@@ -157,6 +167,21 @@ public:
     uint64_t mark_departures(int64_t run_id);
     // --full-resync: forget delivered keys (and audience members). Returns how many rows.
     uint64_t forget_delivered();
+
+    // Where the sync's delivered keys live when not here: the table beside the model they were
+    // moved to ("" when they are here). Runs check it against the definition.
+    std::string keys_location();
+    // The schema of that table, as the definition named it.
+    std::string keys_schema();
+    void set_keys_location(const std::string &table, const std::string &schema);
+    // Every delivered key (row syncs) or member (audiences), `batch` at a time.
+    void export_keys(bool audience, size_t batch, const std::function<void(std::vector<KeyRecord> &)> &each);
+    // Adds or replaces delivered keys (members), as recorded by no run; in one transaction.
+    void import_keys(bool audience, const std::vector<KeyRecord> &keys);
+    // Whether any key is delivered (any member recorded, audiences).
+    bool has_keys(bool audience);
+    // Forgets every delivered key and member; rejected and pending rows stay.
+    void clear_keys();
 
     StateCounts counts();
     std::vector<RunSummary> recent_runs(int n);

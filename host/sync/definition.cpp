@@ -8,6 +8,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 #include <cctype>
 #include <cstdlib>
 #include <regex>
@@ -104,6 +106,19 @@ std::string quote_sql_identifier(const std::string &name) {
     std::string quoted = "\"";
     for (char c : name) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
     return quoted + '"';
+}
+
+std::vector<std::string> mapped_columns(const SyncDefinition &d) {
+    std::vector<std::string> names;
+    for (const auto &e : d.mapping)
+        if (!e.constant && std::find(names.begin(), names.end(), e.column) == names.end()) names.push_back(e.column);
+    return names;
+}
+
+std::vector<std::string> hashed_columns(const SyncDefinition &d) {
+    std::vector<std::string> names = mapped_columns(d);
+    if (std::find(names.begin(), names.end(), d.primary_key) == names.end()) names.push_back(d.primary_key);
+    return names;
 }
 
 // A backlog larger than the destination takes in before events go stale then spends its budget

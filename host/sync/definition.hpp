@@ -65,6 +65,11 @@ std::string quote_sql_identifier(const std::string &name);
 // The model query with its rows newest first by `column` (the "newest_first" key).
 std::string newest_first_query(const std::string &query, const std::string &column);
 
+// The model columns that travel to the plugin (mapped, not constants), in mapping order, once each.
+std::vector<std::string> mapped_columns(const SyncDefinition &d);
+// The columns a row's content hash covers: the mapped ones, then the primary key if not mapped.
+std::vector<std::string> hashed_columns(const SyncDefinition &d);
+
 // Parses and checks the file itself (JSON, keys, types). Throws CliError(kExitConfig).
 SyncDefinition load_definition(const std::filesystem::path &file);
 

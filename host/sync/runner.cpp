@@ -206,12 +206,10 @@ private:
     // The source: the model query as written, or, when the sync's keys live beside the model,
     // wrapped so that the database returns only the rows the mode acts on (each with what the
     // state knows of its key, in the columns beside_ reads).
-    std::unique_ptr<RowSource> open_model(const std::vector<std::string> &mapped_names) {
+    std::unique_ptr<RowSource> open_model() {
         if (!keys_.beside()) return open_source(def_.source);
-        std::vector<std::string> hashed = mapped_names;
-        if (std::find(hashed.begin(), hashed.end(), def_.primary_key) == hashed.end()) hashed.push_back(def_.primary_key);
         SourceConfig config = def_.source;
-        config.query = keys_.source()->diff_query(rule_, hashed);
+        config.query = keys_.source()->diff_query(rule_, hashed_columns(def_));
         if (!def_.newest_first.empty()) config.query = newest_first_query(config.query, def_.newest_first);
         std::unique_ptr<RowSource> source = open_source(config);
         const auto &cols = source->columns();
@@ -224,12 +222,8 @@ private:
 
     void read_and_send() {
         // Only mapped columns travel to the plugin.
-        std::vector<std::string> names;
-        for (const auto &e : def_.mapping) {
-            if (e.constant) continue;
-            if (std::find(names.begin(), names.end(), e.column) == names.end()) names.push_back(e.column);
-        }
-        source_ = open_model(names);
+        const std::vector<std::string> names = mapped_columns(def_);
+        source_ = open_model();
         const auto &cols = source_->columns();
         const size_t pk_col = column_index(cols, def_.primary_key, "the primary_key");
         // SQLite takes an unknown "column" in ORDER BY for a string: it would sort by nothing.

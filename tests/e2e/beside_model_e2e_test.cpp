@@ -145,6 +145,78 @@ TEST_F(BesideModelE2E, StatusCountsTheKeysWhereTheyLiveAndAFullResyncForgetsThem
     EXPECT_EQ(summary(resync).at("sent").as_int64(), 5);
 }
 
+TEST_F(BesideModelE2E, AKeyTheModelRepeatsAfterItsFirstRowWasRecordedIsARowErrorNotASecondDelivery) {
+    write_sync(R"("mode": "upsert", "batch_size": 2)");
+    std::string d = read_text(ws_.dir() + "/people.json");
+    const std::string from = "SELECT * FROM " + table_;
+    d.replace(d.find(from), from.size(), from + " UNION ALL SELECT * FROM " + table_ + " WHERE id = 'a'");
+    std::ofstream(ws_.dir() + "/people.json") << d;
+    const CommandResult r = sync();
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    const json::value s = summary(r);
+    EXPECT_EQ(s.at("delivered").as_int64(), 5) << r.out;
+    EXPECT_EQ(s.at("row_errors").as_int64(), 1) << r.out;
+    EXPECT_NE(r.err.find("duplicate primary key"), std::string::npos) << r.err;
+    EXPECT_EQ(count("SELECT count(*) FROM " + schema_ + ".people"), 5);
+}
+
+// The definition as written by write_sync, with the keys local.
+void keep_local(const std::string &dir) {
+    std::string d = read_text(dir + "/people.json");
+    const auto at = d.find(" \"state\"");
+    d.erase(at, d.find('\n', at) - at + 1);
+    std::ofstream(dir + "/people.json") << d;
+}
+
+TEST_F(BesideModelE2E, AnExistingSyncMovedBesideTheModelAndBackResendsNothing) {
+    write_sync(R"("mode": "upsert")");
+    keep_local(ws_.dir());
+    EXPECT_EQ(run_ok().size(), 5u);
+    psql_ok("UPDATE " + table_ + " SET value = 30 WHERE id = 'c'");  // changed since it was delivered
+
+    write_sync(R"("mode": "upsert")");
+    const CommandResult refused = sync();
+    EXPECT_EQ(refused.exit_code, 2);
+    EXPECT_NE(refused.err.find("synchost state move people.json --to source"), std::string::npos) << refused.err;
+    const CommandResult moved = ws_.synchost({"state", "move", "people.json", "--to", "source"}, {{"E2E_PG", pg_}});
+    ASSERT_EQ(moved.exit_code, 0) << moved.err;
+    EXPECT_NE(moved.err.find("moved 5 delivered keys"), std::string::npos) << moved.err;
+    EXPECT_EQ(run_ok(), (V{"upsert c"})) << "only the row that changed since its delivery";
+    EXPECT_EQ(last("rows_read"), 1);
+
+    keep_local(ws_.dir());
+    EXPECT_EQ(sync().exit_code, 2) << "the keys are beside the model";
+    psql_ok("UPDATE " + table_ + " SET value = 50 WHERE id = 'e'");
+    const CommandResult back = ws_.synchost({"state", "move", "people.json", "--to", "local"}, {{"E2E_PG", pg_}});
+    ASSERT_EQ(back.exit_code, 0) << back.err;
+    EXPECT_EQ(run_ok(), (V{"upsert e"}));
+    EXPECT_EQ(last("rows_read"), 5) << "read whole again: the keys are local";
+    EXPECT_EQ(count("SELECT count(*) FROM pg_tables WHERE schemaname = '" + schema_ + "'"), 0) << "the table is dropped";
+}
+
+TEST_F(BesideModelE2E, AMovedAudienceKeepsEachMembersGeneration) {
+    write_sync(R"("audience": {"mode": "mirror"})");
+    keep_local(ws_.dir());
+    EXPECT_EQ(run_ok().size(), 5u);
+    psql_ok("DELETE FROM " + table_ + " WHERE id = 'd'");
+    EXPECT_EQ(run_ok(), (V{"remove d#1"}));
+    psql_ok("INSERT INTO " + table_ + " VALUES('d', 'd@x.example', 4)");
+    EXPECT_EQ(run_ok(), (V{"add d#2"}));
+
+    write_sync(R"("audience": {"mode": "mirror"})");
+    ASSERT_EQ(ws_.synchost({"state", "move", "people.json", "--to", "source"}, {{"E2E_PG", pg_}}).exit_code, 0);
+    psql_ok("DELETE FROM " + table_ + " WHERE id = 'd'");
+    EXPECT_EQ(run_ok(), (V{"remove d#2"}));
+    psql_ok("INSERT INTO " + table_ + " VALUES('d', 'd@x.example', 4)");
+    EXPECT_EQ(run_ok(), (V{"add d#3"}));
+
+    keep_local(ws_.dir());
+    ASSERT_EQ(ws_.synchost({"state", "move", "people.json", "--to", "local"}, {{"E2E_PG", pg_}}).exit_code, 0);
+    EXPECT_EQ(run_ok(), V{});
+    psql_ok("DELETE FROM " + table_ + " WHERE id = 'd'");
+    EXPECT_EQ(run_ok(), (V{"remove d#3"}));
+}
+
 TEST_F(BesideModelE2E, ARoleThatMayNotCreateTheTableIsToldWhatToGrantAndNothingIsSent) {
     psql_ok("CREATE SCHEMA " + schema_ + "; REVOKE CREATE ON SCHEMA " + schema_ + " FROM CURRENT_USER;");
     write_sync(R"("mode": "insert")");

@@ -1,0 +1,179 @@
+// `synchost state move SYNC.json --to source|local`: moves a sync's delivered keys (audience
+// members) between the local state and the table beside the model, so that changing where they
+// live sends nothing again (README "State beside the model").
+//
+// The two places hash rows differently (synchost hashes the cells it reads, PostgreSQL hashes the
+// row's text), so for modes that look for changed rows the model is read once: a key whose row
+// still has the content it had when delivered gets the other side's hash of it; a key whose row
+// changed since keeps no hash and is sent by the next run as changed, as it would have been.
+#include "cli/commands.hpp"
+#include "cli/session.hpp"
+#include "exit_codes.hpp"
+#include "runtime/logger.hpp"
+#include "sources/source.hpp"
+#include "state/source_state.hpp"
+#include "state/state_store.hpp"
+#include "sync/mode_rules.hpp"
+#include "sync/row_key.hpp"
+
+#include <algorithm>
+#include <iostream>
+
+namespace synchost {
+
+namespace {
+
+constexpr size_t kBatch = 10000;
+
+struct Move {
+    const SyncDefinition &def;
+    StateStore &local;
+    SourceState &beside;
+    bool tracks_changes;
+
+    // Reads the model as `query` (the model with PostgreSQL's hash and, joined, the table's
+    // record appended) and calls `each(row's key, synchost's hash, PostgreSQL's hash, cells)`.
+    template <class Each>
+    uint64_t read_model(const std::string &query, Each each) {
+        SourceConfig config = def.source;
+        config.query = query;
+        std::unique_ptr<RowSource> model = open_source(config);
+        const auto &cols = model->columns();
+        auto index = [&](const std::string &name) {
+            const auto at = std::find(cols.begin(), cols.end(), name);
+            if (at == cols.end()) throw CliError(kExitConfig, "column \"" + name + "\" is not in the query result");
+            return static_cast<size_t>(at - cols.begin());
+        };
+        std::vector<size_t> hashed;
+        for (const std::string &c : hashed_columns(def)) hashed.push_back(index(c));
+        const size_t pk_col = index(def.primary_key), pg_hash = index(kHashColumn);
+        std::vector<sp_value> cells;
+        std::string pk;
+        uint64_t rows = 0;
+        while (model->next(cells)) {
+            ++rows;
+            if (!key_text(cells[pk_col], pk)) continue;
+            each(pk, row_hash(cells, hashed), static_cast<uint64_t>(cells[pg_hash].as.i), cells, cols);
+        }
+        return rows;
+    }
+
+    uint64_t to_source() {
+        uint64_t keys = 0;
+        beside.begin_replace();
+        local.export_keys(def.audience, kBatch, [&](std::vector<KeyRecord> &batch) {
+            // Hashes are set below where the row is unchanged; until then none matches.
+            if (tracks_changes)
+                for (KeyRecord &k : batch) k.hash = 0;
+            beside.put_keys(batch);
+            keys += batch.size();
+        });
+        if (tracks_changes) {
+            std::vector<KeyRecord> same;
+            read_model(beside.hashed_model_query(hashed_columns(def), false),
+                       [&](const std::string &pk, uint64_t ours, uint64_t theirs, auto &, auto &) {
+                           if (delivered_hash(pk) != ours || ours == 0) return;
+                           same.push_back({pk, theirs, 0, true});
+                           if (same.size() >= kBatch) beside.set_hashes(same), same.clear();
+                       });
+            if (!same.empty()) beside.set_hashes(same);
+        }
+        beside.finish_replace();
+        local.clear_keys();
+        local.set_keys_location(beside.table(), def.state.schema);
+        return keys;
+    }
+
+    uint64_t to_local() {
+        uint64_t keys = 0;
+        local.clear_keys();
+        beside.export_keys(kBatch, [&](std::vector<KeyRecord> &batch) {
+            if (tracks_changes)
+                for (KeyRecord &k : batch) k.hash = 0;
+            local.import_keys(def.audience, batch);
+            keys += batch.size();
+        });
+        if (tracks_changes) {
+            std::vector<KeyRecord> same;
+            read_model(beside.hashed_model_query(hashed_columns(def), true),
+                       [&](const std::string &pk, uint64_t ours, uint64_t theirs, const std::vector<sp_value> &cells,
+                           const std::vector<std::string> &cols) {
+                           const auto col = [&](const char *name) {
+                               return cells[static_cast<size_t>(std::find(cols.begin(), cols.end(), name) - cols.begin())];
+                           };
+                           if (static_cast<uint64_t>(col(kPrevHashColumn).as.i) != theirs) return;  // changed since
+                           same.push_back({pk, ours, col(kGenerationColumn).as.i, col(kActiveColumn).as.i != 0});
+                           if (same.size() >= kBatch) local.import_keys(def.audience, same), same.clear();
+                       });
+            if (!same.empty()) local.import_keys(def.audience, same);
+        }
+        local.set_keys_location("", "");
+        beside.drop();
+        return keys;
+    }
+
+    // The content hash the local state recorded for a delivered key (a member), 0 when none.
+    uint64_t delivered_hash(const std::string &pk) {
+        if (def.audience) {
+            const std::optional<MemberState> m = local.member(pk);
+            return m ? m->hash : 0;
+        }
+        const std::optional<KnownRow> k = local.lookup(pk);
+        return k && k->delivered ? k->delivered->hash : 0;
+    }
+};
+
+int state_move(const Argv &argv) {
+    std::vector<FlagSpec> spec = common_flags();
+    spec.push_back({"to", true, "where the keys go: source (the table beside the model) or local", "WHERE"});
+    Args args(argv, spec,
+              "usage: synchost state move SYNC.json --to source|local\n\nMoves the sync's delivered keys (audience "
+              "members) between the local state and the table beside the model, so that changing \"state\" in the "
+              "definition sends nothing again. Run it after editing the definition, with no run of the sync going on.");
+    if (args.positional().size() != 1 || !args.has("to"))
+        throw CliError(kExitConfig, "usage: synchost state move SYNC.json --to source|local");
+    const std::string to = args.get("to");
+    if (to != "source" && to != "local") throw CliError(kExitConfig, "--to is source or local, not \"" + to + "\"");
+    SyncDefinition def = load_definition(args.positional()[0]);
+    if (to == "source" && !def.state.beside_source)
+        throw CliError(kExitConfig, "the definition keeps this sync's keys local: set \"state\": {\"location\": "
+                                    "\"source\"} first, then move them there");
+    if (to == "local" && def.source.type != "postgres")
+        throw CliError(kExitConfig, "only a PostgreSQL model keeps keys beside it; this one is " + def.source.type);
+    if (to == "local" && def.state.beside_source)
+        throw CliError(kExitConfig, "the definition keeps this sync's keys beside the model: remove \"state\" (or set "
+                                    "\"location\": \"local\") first, then move them back");
+    Logger log;
+    log.configure(args.get("log-level", "info"), args.has("log-json"), args.get("log-file"));
+    auto local = StateStore::open(state_dir(args), def.name, StateStore::Access::run);
+    if (to == "local") {  // the table they come from, as the local state recorded it
+        if (local->keys_location().empty())
+            throw CliError(kExitConfig, "the local state of sync \"" + def.name + "\" holds its keys already: nothing "
+                                        "to move back");
+        def.state.beside_source = true;
+        def.state.schema = local->keys_schema();
+    }
+    auto beside = SourceState::open(def, SourceState::Access::run);
+    const ModeRule &rule = *mode_rule(def.audience, def.mode);
+    Move move{def, *local, *beside, rule.tracks_changes()};
+    const std::string where = beside->table();
+    if (to == "source") {
+        if (local->keys_location() == where) throw CliError(kExitConfig, "the keys are already in " + where);
+        log.info("moved " + std::to_string(move.to_source()) + (def.audience ? " members" : " delivered keys") +
+                 " to " + where);
+    } else {
+        log.info("moved " + std::to_string(move.to_local()) + (def.audience ? " members" : " delivered keys") +
+                 " from " + where + " to the local state");
+    }
+    return kExitOk;
+}
+
+}  // namespace
+
+int cmd_state(const Argv &argv) {
+    if (argv.empty() || argv[0] != "move")
+        throw CliError(kExitConfig, "usage: synchost state move SYNC.json --to source|local");
+    return state_move(Argv(argv.begin() + 1, argv.end()));
+}
+
+}  // namespace synchost
