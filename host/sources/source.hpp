@@ -19,6 +19,10 @@ struct SourceConfig {
     std::string connection;           // postgres: libpq connection string (already resolved)
     char delimiter = ',';             // csv
     std::vector<std::string> columns; // jsonl: optional explicit column list
+    // sqlite: a sync's state database, attached read-only as `synchost_state`, so the model query
+    // can leave out what was delivered without the rows crossing into synchost. The function
+    // synchost_key(x) is then registered too: the key as the state records it (key_text()).
+    std::filesystem::path attach_state;
 };
 class RowSource {
 public:

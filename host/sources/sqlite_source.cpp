@@ -4,6 +4,7 @@
 #include "sources/source.hpp"
 #include "sources/readahead_vfs.hpp"
 #include "sources/source_util.hpp"
+#include "sync/row_key.hpp"
 
 #include <sqlite3.h>
 
@@ -12,6 +13,27 @@
 namespace synchost::sources {
 
 namespace {
+
+// A value as a cell, in SQLite's own storage class.
+sp_value value_cell(sqlite3_value *v) {
+    switch (sqlite3_value_type(v)) {
+        case SQLITE_INTEGER:
+            return int_cell(sqlite3_value_int64(v));
+        case SQLITE_FLOAT:
+            return real_cell(sqlite3_value_double(v));
+        case SQLITE_TEXT: {
+            // text before bytes, as SQLite documents, so the length matches the converted form
+            const auto *p = reinterpret_cast<const char *>(sqlite3_value_text(v));
+            return text_cell(p, static_cast<std::size_t>(sqlite3_value_bytes(v)));
+        }
+        case SQLITE_BLOB: {
+            const void *p = sqlite3_value_blob(v);
+            return blob_cell(p, static_cast<std::size_t>(sqlite3_value_bytes(v)));
+        }
+        default:
+            return null_cell();
+    }
+}
 
 class SqliteSource final : public RowSource {
 public:
@@ -30,6 +52,7 @@ public:
         }
         // A sync may read while another process writes: wait for its lock instead of failing.
         sqlite3_busy_timeout(db_.get(), 5000);
+        if (!config.attach_state.empty()) attach_state(config.attach_state);
         prepare(config.query);
         int n = sqlite3_column_count(stmt_.get());
         if (n == 0) throw SourceError(where() + " returns no columns (the model query must be a SELECT)");
@@ -65,6 +88,26 @@ public:
 private:
     std::string where() const { return "sqlite query " + query_ + " on " + file_; }
 
+    // Attached databases share the connection's flags: the state is opened read-only too.
+    void attach_state(const std::filesystem::path &state) {
+        sqlite3_stmt *raw = nullptr;
+        if (sqlite3_prepare_v2(db_.get(), "ATTACH DATABASE ?1 AS synchost_state", -1, &raw, nullptr) == SQLITE_OK)
+            sqlite3_bind_text(raw, 1, state.c_str(), -1, SQLITE_TRANSIENT);
+        const int rc = raw ? sqlite3_step(raw) : SQLITE_ERROR;
+        sqlite3_finalize(raw);
+        if (rc != SQLITE_DONE)
+            throw SourceError("cannot read the state " + state.string() + " beside " + file_ + ": " +
+                              sqlite3_errmsg(db_.get()));
+        sqlite3_create_function_v2(
+            db_.get(), "synchost_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
+            [](sqlite3_context *ctx, int, sqlite3_value **argv) {
+                std::string key;
+                if (!key_text(value_cell(argv[0]), key)) return sqlite3_result_null(ctx);
+                sqlite3_result_text(ctx, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+            },
+            nullptr, nullptr, nullptr);
+    }
+
     // Prepares the first statement and rejects any other one after it: running only the first of
     // several statements would silently ignore the rest of the model.
     void prepare(const std::string &sql) {
@@ -95,26 +138,7 @@ private:
     // call re-validates the statement and the column, three times per cell with type, text and
     // bytes. The value is "unprotected" (SQLite's word for: no mutex held), which is safe here:
     // this connection is used by one thread only and was opened with SQLITE_OPEN_NOMUTEX.
-    sp_value cell(int i) {
-        sqlite3_value *v = sqlite3_column_value(stmt_.get(), i);
-        switch (sqlite3_value_type(v)) {
-            case SQLITE_INTEGER:
-                return int_cell(sqlite3_value_int64(v));
-            case SQLITE_FLOAT:
-                return real_cell(sqlite3_value_double(v));
-            case SQLITE_TEXT: {
-                // text before bytes, as SQLite documents, so the length matches the converted form
-                const auto *p = reinterpret_cast<const char *>(sqlite3_value_text(v));
-                return text_cell(p, static_cast<std::size_t>(sqlite3_value_bytes(v)));
-            }
-            case SQLITE_BLOB: {
-                const void *p = sqlite3_value_blob(v);
-                return blob_cell(p, static_cast<std::size_t>(sqlite3_value_bytes(v)));
-            }
-            default:
-                return null_cell();
-        }
-    }
+    sp_value cell(int i) { return value_cell(sqlite3_column_value(stmt_.get(), i)); }
 
     std::string file_;
     std::string query_;

@@ -216,11 +216,6 @@ std::pair<uint64_t, uint64_t> SourceState::counts() {
     return {std::stoull(PQgetvalue(r.get(), 0, 0)), std::stoull(PQgetvalue(r.get(), 0, 1))};
 }
 
-uint64_t SourceState::count_departed() {
-    pg::Result r = impl_->read_only("SELECT count(*)" + impl_->departed_from(), "count the keys gone from the model");
-    return std::stoull(PQgetvalue(r.get(), 0, 0));
-}
-
 std::vector<DepartedKey> SourceState::departed() {
     pg::Result r = impl_->read_only("SELECT s.key::text, s.generation, s.hash" + impl_->departed_from() + " ORDER BY 1",
                                     "read the keys gone from the model");

@@ -67,7 +67,6 @@ public:
 
     // Delivered keys (active members), and those the model no longer holds.
     uint64_t count_known();
-    uint64_t count_departed();
     // Keys in the table: active (delivered keys, active members) and left (departed members).
     std::pair<uint64_t, uint64_t> counts();
     std::vector<DepartedKey> departed();

@@ -207,7 +207,7 @@ private:
     // wrapped so that the database returns only the rows the mode acts on (each with what the
     // state knows of its key, in the columns beside_ reads).
     std::unique_ptr<RowSource> open_model() {
-        if (!keys_.beside()) return open_source(def_.source);
+        if (!keys_.beside()) return open_source(local_diff() ? diffed_sqlite_model() : def_.source);
         SourceConfig config = def_.source;
         config.query = keys_.source()->diff_query(rule_, hashed_columns(def_));
         if (!def_.newest_first.empty()) config.query = newest_first_query(config.query, def_.newest_first);
@@ -220,9 +220,31 @@ private:
         return source;
     }
 
+    // A SQLite model in insert mode, with keys delivered before: SQLite leaves those out itself,
+    // reading the state beside the model, so they never cross into synchost. Other modes still
+    // read every row (unchanged audience members are marked seen; changes are found by hash).
+    bool local_diff() const {
+        return def_.source.type == "sqlite" && lookups_ && !def_.audience && !rule_.tracks_changes() &&
+               !rule_.sends_departures();
+    }
+    SourceConfig diffed_sqlite_model() const {
+        SourceConfig config = def_.source;
+        config.attach_state = state_.file();
+        const std::string key = "synchost_key(m." + quote_sql_identifier(def_.primary_key) + ")";
+        config.query = "SELECT m.* FROM (" + as_subquery(def_.model_query) +
+                       "\n) AS m WHERE NOT EXISTS (SELECT 1 FROM synchost_state.delivered AS d WHERE d.pk = " + key +
+                       ") AND NOT EXISTS (SELECT 1 FROM synchost_state.rows AS r WHERE r.pk = " + key +
+                       " AND r.state = 1)";
+        if (!def_.newest_first.empty()) config.query = newest_first_query(config.query, def_.newest_first);
+        return config;
+    }
+
     void read_and_send() {
         // Only mapped columns travel to the plugin.
         const std::vector<std::string> names = mapped_columns(def_);
+        // A first run (empty state) needs no per-row lookups: nothing was delivered before, and
+        // keys repeated within this run are caught when their row is checkpointed.
+        lookups_ = state_.has_rows();
         source_ = open_model();
         const auto &cols = source_->columns();
         const size_t pk_col = column_index(cols, def_.primary_key, "the primary_key");
@@ -239,9 +261,6 @@ private:
                       : plugin_->descriptor().recommended_batch_records
                           ? plugin_->descriptor().recommended_batch_records
                           : 1000;
-        // A first run (empty state) needs no per-row lookups: nothing was delivered before, and
-        // keys repeated within this run are caught when their row is checkpointed.
-        lookups_ = state_.has_rows();
         std::vector<sp_value> cells;
         std::string pk;
         Decision d;

@@ -1,6 +1,7 @@
 #include "sync/sync_state.hpp"
 
 #include <limits>
+#include <utility>
 
 namespace synchost {
 
@@ -13,9 +14,17 @@ SyncState::SyncState(StateStore &local, SourceState *beside, bool audience)
 
 uint64_t SyncState::count_known() { return beside_ ? beside_->count_known() : local_.count_known(audience_); }
 
-uint64_t SyncState::count_departed() { return beside_ ? beside_->count_departed() : local_.count_departed(audience_); }
+uint64_t SyncState::count_departed() {
+    if (!beside_) return local_.count_departed(audience_);
+    if (!departed_) departed_ = beside_->departed();
+    return departed_->size();
+}
 
-std::vector<DepartedKey> SyncState::departed() { return beside_ ? beside_->departed() : local_.departed(audience_); }
+std::vector<DepartedKey> SyncState::departed() {
+    if (!beside_) return local_.departed(audience_);
+    if (!departed_) departed_ = beside_->departed();
+    return std::exchange(*departed_, {});
+}
 
 uint64_t SyncState::mark_departures(int64_t run_id) {
     return beside_ ? beside_->mark_departures() : local_.mark_departures(run_id);

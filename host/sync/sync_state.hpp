@@ -8,6 +8,7 @@
 #include "state/state_store.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace synchost {
@@ -44,6 +45,9 @@ private:
     bool audience_;
     bool local_has_rows_;  // beside the model: whether a delivered key may have a local attempt to clear
     int64_t run_token_;
+    // Beside the model, the departed keys as counted before anything was sent: the same list is
+    // sent (one anti-join over the model, not two).
+    std::optional<std::vector<DepartedKey>> departed_;
 };
 
 }  // namespace synchost
