@@ -18,6 +18,7 @@
 #   CHANGE   new, changed and deleted rows per incremental run (default 10000)
 #   MODES    sync modes to run (default "insert mirror")
 #   CONFIGS  configurations (default "postgres/source postgres/local sqlite/local")
+#   PG_SETTINGS  the PostgreSQL source's "settings" (JSON object), e.g. '{"enable_hashjoin": "off"}' 
 #   BENCH_KEEP=1 keeps the temp dir
 # Targets: an insert-mode run over 10M rows with 0.1% new rows takes < 3 s from PostgreSQL with the
 # state beside the model and reads only the new rows; local state <= 24 bytes per key on disk.
@@ -77,7 +78,7 @@ change_and_delete() {
 write_sync() {  # SOURCE STATE MODE FILE
     local source state=""
     if [ "$1" = postgres ]; then
-        source="{\"type\": \"postgres\", \"connection_env\": \"BENCH_PG\", \"query\": \"SELECT * FROM $table\"}"
+        source="{\"type\": \"postgres\", \"connection_env\": \"BENCH_PG\", \"query\": \"SELECT * FROM $table\"${PG_SETTINGS:+, \"settings\": $PG_SETTINGS}}"
     else
         source="{\"type\": \"sqlite\", \"database\": \"$BENCH_TMP/model.db\", \"query\": \"SELECT * FROM $table\"}"
     fi

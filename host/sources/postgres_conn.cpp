@@ -123,6 +123,17 @@ Connection connect(const std::string &conninfo, bool read_only) {
     return conn;
 }
 
+Connection connect(const SourceConfig &config, bool read_only) {
+    Connection conn = connect(config.connection, read_only);
+    for (const auto &[name, value] : config.settings) {
+        const char *params[] = {name.c_str(), value.c_str()};
+        Result r(PQexecParams(conn.get(), "SELECT set_config($1, $2, false)", 2, nullptr, params, nullptr, nullptr, 0));
+        if (PQresultStatus(r.get()) != PGRES_TUPLES_OK)
+            throw SourceError("PostgreSQL refused the source setting \"" + name + "\": " + describe_error(r.get()));
+    }
+    return conn;
+}
+
 std::string describe_error(const PGresult *r) {
     const char *primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
     if (primary == nullptr) return redact(PQresultErrorMessage(r), {});  // client-side error

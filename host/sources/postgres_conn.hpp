@@ -8,6 +8,10 @@
 #include <memory>
 #include <string>
 
+namespace synchost {
+struct SourceConfig;
+}
+
 namespace synchost::pg {
 
 struct Finish {
@@ -23,6 +27,8 @@ using Result = std::unique_ptr<PGresult, Clear>;
 // timeout unless the string says otherwise). A read-only session refuses every write, so a model
 // query cannot change the warehouse. Throws SourceError naming the target, never the password.
 Connection connect(const std::string &conninfo, bool read_only);
+// Then applies `settings` to the session (set_config, so no value is ever spliced into SQL).
+Connection connect(const SourceConfig &config, bool read_only);
 
 // What the connection string asks for ("host 127.0.0.1, port 5432, database shop, user sync"),
 // without the password. Throws SourceError when it does not parse.

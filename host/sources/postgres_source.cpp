@@ -20,7 +20,7 @@ enum : Oid { kBool = 16, kBytea = 17, kInt8 = 20, kInt2 = 21, kInt4 = 23, kOid =
 class PostgresSource final : public RowSource {
 public:
     explicit PostgresSource(const SourceConfig &config) : query_(describe_query(config.query)) {
-        conn_ = pg::connect(config.connection, /*read_only=*/true);
+        conn_ = pg::connect(config, /*read_only=*/true);
         // PQsendQueryParams (with no parameters) rather than PQsendQuery: the extended protocol
         // makes the server refuse a text with several statements, as the SQLite source does.
         if (PQsendQueryParams(conn_.get(), config.query.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) != 1 ||

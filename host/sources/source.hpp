@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 namespace synchost {
 // A source problem; the message names the file/query and the line/row/column where possible,
@@ -17,6 +18,9 @@ struct SourceConfig {
     std::filesystem::path path;       // sqlite database file, csv or jsonl file (already absolute)
     std::string query;                // sqlite and postgres: the model query
     std::string connection;           // postgres: libpq connection string (already resolved)
+    // postgres: settings of the session (SET name = value), for the model query and the state
+    // beside it: work_mem, statement_timeout, search_path, planner settings...
+    std::vector<std::pair<std::string, std::string>> settings;
     char delimiter = ',';             // csv
     std::vector<std::string> columns; // jsonl: optional explicit column list
     // sqlite: a sync's state database, attached read-only as `synchost_state`, so the model query

@@ -164,7 +164,7 @@ std::unique_ptr<SourceState> SourceState::open(const SyncDefinition &def, Access
     std::unique_ptr<SourceState> s(new SourceState);
     s->impl_ = std::make_unique<Impl>(def);
     Impl &im = *s->impl_;
-    im.conn = pg::connect(def.source.connection, /*read_only=*/false);
+    im.conn = pg::connect(def.source, /*read_only=*/false);
     im.table = quote_sql_identifier(def.state.schema) + "." + quote_sql_identifier(def.name);
     im.model = as_subquery(def.model_query);
     im.lock_name = "synchost:" + def.state.schema + "." + def.name;

@@ -164,7 +164,7 @@ void read_source(const Reader &top, SyncDefinition &d) {
     if (type == "sqlite") keys.insert(keys.end(), {"database", "query"});
     else if (type == "csv") keys.insert(keys.end(), {"path", "delimiter"});
     else if (type == "jsonl") keys.insert(keys.end(), {"path", "columns"});
-    else if (type == "postgres") keys.insert(keys.end(), {"connection", "connection_env", "query"});
+    else if (type == "postgres") keys.insert(keys.end(), {"connection", "connection_env", "query", "settings"});
     else {
         const std::vector<std::string> types{"sqlite", "csv", "jsonl", "postgres"};
         top.fail("source", "unknown source type \"" + type + "\"" + support::did_you_mean(type, types) +
@@ -202,6 +202,22 @@ void read_source(const Reader &top, SyncDefinition &d) {
             if (v == nullptr || *v == '\0')
                 s.fail("connection_env", "environment variable " + d.connection_env + " is not set");
             d.source.connection = v;
+        }
+        if (const json::value *set = s.value("settings")) {
+            if (!set->is_object()) s.fail("settings", "\"settings\" is an object of PostgreSQL settings, e.g. {\"work_mem\": \"64MB\"}");
+            for (const auto &kv : set->get_object()) {
+                const std::string name(kv.key());
+                if (!std::regex_match(name, std::regex("[A-Za-z_][A-Za-z0-9_.]*")))
+                    s.fail("settings", "\"" + name + "\" is not a PostgreSQL setting name");
+                // The model query runs read-only and as the connection's role; no setting changes that.
+                if (std::regex_search(name, std::regex("read_only|role|session_authorization", std::regex::icase)))
+                    s.fail("settings", "setting \"" + name + "\" is not allowed: the model query runs read-only, as "
+                                       "the connection's role");
+                if (!kv.value().is_string() && !kv.value().is_number() && !kv.value().is_bool())
+                    s.fail("settings", "setting \"" + name + "\" must be a string, number or boolean");
+                d.source.settings.emplace_back(name, kv.value().is_string() ? std::string(kv.value().get_string())
+                                                                              : json::serialize(kv.value()));
+            }
         }
     }
 }

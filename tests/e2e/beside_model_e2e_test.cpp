@@ -217,6 +217,24 @@ TEST_F(BesideModelE2E, AMovedAudienceKeepsEachMembersGeneration) {
     EXPECT_EQ(run_ok(), (V{"remove d#3"}));
 }
 
+TEST_F(BesideModelE2E, SourceSettingsApplyToTheModelsSessionAndCannotLiftReadOnly) {
+    psql_ok("CREATE SCHEMA " + schema_ + "_m; CREATE TABLE " + schema_ + "_m.folks AS SELECT * FROM " + table_ + ";");
+    auto with_settings = [&](const std::string &settings) {
+        write_sync(R"("mode": "insert")");
+        std::string d = read_text(ws_.dir() + "/people.json");
+        d.replace(d.find("SELECT * FROM " + table_), ("SELECT * FROM " + table_).size(), "SELECT * FROM folks");
+        d.replace(d.find("\"},\n \"primary_key\""), 2, "\", \"settings\": " + settings + "}");
+        std::ofstream(ws_.dir() + "/people.json") << d;
+    };
+    with_settings(R"({"search_path": ")" + schema_ + R"(_m", "work_mem": "8MB"})");
+    EXPECT_EQ(run_ok().size(), 5u) << "the unqualified table is found through the search_path set";
+    with_settings(R"({"default_transaction_read_only": "off"})");
+    const CommandResult r = sync();
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("setting \"default_transaction_read_only\" is not allowed"), std::string::npos) << r.err;
+    psql("DROP SCHEMA " + schema_ + "_m CASCADE");
+}
+
 TEST_F(BesideModelE2E, ARoleThatMayNotCreateTheTableIsToldWhatToGrantAndNothingIsSent) {
     psql_ok("CREATE SCHEMA " + schema_ + "; REVOKE CREATE ON SCHEMA " + schema_ + " FROM CURRENT_USER;");
     write_sync(R"("mode": "insert")");
