@@ -59,7 +59,7 @@ make_model() {
     else
         rm -f "$BENCH_TMP/model.db"
         model sqlite "PRAGMA journal_mode = OFF; CREATE TABLE $table(order_id INTEGER PRIMARY KEY, event_type TEXT,
-          created_at INTEGER, email TEXT, total REAL); INSERT INTO $table($columns) $(sqlite_rows 1 "$rows");"
+          created_at INTEGER, email TEXT, total REAL); INSERT INTO $table($columns) $(sqlite_rows 1 "$rows");" >/dev/null
     fi
 }
 

@@ -7,6 +7,7 @@
 #include "runtime/host_services.hpp"
 #include "runtime/terminal_text.hpp"
 #include "sources/source.hpp"
+#include "state/source_state.hpp"
 #include "sync/route_counts.hpp"
 #include "sync/runner.hpp"
 
@@ -114,6 +115,23 @@ int cmd_check(const Argv &argv) {
     } catch (const std::exception &e) {
         report("source", false, e.what());
         return finish(kExitConfig);
+    }
+    if (s->def.state.beside_source) {  // before the first run, the table must be creatable
+        try {
+            const auto beside = SourceState::open(s->def, SourceState::Access::read);
+            if (beside->exists()) {
+                report("state", true, "delivered keys beside the model in " + beside->table() + ": " +
+                                          std::to_string(beside->counts().first));
+            } else if (const std::string grant = beside->missing_grant(); grant.empty()) {
+                report("state", true, beside->table() + " will be created by the first run");
+            } else {
+                report("state", false, "the role may not create " + beside->table() + ": grant it " + grant);
+                return finish(kExitConfig);
+            }
+        } catch (const std::exception &e) {
+            report("state", false, e.what());
+            return finish(kExitConfig);
+        }
     }
 
     std::unique_ptr<TokenService> tokens;

@@ -184,6 +184,19 @@ bool SourceState::exists() const { return !impl_->key_type.empty(); }
 
 const std::string &SourceState::table() const { return impl_->table; }
 
+std::string SourceState::missing_grant() {
+    const std::string schema = impl_->def.state.schema, quoted = quote_sql_identifier(schema);
+    const std::string has = impl_->scalar(
+        "SELECT CASE WHEN n.oid IS NULL THEN 'database:' || has_database_privilege(current_database(), 'CREATE') "
+        "ELSE 'schema:' || (has_schema_privilege(n.oid, 'USAGE') AND has_schema_privilege(n.oid, 'CREATE')) END "
+        "FROM (SELECT 1) AS one LEFT JOIN pg_namespace AS n ON n.nspname = $1",
+        {schema}, "look up the role's privileges");
+    if (has == "database:true" || has == "schema:true") return "";
+    return has.starts_with("database")
+               ? "CREATE ON DATABASE (schema " + quoted + " does not exist, and the role may not create it)"
+               : "USAGE, CREATE ON SCHEMA " + quoted;
+}
+
 std::string SourceState::diff_query(const ModeRule &rule, const std::vector<std::string> &hashed) const {
     const Impl &im = *impl_;
     const std::string hash = Impl::row_hash(hashed);

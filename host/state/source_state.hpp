@@ -56,6 +56,9 @@ public:
     ~SourceState();
 
     bool exists() const;
+    // Access::read, before the first run: whether the connection's role may create the table (the
+    // schema too, when missing). Returns "" when it may, else the grant it lacks.
+    std::string missing_grant();
     // "synchost"."orders" as the user sees it in messages.
     const std::string &table() const;
 

@@ -127,8 +127,13 @@ TEST_F(BesideModelE2E, EveryModeSendsWhatItSendsLocallyWhileOnlyTheRowsItActsOnL
 
 TEST_F(BesideModelE2E, StatusCountsTheKeysWhereTheyLiveAndAFullResyncForgetsThem) {
     write_sync(R"("mode": "mirror")");
+    const CommandResult before = ws_.synchost({"check", "people.json", "--offline"}, {{"E2E_PG", pg_}});
+    EXPECT_EQ(before.exit_code, 0) << before.out << before.err;
+    EXPECT_NE((before.out + before.err).find("will be created by the first run"), std::string::npos) << before.out;
     ASSERT_EQ(run_ok().size(), 5u);
     EXPECT_EQ(count("SELECT count(*) FROM " + schema_ + ".people"), 5);
+    const CommandResult after = ws_.synchost({"check", "people.json", "--offline"}, {{"E2E_PG", pg_}});
+    EXPECT_NE((after.out + after.err).find("\".\"people\": 5"), std::string::npos) << after.out;
     const CommandResult st = ws_.synchost({"status", "people.json", "--json"}, {{"E2E_PG", pg_}});
     ASSERT_EQ(st.exit_code, 0) << st.err;
     const json::value s = json::parse(st.out);
@@ -238,6 +243,10 @@ TEST_F(BesideModelE2E, SourceSettingsApplyToTheModelsSessionAndCannotLiftReadOnl
 TEST_F(BesideModelE2E, ARoleThatMayNotCreateTheTableIsToldWhatToGrantAndNothingIsSent) {
     psql_ok("CREATE SCHEMA " + schema_ + "; REVOKE CREATE ON SCHEMA " + schema_ + " FROM CURRENT_USER;");
     write_sync(R"("mode": "insert")");
+    const CommandResult checked = ws_.synchost({"check", "people.json", "--offline"}, {{"E2E_PG", pg_}});
+    EXPECT_EQ(checked.exit_code, 2) << checked.out << checked.err;
+    EXPECT_NE((checked.out + checked.err).find("grant it USAGE, CREATE ON SCHEMA \"" + schema_ + "\""), std::string::npos)
+        << checked.out << checked.err;
     const CommandResult r = sync();
     EXPECT_EQ(r.exit_code, 2) << r.err;
     EXPECT_NE(r.err.find("may not create the state table \"" + schema_ + "\".\"people\""), std::string::npos) << r.err;
