@@ -153,12 +153,20 @@ int state_move(const Argv &argv) {
         def.state.beside_source = true;
         def.state.schema = local->keys_schema();
     }
-    auto beside = SourceState::open(def, SourceState::Access::run);
+    auto beside = SourceState::open(def, to == "local" ? SourceState::Access::existing : SourceState::Access::run);
     const ModeRule &rule = *mode_rule(def.audience, def.mode);
     Move move{def, *local, *beside, rule.tracks_changes()};
     const std::string where = beside->table();
     if (to == "source") {
         if (local->keys_location() == where) throw CliError(kExitConfig, "the keys are already in " + where);
+        if (!local->keys_location().empty())
+            throw CliError(kExitConfig, "the keys are in " + local->keys_location() + ", not in the local state: move "
+                                        "them back first (--to local, with the definition that names that table)");
+        if (const auto [active, left] = beside->counts(); active + left > 0)
+            throw CliError(kExitConfig, where + " already holds " + std::to_string(active + left) +
+                                            " keys (another state directory's, or an interrupted move); nothing was "
+                                            "changed. If they are this sync's from an interrupted move, empty the "
+                                            "table (DELETE FROM " + where + ") and move again");
         log.info("moved " + std::to_string(move.to_source()) + (def.audience ? " members" : " delivered keys") +
                  " to " + where);
     } else {

@@ -151,6 +151,15 @@ int cmd_sync(const Argv &argv) {
     std::unique_ptr<SourceState> beside;
     if (def.state.beside_source) {
         beside = SourceState::open(def, opt.dry_run ? SourceState::Access::read : SourceState::Access::run);
+        // A table the local state says holds the keys, found missing (dropped, restored from an
+        // older backup, another database): starting from an empty one would send every row again.
+        if (beside->created() && state->keys_location() == beside->table() && !full_resync) {
+            beside->drop();
+            throw CliError(kExitConfig, "the delivered keys of sync \"" + def.name + "\" were in " + beside->table() +
+                                            ", which no longer exists in this database (dropped, or the connection "
+                                            "names another database); restore it, or send everything again with "
+                                            "--full-resync");
+        }
         check_keys_location(def, *state, beside->table());
         if (!beside->exists()) beside.reset();
         else if (!opt.dry_run) state->set_keys_location(beside->table(), def.state.schema);

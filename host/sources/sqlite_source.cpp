@@ -98,14 +98,21 @@ private:
         if (rc != SQLITE_DONE)
             throw SourceError("cannot read the state " + state.string() + " beside " + file_ + ": " +
                               sqlite3_errmsg(db_.get()));
-        sqlite3_create_function_v2(
+        // No exception may cross SQLite's C frames: an allocation failure is SQLite's "no memory".
+        const int made = sqlite3_create_function_v2(
             db_.get(), "synchost_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
-            [](sqlite3_context *ctx, int, sqlite3_value **argv) {
-                std::string key;
-                if (!key_text(value_cell(argv[0]), key)) return sqlite3_result_null(ctx);
-                sqlite3_result_text(ctx, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+            [](sqlite3_context *ctx, int, sqlite3_value **argv) noexcept {
+                try {
+                    std::string key;
+                    if (!key_text(value_cell(argv[0]), key)) return sqlite3_result_null(ctx);
+                    sqlite3_result_text(ctx, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+                } catch (...) {
+                    sqlite3_result_error_nomem(ctx);
+                }
             },
             nullptr, nullptr, nullptr);
+        if (made != SQLITE_OK)
+            throw SourceError("cannot read the state beside " + file_ + ": " + sqlite3_errmsg(db_.get()));
     }
 
     // Prepares the first statement and rejects any other one after it: running only the first of

@@ -4,6 +4,9 @@
 #include "sources/postgres_conn.hpp"
 
 #include <random>
+#include <regex>
+#include <string_view>
+#include <unordered_set>
 
 namespace synchost {
 
@@ -58,7 +61,7 @@ struct SourceState::Impl {
         const std::string state = r ? pg::sqlstate(r.get()) : "";
         const std::string msg = r ? pg::describe_error(r.get()) : pg::connection_error(conn.get());
         if (PQtransactionStatus(conn.get()) == PQTRANS_INERROR) PQclear(PQexec(conn.get(), "ROLLBACK"));
-        if (state == "42501")
+        if (state == "42501" && what.starts_with("create"))
             throw CliError(kExitConfig, "the PostgreSQL role may not " + what + ": " + msg + ". Grant it, e.g. GRANT " +
                                             "USAGE, CREATE ON SCHEMA " + quote_sql_identifier(def.state.schema) +
                                             " TO the role (CREATE ON DATABASE to create the schema itself), or "
@@ -89,6 +92,15 @@ struct SourceState::Impl {
                  " AS key, 0::bigint AS hash, 0::bigint AS generation, true AS active, 0::bigint AS run FROM (" + model +
                  "\n) AS m WITH NO DATA",
              {}, "create the state table " + table);
+        read_key_type();
+        // The key travels as text (key_text()) and is cast back: only types whose text form is
+        // the same both ways can key the table.
+        static const std::regex keyable(R"(smallint|integer|bigint|text|character varying(\(\d+\))?|numeric(\(.*\))?|uuid)");
+        if (!std::regex_match(key_type, keyable))
+            throw CliError(kExitConfig, "the primary key \"" + def.primary_key + "\" is of type " + key_type +
+                                            ", which cannot key the state beside the model (its text form is not "
+                                            "the same both ways); cast it in the model query to text or an integer, "
+                                            "or keep the state local");
         exec("ALTER TABLE " + table +
                  " ADD PRIMARY KEY (key), ALTER hash SET NOT NULL, ALTER generation SET NOT NULL, "
                  "ALTER active SET NOT NULL, ALTER run SET NOT NULL",
@@ -108,10 +120,7 @@ struct SourceState::Impl {
     bool copy_new(const std::vector<const std::string *> &keys, const std::vector<int64_t> &hashes, int generation,
                   int64_t run) {
         pg::Result start(PQexec(conn.get(), ("COPY " + table + " (key, hash, generation, active, run) FROM STDIN").c_str()));
-        if (PQresultStatus(start.get()) != PGRES_COPY_IN) {
-            const std::string msg = pg::describe_error(start.get());
-            throw CliError(kExitConfig, "could not record the acknowledged keys (state table " + table + "): " + msg);
-        }
+        if (PQresultStatus(start.get()) != PGRES_COPY_IN) fail_copy(pg::describe_error(start.get()));
         std::string data;
         const std::string tail = "\t" + std::to_string(generation) + "\tt\t" + std::to_string(run) + "\n";
         for (size_t i = 0; i < keys.size(); ++i) {
@@ -126,8 +135,7 @@ struct SourceState::Impl {
         }
         if (PQputCopyData(conn.get(), data.data(), static_cast<int>(data.size())) != 1 ||
             PQputCopyEnd(conn.get(), nullptr) != 1)
-            throw CliError(kExitConfig, "could not record the acknowledged keys (state table " + table +
-                                            "): " + pg::connection_error(conn.get()));
+            fail_copy(pg::connection_error(conn.get()));
         bool ok = true;
         std::string failure;
         while (PGresult *raw = PQgetResult(conn.get())) {
@@ -136,9 +144,15 @@ struct SourceState::Impl {
             if (pg::sqlstate(r.get()) == "23505") ok = false;  // unique_violation: a key is there already
             else failure = pg::describe_error(r.get());
         }
-        if (!failure.empty())
-            throw CliError(kExitConfig, "could not record the acknowledged keys (state table " + table + "): " + failure);
+        if (!failure.empty()) fail_copy(failure);
         return ok;
+    }
+
+    // The transaction is rolled back, so the session stays usable (tidy(), a later open).
+    [[noreturn]] void fail_copy(const std::string &why) {
+        while (PGresult *rest = PQgetResult(conn.get())) PQclear(rest);
+        if (PQtransactionStatus(conn.get()) != PQTRANS_IDLE) PQclear(PQexec(conn.get(), "ROLLBACK"));
+        throw CliError(kExitConfig, "could not record the acknowledged keys (state table " + table + "): " + why);
     }
 
     // The model's rows whose key the table holds (`s`), as a condition on s.
@@ -168,13 +182,18 @@ std::unique_ptr<SourceState> SourceState::open(const SyncDefinition &def, Access
     im.table = quote_sql_identifier(def.state.schema) + "." + quote_sql_identifier(def.name);
     im.model = as_subquery(def.model_query);
     im.lock_name = "synchost:" + def.state.schema + "." + def.name;
-    if (access == Access::run &&
+    if (access != Access::read &&
         im.scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", {im.lock_name}, "take the sync's lock") != "t")
         throw CliError(kExitConfig, "another run of sync \"" + def.name + "\" is in progress: it holds the PostgreSQL "
                                     "advisory lock on " + im.table + " (see pg_locks); try again when it is over");
     const bool exists = !im.scalar("SELECT to_regclass($1)::text", {im.table}, "look for the state table").empty();
-    if (!exists && access == Access::run) im.create_table();
-    if (exists || access == Access::run) im.read_key_type();
+    if (!exists && access == Access::existing)
+        throw CliError(kExitConfig, "the state table " + im.table + " does not exist (dropped, or another database?)");
+    if (!exists && access == Access::run) {
+        im.create_table();
+        s->created_ = true;
+    }
+    if (exists) im.read_key_type();
     return s;
 }
 
@@ -257,15 +276,22 @@ std::vector<size_t> SourceState::commit(int64_t run_token, const std::vector<Key
     std::vector<const std::string *> keys[5];
     std::vector<int64_t> hashes[5];
     std::vector<size_t> index[5];
+    std::vector<size_t> repeated;
+    // A key twice in one statement is refused by PostgreSQL (ON CONFLICT cannot affect a row
+    // twice): the first stands, the others are repeats (a key the model repeats, tracked twice).
+    std::unordered_set<std::string_view> seen[5];
     for (size_t i = 0; i < changes.size(); ++i) {
         const KeyChange &c = changes[i];
+        if (!seen[c.kind].insert(c.pk).second) {
+            repeated.push_back(i);
+            continue;
+        }
         keys[c.kind].push_back(&c.pk);
         hashes[c.kind].push_back(c.hash);
         index[c.kind].push_back(i);
     }
     const std::string kt = im.key_type, token = std::to_string(run_token);
     const std::string what = "record the acknowledged keys";
-    std::vector<size_t> repeated;
     im.exec("BEGIN", {}, what);
     if (!keys[KeyChange::drop].empty())
         im.exec("DELETE FROM " + im.table + " AS s USING unnest($1::text[]) AS u(k) WHERE s.key = u.k::" + kt,

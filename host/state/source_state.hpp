@@ -47,15 +47,18 @@ struct KeyChange {
 
 class SourceState {
 public:
-    enum class Access { run, read };
+    enum class Access { run, read, existing };
     // Connects with the source's connection string. Access::run creates the schema and table
     // when missing (a role without the privilege gets CliError naming the GRANT it needs) and
     // takes the sync's advisory lock (CliError when another run holds it). Access::read
-    // (status) changes nothing; `exists()` says whether the table is there.
+    // (status) changes nothing; `exists()` says whether the table is there. Access::existing
+    // (state move --to local) takes the lock and throws CliError when the table is missing.
     static std::unique_ptr<SourceState> open(const SyncDefinition &def, Access access);
     ~SourceState();
 
     bool exists() const;
+    // Whether open() created the table (it was missing).
+    bool created() const { return created_; }
     // Access::read, before the first run: whether the connection's role may create the table (the
     // schema too, when missing). Returns "" when it may, else the grant it lacks.
     std::string missing_grant();
@@ -106,6 +109,7 @@ public:
 
 private:
     SourceState() = default;
+    bool created_ = false;
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

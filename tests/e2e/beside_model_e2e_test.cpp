@@ -29,7 +29,9 @@ protected:
                 "('c', 'c@x.example', 3), ('d', 'd@x.example', 4), ('e', 'e@x.example', 5);");
     }
     void TearDown() override {
-        if (!pg_.empty()) psql("DROP TABLE IF EXISTS " + table_ + "; DROP SCHEMA IF EXISTS " + schema_ + " CASCADE;");
+        if (!pg_.empty())
+            psql("DROP TABLE IF EXISTS " + table_ + "; DROP SCHEMA IF EXISTS " + schema_ + " CASCADE; DROP SCHEMA IF EXISTS " +
+                 schema_ + "_m CASCADE;");
     }
 
     CommandResult psql(const std::string &sql) {
@@ -151,17 +153,20 @@ TEST_F(BesideModelE2E, StatusCountsTheKeysWhereTheyLiveAndAFullResyncForgetsThem
 }
 
 TEST_F(BesideModelE2E, AKeyTheModelRepeatsAfterItsFirstRowWasRecordedIsARowErrorNotASecondDelivery) {
-    write_sync(R"("mode": "upsert", "batch_size": 2)");
+    // Newest first by value: a (100), e, d, c, b, a (1), two rows a batch, so the repeat comes two
+    // checkpoints after its first row: the table, not the rows in flight, must catch it.
+    write_sync(R"("mode": "upsert", "batch_size": 2, "newest_first": "value")");
     std::string d = read_text(ws_.dir() + "/people.json");
     const std::string from = "SELECT * FROM " + table_;
-    d.replace(d.find(from), from.size(), from + " UNION ALL SELECT * FROM " + table_ + " WHERE id = 'a'");
+    d.replace(d.find(from), from.size(), from + " UNION ALL SELECT id, email, 100 FROM " + table_ + " WHERE id = 'a'");
     std::ofstream(ws_.dir() + "/people.json") << d;
     const CommandResult r = sync();
     EXPECT_EQ(r.exit_code, 1) << r.err;
     const json::value s = summary(r);
     EXPECT_EQ(s.at("delivered").as_int64(), 5) << r.out;
     EXPECT_EQ(s.at("row_errors").as_int64(), 1) << r.out;
-    EXPECT_NE(r.err.find("duplicate primary key"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("its first row was sent, and the repeat carried the same event id"), std::string::npos)
+        << r.err;
     EXPECT_EQ(count("SELECT count(*) FROM " + schema_ + ".people"), 5);
 }
 
@@ -237,7 +242,57 @@ TEST_F(BesideModelE2E, SourceSettingsApplyToTheModelsSessionAndCannotLiftReadOnl
     const CommandResult r = sync();
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.err.find("setting \"default_transaction_read_only\" is not allowed"), std::string::npos) << r.err;
-    psql("DROP SCHEMA " + schema_ + "_m CASCADE");
+}
+
+TEST_F(BesideModelE2E, ATableThatVanishedIsNotRecreatedEmptyAndAMoveDoesNotOverwriteKeys) {
+    write_sync(R"("mode": "insert")");
+    ASSERT_EQ(run_ok().size(), 5u);
+    psql_ok("DROP TABLE " + schema_ + ".people");
+    const CommandResult r = sync();
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("which no longer exists in this database"), std::string::npos) << r.err;
+    EXPECT_EQ(count("SELECT count(*) FROM pg_tables WHERE schemaname = '" + schema_ + "'"), 0)
+        << "the empty table is not left for the next run to fill";
+    EXPECT_EQ(sync().exit_code, 2) << "refused again: no empty table was left for this run";
+
+    // Keys of another state directory in the table are not replaced by a move.
+    std::filesystem::remove_all(ws_.dir() + "/.synchost");
+    EXPECT_EQ(run_ok().size(), 5u);
+    std::filesystem::remove_all(ws_.dir() + "/.synchost");
+    keep_local(ws_.dir());
+    EXPECT_EQ(run_ok().size(), 5u);
+    write_sync(R"("mode": "insert")");
+    const CommandResult move = ws_.synchost({"state", "move", "people.json", "--to", "source"}, {{"E2E_PG", pg_}});
+    EXPECT_EQ(move.exit_code, 2);
+    EXPECT_NE(move.err.find("already holds 5 keys"), std::string::npos) << move.err;
+}
+
+TEST_F(BesideModelE2E, AKeyTypeWhoseTextIsNotTheSameBothWaysIsRefused) {
+    psql_ok("CREATE TABLE " + table_ + "_b(id bytea PRIMARY KEY, email text, value integer);"
+            "INSERT INTO " + table_ + "_b VALUES('\\x6162', 'a@x.example', 1);");
+    write_sync(R"("mode": "insert")");
+    std::string d = read_text(ws_.dir() + "/people.json");
+    d.replace(d.find("FROM " + table_), ("FROM " + table_).size(), "FROM " + table_ + "_b");
+    std::ofstream(ws_.dir() + "/people.json") << d;
+    const CommandResult r = sync();
+    psql("DROP TABLE " + table_ + "_b");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("is of type bytea, which cannot key the state beside the model"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(ws_.dir() + "/out.jsonl"));
+}
+
+// One member, as with local state (a repeat is the same membership); the batch is not refused.
+TEST_F(BesideModelE2E, AMemberTheModelRepeatsInOneTrackedBatchIsRecordedOnceAndTheSyncCarriesOn) {
+    write_sync(R"("audience": {"mode": "remove"})");
+    std::string d = read_text(ws_.dir() + "/people.json");
+    const std::string from = "SELECT * FROM " + table_;
+    d.replace(d.find(from), from.size(), from + " UNION ALL SELECT * FROM " + table_ + " WHERE id = 'a'");
+    std::ofstream(ws_.dir() + "/people.json") << d;
+    for (int run = 1; run <= 2; ++run) {
+        const CommandResult r = sync();
+        EXPECT_EQ(r.exit_code, 0) << "run " << run << ": " << r.err;
+    }
+    EXPECT_EQ(count("SELECT count(*) FROM " + schema_ + ".people WHERE active"), 5);
 }
 
 TEST_F(BesideModelE2E, ARoleThatMayNotCreateTheTableIsToldWhatToGrantAndNothingIsSent) {
@@ -288,6 +343,16 @@ protected:
             args, w.dir(), std::vector<std::pair<std::string, std::string>>{{"E2E_TOKEN", kToken}, {"E2E_PG", pg_}});
     }
     int64_t keys() { return count("SELECT count(*) FROM " + schema_ + ".orders"); }
+    // A run right after a SIGKILL: the server frees the killed session's advisory lock once it
+    // notices the closed socket, so a run refused by the lock (which sends nothing) is tried again.
+    CommandResult run_once_unlocked(Workspace &w, std::vector<std::string> more = {}) {
+        CommandResult r;
+        eventually([&] {
+            r = run(w, more);
+            return r.err.find("is in progress") == std::string::npos;
+        }, std::chrono::seconds(20));
+        return r;
+    }
     std::string orders_;
 };
 
@@ -305,7 +370,7 @@ TEST_F(BesideModelPinterestE2E, KilledMidRunResumesWithoutGapsOrNewEventIds) {
     EXPECT_GT(recorded, 0);
     EXPECT_LE(recorded, kept) << "the table claims rows the destination never got";
 
-    const CommandResult rest = run(w);
+    const CommandResult rest = run_once_unlocked(w);
     ASSERT_EQ(rest.exit_code, 1) << rest.err;  // the rejected rows
     EXPECT_EQ(summary(rest).at("rows_read").as_int64(), 6000 - recorded) << "only what the table lacks is read";
     EXPECT_EQ(w.stat("distinct_event_ids"), 5880);
@@ -347,7 +412,7 @@ TEST_F(BesideModelPinterestE2E, ASecondRunOfTheSyncFromAnyStateDirectoryIsRefuse
     // The server releases the lock with the killed session; the other machine carries on from
     // the table, sending nothing twice that the table holds.
     const int64_t recorded = keys();
-    const CommandResult moved = run(w, {"--state-dir", w.dir() + "/elsewhere"});
+    const CommandResult moved = run_once_unlocked(w, {"--state-dir", w.dir() + "/elsewhere"});
     EXPECT_EQ(moved.exit_code, 1) << moved.err;
     EXPECT_EQ(summary(moved).at("rows_read").as_int64(), 6000 - recorded);
     EXPECT_EQ(w.stat("distinct_event_ids"), 5880);
