@@ -129,7 +129,7 @@ int state_move(const Argv &argv) {
     Args args(argv, spec,
               "usage: synchost state move SYNC.json --to source|local\n\nMoves the sync's delivered keys (audience "
               "members) between the local state and the table beside the model, so that changing \"state\" in the "
-              "definition sends nothing again. Run it after editing the definition, with no run of the sync going on.");
+              "definition resends nothing that was delivered. Run it after editing the definition, with no run of the sync going on.");
     if (args.positional().size() != 1 || !args.has("to"))
         throw CliError(kExitConfig, "usage: synchost state move SYNC.json --to source|local");
     const std::string to = args.get("to");
