@@ -95,16 +95,17 @@ struct Move {
         });
         if (tracks_changes) {
             std::vector<KeyRecord> same;
-            read_model(beside.hashed_model_query(hashed_columns(def), true),
-                       [&](const std::string &pk, uint64_t ours, uint64_t theirs, const std::vector<sp_value> &cells,
-                           const std::vector<std::string> &cols) {
-                           const auto col = [&](const char *name) {
-                               return cells[static_cast<size_t>(std::find(cols.begin(), cols.end(), name) - cols.begin())];
-                           };
-                           if (static_cast<uint64_t>(col(kPrevHashColumn).as.i) != theirs) return;  // changed since
-                           same.push_back({pk, ours, col(kGenerationColumn).as.i, col(kActiveColumn).as.i != 0});
-                           if (same.size() >= kBatch) local.import_keys(def.audience, same), same.clear();
-                       });
+            read_model(
+                beside.hashed_model_query(hashed_columns(def), true),
+                [&](const std::string &pk, uint64_t ours, uint64_t theirs, const std::vector<sp_value> &cells,
+                    const std::vector<std::string> &cols) {
+                    const auto col = [&](const char *name) {
+                        return cells[static_cast<size_t>(std::find(cols.begin(), cols.end(), name) - cols.begin())];
+                    };
+                    if (static_cast<uint64_t>(col(kPrevHashColumn).as.i) != theirs) return;  // changed since
+                    same.push_back({pk, ours, col(kGenerationColumn).as.i, col(kActiveColumn).as.i != 0});
+                    if (same.size() >= kBatch) local.import_keys(def.audience, same), same.clear();
+                });
             if (!same.empty()) local.import_keys(def.audience, same);
         }
         local.set_keys_location("", "");
@@ -129,27 +130,31 @@ int state_move(const Argv &argv) {
     Args args(argv, spec,
               "usage: synchost state move SYNC.json --to source|local\n\nMoves the sync's delivered keys (audience "
               "members) between the local state and the table beside the model, so that changing \"state\" in the "
-              "definition resends nothing that was delivered. Run it after editing the definition, with no run of the sync going on.");
+              "definition resends nothing that was delivered. Run it after editing the definition, with no run "
+              "of the sync going on.");
     if (args.positional().size() != 1 || !args.has("to"))
         throw CliError(kExitConfig, "usage: synchost state move SYNC.json --to source|local");
     const std::string to = args.get("to");
     if (to != "source" && to != "local") throw CliError(kExitConfig, "--to is source or local, not \"" + to + "\"");
     SyncDefinition def = load_definition(args.positional()[0]);
     if (to == "source" && !def.state.beside_source)
-        throw CliError(kExitConfig, "the definition keeps this sync's keys local: set \"state\": {\"location\": "
-                                    "\"source\"} first, then move them there");
+        throw CliError(kExitConfig,
+                       "the definition keeps this sync's keys local: set \"state\": {\"location\": "
+                       "\"source\"} first, then move them there");
     if (to == "local" && def.source.type != "postgres")
         throw CliError(kExitConfig, "only a PostgreSQL model keeps keys beside it; this one is " + def.source.type);
     if (to == "local" && def.state.beside_source)
-        throw CliError(kExitConfig, "the definition keeps this sync's keys beside the model: remove \"state\" (or set "
-                                    "\"location\": \"local\") first, then move them back");
+        throw CliError(kExitConfig,
+                       "the definition keeps this sync's keys beside the model: remove \"state\" (or set "
+                       "\"location\": \"local\") first, then move them back");
     Logger log;
     log.configure(args.get("log-level", "info"), args.has("log-json"), args.get("log-file"));
     auto local = StateStore::open(state_dir(args), def.name, StateStore::Access::run);
     if (to == "local") {  // the table they come from, as the local state recorded it
         if (local->keys_location().empty())
-            throw CliError(kExitConfig, "the local state of sync \"" + def.name + "\" holds its keys already: nothing "
-                                        "to move back");
+            throw CliError(kExitConfig, "the local state of sync \"" + def.name +
+                                            "\" holds its keys already: nothing "
+                                            "to move back");
         def.state.beside_source = true;
         def.state.schema = local->keys_schema();
     }
@@ -160,13 +165,15 @@ int state_move(const Argv &argv) {
     if (to == "source") {
         if (local->keys_location() == where) throw CliError(kExitConfig, "the keys are already in " + where);
         if (!local->keys_location().empty())
-            throw CliError(kExitConfig, "the keys are in " + local->keys_location() + ", not in the local state: move "
-                                        "them back first (--to local, with the definition that names that table)");
+            throw CliError(kExitConfig, "the keys are in " + local->keys_location() +
+                                            ", not in the local state: move "
+                                            "them back first (--to local, with the definition that names that table)");
         if (const auto [active, left] = beside->counts(); active + left > 0)
             throw CliError(kExitConfig, where + " already holds " + std::to_string(active + left) +
                                             " keys (another state directory's, or an interrupted move); nothing was "
                                             "changed. If they are this sync's from an interrupted move, empty the "
-                                            "table (DELETE FROM " + where + ") and move again");
+                                            "table (DELETE FROM " +
+                                            where + ") and move again");
         log.info("moved " + std::to_string(move.to_source()) + (def.audience ? " members" : " delivered keys") +
                  " to " + where);
     } else {

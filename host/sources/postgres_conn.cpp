@@ -157,6 +157,8 @@ std::string sqlstate(const PGresult *r) {
     return state ? state : "";
 }
 
-std::string connection_error(PGconn *c) { return redact(PQerrorMessage(c), {}); }
+std::string connection_error(PGconn *c) {
+    return redact(PQerrorMessage(c), {});
+}
 
 }  // namespace synchost::pg

@@ -75,9 +75,10 @@ struct SourceState::Impl {
     }
 
     void read_key_type() {
-        key_type = scalar("SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
-                          "WHERE attrelid = to_regclass($1) AND attname = 'key'",
-                          {table}, "read the state table's key type");
+        key_type = scalar(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = to_regclass($1) AND attname = 'key'",
+            {table}, "read the state table's key type");
     }
 
     void create_table() {
@@ -89,13 +90,14 @@ struct SourceState::Impl {
         // The key takes the model's own column type, so the diff joins on it without a cast and
         // the index serves it.
         exec("CREATE TABLE " + table + " AS SELECT m." + quote_sql_identifier(def.primary_key) +
-                 " AS key, 0::bigint AS hash, 0::bigint AS generation, true AS active, 0::bigint AS run FROM (" + model +
-                 "\n) AS m WITH NO DATA",
+                 " AS key, 0::bigint AS hash, 0::bigint AS generation, true AS active, 0::bigint AS run FROM (" +
+                 model + "\n) AS m WITH NO DATA",
              {}, "create the state table " + table);
         read_key_type();
         // The key travels as text (key_text()) and is cast back: only types whose text form is
         // the same both ways can key the table.
-        static const std::regex keyable(R"(smallint|integer|bigint|text|character varying(\(\d+\))?|numeric(\(.*\))?|uuid)");
+        static const std::regex keyable(
+            R"(smallint|integer|bigint|text|character varying(\(\d+\))?|numeric(\(.*\))?|uuid)");
         if (!std::regex_match(key_type, keyable))
             throw CliError(kExitConfig, "the primary key \"" + def.primary_key + "\" is of type " + key_type +
                                             ", which cannot key the state beside the model (its text form is not "
@@ -119,17 +121,23 @@ struct SourceState::Impl {
     // then added; the caller rolls back to its savepoint). Throws on any other failure.
     bool copy_new(const std::vector<const std::string *> &keys, const std::vector<int64_t> &hashes, int generation,
                   int64_t run) {
-        pg::Result start(PQexec(conn.get(), ("COPY " + table + " (key, hash, generation, active, run) FROM STDIN").c_str()));
+        pg::Result start(
+            PQexec(conn.get(), ("COPY " + table + " (key, hash, generation, active, run) FROM STDIN").c_str()));
         if (PQresultStatus(start.get()) != PGRES_COPY_IN) fail_copy(pg::describe_error(start.get()));
         std::string data;
         const std::string tail = "\t" + std::to_string(generation) + "\tt\t" + std::to_string(run) + "\n";
         for (size_t i = 0; i < keys.size(); ++i) {
             for (char c : *keys[i]) {  // COPY's text format: backslash escapes
-                if (c == '\\') data += "\\\\";
-                else if (c == '\t') data += "\\t";
-                else if (c == '\n') data += "\\n";
-                else if (c == '\r') data += "\\r";
-                else data += c;
+                if (c == '\\')
+                    data += "\\\\";
+                else if (c == '\t')
+                    data += "\\t";
+                else if (c == '\n')
+                    data += "\\n";
+                else if (c == '\r')
+                    data += "\\r";
+                else
+                    data += c;
             }
             data += '\t' + std::to_string(hashes[i]) + tail;
         }
@@ -141,8 +149,10 @@ struct SourceState::Impl {
         while (PGresult *raw = PQgetResult(conn.get())) {
             pg::Result r(raw);
             if (PQresultStatus(r.get()) == PGRES_COMMAND_OK) continue;
-            if (pg::sqlstate(r.get()) == "23505") ok = false;  // unique_violation: a key is there already
-            else failure = pg::describe_error(r.get());
+            if (pg::sqlstate(r.get()) == "23505")
+                ok = false;  // unique_violation: a key is there already
+            else
+                failure = pg::describe_error(r.get());
         }
         if (!failure.empty()) fail_copy(failure);
         return ok;
@@ -182,10 +192,12 @@ std::unique_ptr<SourceState> SourceState::open(const SyncDefinition &def, Access
     im.table = quote_sql_identifier(def.state.schema) + "." + quote_sql_identifier(def.name);
     im.model = as_subquery(def.model_query);
     im.lock_name = "synchost:" + def.state.schema + "." + def.name;
-    if (access != Access::read &&
-        im.scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", {im.lock_name}, "take the sync's lock") != "t")
-        throw CliError(kExitConfig, "another run of sync \"" + def.name + "\" is in progress: it holds the PostgreSQL "
-                                    "advisory lock on " + im.table + " (see pg_locks); try again when it is over");
+    if (access != Access::read && im.scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", {im.lock_name},
+                                            "take the sync's lock") != "t")
+        throw CliError(kExitConfig, "another run of sync \"" + def.name +
+                                        "\" is in progress: it holds the PostgreSQL "
+                                        "advisory lock on " +
+                                        im.table + " (see pg_locks); try again when it is over");
     const bool exists = !im.scalar("SELECT to_regclass($1)::text", {im.table}, "look for the state table").empty();
     if (!exists && access == Access::existing)
         throw CliError(kExitConfig, "the state table " + im.table + " does not exist (dropped, or another database?)");
@@ -199,9 +211,13 @@ std::unique_ptr<SourceState> SourceState::open(const SyncDefinition &def, Access
 
 SourceState::~SourceState() = default;
 
-bool SourceState::exists() const { return !impl_->key_type.empty(); }
+bool SourceState::exists() const {
+    return !impl_->key_type.empty();
+}
 
-const std::string &SourceState::table() const { return impl_->table; }
+const std::string &SourceState::table() const {
+    return impl_->table;
+}
 
 std::string SourceState::missing_grant() {
     const std::string schema = impl_->def.state.schema, quoted = quote_sql_identifier(schema);
@@ -223,13 +239,15 @@ std::string SourceState::diff_query(const ModeRule &rule, const std::vector<std:
     // Modes that only look for new keys need nothing of the table's record: NOT EXISTS lets the
     // planner use a plain anti-join (a merge of the two primary-key indexes when it can).
     if (!rule.audience && !rule.tracks_changes())
-        return "SELECT m.*, NULL::bigint AS " + std::string(kPrevHashColumn) + ", NULL::bigint AS " + kGenerationColumn +
-               ", NULL::boolean AS " + kActiveColumn + ", " + hash + " AS " + kHashColumn + " FROM (" + im.model +
-               "\n) AS m WHERE " + (rule.on_new == Act::skip ? "false" : "NOT EXISTS (SELECT 1 FROM " + im.table +
-               " AS s WHERE" + on_key + ")");
+        return "SELECT m.*, NULL::bigint AS " + std::string(kPrevHashColumn) + ", NULL::bigint AS " +
+               kGenerationColumn + ", NULL::boolean AS " + kActiveColumn + ", " + hash + " AS " + kHashColumn +
+               " FROM (" + im.model + "\n) AS m WHERE " +
+               (rule.on_new == Act::skip ? "false"
+                                         : "NOT EXISTS (SELECT 1 FROM " + im.table + " AS s WHERE" + on_key + ")");
     std::vector<std::string> cases;
     if (rule.on_new != Act::skip) cases.push_back(rule.audience ? "s.key IS NULL OR NOT s.active" : "s.key IS NULL");
-    if (rule.tracks_changes()) cases.push_back(rule.audience ? "(s.active AND s.hash <> " + hash + ")" : "s.hash <> " + hash);
+    if (rule.tracks_changes())
+        cases.push_back(rule.audience ? "(s.active AND s.hash <> " + hash + ")" : "s.hash <> " + hash);
     std::string where;
     for (const auto &c : cases) where += (where.empty() ? "" : " OR ") + c;
     return "SELECT m.*, s.hash AS " + std::string(kPrevHashColumn) + ", s.generation AS " + kGenerationColumn +
@@ -238,13 +256,14 @@ std::string SourceState::diff_query(const ModeRule &rule, const std::vector<std:
 }
 
 uint64_t SourceState::count_known() {
-    return std::stoull(impl_->scalar("SELECT count(*) FROM " + impl_->table + " WHERE active", {}, "count the delivered keys"));
+    return std::stoull(
+        impl_->scalar("SELECT count(*) FROM " + impl_->table + " WHERE active", {}, "count the delivered keys"));
 }
 
 std::pair<uint64_t, uint64_t> SourceState::counts() {
-    pg::Result r = impl_->exec("SELECT count(*) FILTER (WHERE active), count(*) FILTER (WHERE NOT active) FROM " +
-                                   impl_->table,
-                               {}, "count the keys");
+    pg::Result r =
+        impl_->exec("SELECT count(*) FILTER (WHERE active), count(*) FILTER (WHERE NOT active) FROM " + impl_->table,
+                    {}, "count the keys");
     return {std::stoull(PQgetvalue(r.get(), 0, 0)), std::stoull(PQgetvalue(r.get(), 0, 1))};
 }
 
@@ -297,11 +316,14 @@ std::vector<size_t> SourceState::commit(int64_t run_token, const std::vector<Key
         im.exec("DELETE FROM " + im.table + " AS s USING unnest($1::text[]) AS u(k) WHERE s.key = u.k::" + kt,
                 {text_array(keys[KeyChange::drop])}, what);
     if (!keys[KeyChange::leave].empty())
-        im.exec("UPDATE " + im.table + " AS s SET active = false, run = $2 FROM unnest($1::text[]) AS u(k) WHERE s.key = u.k::" + kt,
+        im.exec("UPDATE " + im.table +
+                    " AS s SET active = false, run = $2 FROM unnest($1::text[]) AS u(k) WHERE s.key = u.k::" + kt,
                 {text_array(keys[KeyChange::leave]), token}, what);
     if (!keys[KeyChange::change].empty())
-        im.exec("UPDATE " + im.table + " AS s SET hash = u.h, run = $3 FROM unnest($1::text[], $2::int8[]) AS u(k, h) "
-                "WHERE s.key = u.k::" + kt,
+        im.exec("UPDATE " + im.table +
+                    " AS s SET hash = u.h, run = $3 FROM unnest($1::text[], $2::int8[]) AS u(k, h) "
+                    "WHERE s.key = u.k::" +
+                    kt,
                 {text_array(keys[KeyChange::change]), int_array(hashes[KeyChange::change]), token}, what);
     for (KeyChange::Kind kind : {KeyChange::put, KeyChange::join}) {
         if (keys[kind].empty()) continue;
@@ -317,12 +339,16 @@ std::vector<size_t> SourceState::commit(int64_t run_token, const std::vector<Key
         im.exec("ROLLBACK TO SAVEPOINT synchost_copy", {}, what);
         im.exec("RELEASE SAVEPOINT synchost_copy", {}, what);
         const std::string generation = kind == KeyChange::join ? "s.generation + 1" : "0";
-        pg::Result r = im.exec("INSERT INTO " + im.table + " AS s (key, hash, generation, active, run) SELECT u.k::" + kt +
-                                   ", u.h, " + (kind == KeyChange::join ? "1" : "0") + ", true, $3 FROM unnest($1::text[], "
-                                   "$2::int8[]) AS u(k, h) ON CONFLICT (key) DO UPDATE SET hash = excluded.hash, "
-                                   "generation = " + generation + ", active = true, run = excluded.run "
-                                   "WHERE s.run <> excluded.run",
-                               {text_array(keys[kind]), int_array(hashes[kind]), token}, what);
+        pg::Result r =
+            im.exec("INSERT INTO " + im.table + " AS s (key, hash, generation, active, run) SELECT u.k::" + kt +
+                        ", u.h, " + (kind == KeyChange::join ? "1" : "0") +
+                        ", true, $3 FROM unnest($1::text[], "
+                        "$2::int8[]) AS u(k, h) ON CONFLICT (key) DO UPDATE SET hash = excluded.hash, "
+                        "generation = " +
+                        generation +
+                        ", active = true, run = excluded.run "
+                        "WHERE s.run <> excluded.run",
+                    {text_array(keys[kind]), int_array(hashes[kind]), token}, what);
         if (std::stoull(PQcmdTuples(r.get())) == keys[kind].size()) continue;
         // A key this run wrote in an earlier transaction was left as it was: the model repeats it.
         r = im.exec("SELECT u.i FROM unnest($1::text[]) WITH ORDINALITY AS u(k, i) JOIN " + im.table +
@@ -340,8 +366,8 @@ std::string SourceState::hashed_model_query(const std::vector<std::string> &hash
     const Impl &im = *impl_;
     std::string q = "SELECT m.*, " + im.row_hash(hashed) + " AS " + kHashColumn;
     if (joined)
-        q += ", s.hash AS " + std::string(kPrevHashColumn) + ", s.generation AS " + kGenerationColumn + ", s.active AS " +
-             kActiveColumn;
+        q += ", s.hash AS " + std::string(kPrevHashColumn) + ", s.generation AS " + kGenerationColumn +
+             ", s.active AS " + kActiveColumn;
     q += " FROM (" + im.model + "\n) AS m";
     if (joined) q += " JOIN " + im.table + " AS s ON s.key = m." + quote_sql_identifier(im.def.primary_key);
     return q;
@@ -351,8 +377,8 @@ void SourceState::export_keys(size_t batch, const std::function<void(std::vector
     Impl &im = *impl_;
     const std::string what = "read the state table";
     im.exec("BEGIN READ ONLY", {}, what);
-    im.exec("DECLARE synchost_keys NO SCROLL CURSOR FOR SELECT key::text, hash, generation, active FROM " + im.table, {},
-            what);
+    im.exec("DECLARE synchost_keys NO SCROLL CURSOR FOR SELECT key::text, hash, generation, active FROM " + im.table,
+            {}, what);
     for (;;) {
         pg::Result r = im.exec("FETCH " + std::to_string(batch) + " FROM synchost_keys", {}, what);
         const int n = PQntuples(r.get());
@@ -395,8 +421,8 @@ void SourceState::set_hashes(const std::vector<KeyRecord> &keys) {
         pks.push_back(&k.pk);
         hashes.push_back(static_cast<int64_t>(k.hash));
     }
-    im.exec("UPDATE " + im.table + " AS s SET hash = u.h FROM unnest($1::text[], $2::int8[]) AS u(k, h) WHERE s.key = u.k::" +
-                im.key_type,
+    im.exec("UPDATE " + im.table +
+                " AS s SET hash = u.h FROM unnest($1::text[], $2::int8[]) AS u(k, h) WHERE s.key = u.k::" + im.key_type,
             {text_array(pks), int_array(hashes)}, "set the moved keys' hashes");
 }
 
@@ -406,7 +432,9 @@ void SourceState::finish_replace() {
     tidy();
 }
 
-void SourceState::drop() { impl_->exec("DROP TABLE " + impl_->table, {}, "drop the state table"); }
+void SourceState::drop() {
+    impl_->exec("DROP TABLE " + impl_->table, {}, "drop the state table");
+}
 
 void SourceState::tidy() {
     Impl &im = *impl_;

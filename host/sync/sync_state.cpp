@@ -12,7 +12,9 @@ SyncState::SyncState(StateStore &local, SourceState *beside, bool audience)
       local_has_rows_(beside ? local.has_rows() : true),
       run_token_(SourceState::new_run_token()) {}
 
-uint64_t SyncState::count_known() { return beside_ ? beside_->count_known() : local_.count_known(audience_); }
+uint64_t SyncState::count_known() {
+    return beside_ ? beside_->count_known() : local_.count_known(audience_);
+}
 
 uint64_t SyncState::count_departed() {
     if (!beside_) return local_.count_departed(audience_);
@@ -41,8 +43,8 @@ std::vector<size_t> SyncState::commit(const RunSummary &run, const std::vector<R
     for (size_t i = 0; i < rows.size(); ++i) {
         const RowUpdate &u = rows[i];
         if (u.state == RowState::delivered || u.state == RowState::gone) {
-            changes.push_back({u.state == RowState::gone ? KeyChange::drop : KeyChange::put, u.pk,
-                               static_cast<int64_t>(u.hash)});
+            changes.push_back(
+                {u.state == RowState::gone ? KeyChange::drop : KeyChange::put, u.pk, static_cast<int64_t>(u.hash)});
             change_row.push_back(i);
             // A rejection or retry recorded locally by an earlier run is over.
             if (!local_has_rows_) continue;

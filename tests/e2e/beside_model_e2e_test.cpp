@@ -24,14 +24,17 @@ protected:
         suffix_ = std::to_string(::getpid()) + "_" + std::to_string(++n);
         table_ = "people_" + suffix_;
         schema_ = "st_" + suffix_;
-        psql_ok("CREATE TABLE " + table_ + "(id text PRIMARY KEY, email text, value integer);"
-                "INSERT INTO " + table_ + " VALUES('a', 'a@x.example', 1), ('b', 'b@x.example', 2), "
+        psql_ok("CREATE TABLE " + table_ +
+                "(id text PRIMARY KEY, email text, value integer);"
+                "INSERT INTO " +
+                table_ +
+                " VALUES('a', 'a@x.example', 1), ('b', 'b@x.example', 2), "
                 "('c', 'c@x.example', 3), ('d', 'd@x.example', 4), ('e', 'e@x.example', 5);");
     }
     void TearDown() override {
         if (!pg_.empty())
-            psql("DROP TABLE IF EXISTS " + table_ + "; DROP SCHEMA IF EXISTS " + schema_ + " CASCADE; DROP SCHEMA IF EXISTS " +
-                 schema_ + "_m CASCADE;");
+            psql("DROP TABLE IF EXISTS " + table_ + "; DROP SCHEMA IF EXISTS " + schema_ +
+                 " CASCADE; DROP SCHEMA IF EXISTS " + schema_ + "_m CASCADE;");
     }
 
     CommandResult psql(const std::string &sql) {
@@ -91,17 +94,37 @@ struct ModeCase {
 
 const ModeCase kModeCases[] = {
     {R"("mode": "insert")", {"upsert a", "upsert b", "upsert c", "upsert d", "upsert e"}, {"upsert f"}, {}, 1},
-    {R"("mode": "update")", {"upsert a", "upsert b", "upsert c", "upsert d", "upsert e"}, {"upsert c", "upsert f"}, {}, 2},
-    {R"("mode": "upsert")", {"upsert a", "upsert b", "upsert c", "upsert d", "upsert e"}, {"upsert c", "upsert f"}, {}, 2},
-    {R"("mode": "mirror")", {"upsert a", "upsert b", "upsert c", "upsert d", "upsert e"},
-     {"delete d", "upsert c", "upsert f"}, {"upsert d"}, 2},
-    {R"("audience": {"mode": "add"})", {"add a#1", "add b#1", "add c#1", "add d#1", "add e#1"}, {"add f#1"},
-     {"add d#2"}, 1},
+    {R"("mode": "update")",
+     {"upsert a", "upsert b", "upsert c", "upsert d", "upsert e"},
+     {"upsert c", "upsert f"},
+     {},
+     2},
+    {R"("mode": "upsert")",
+     {"upsert a", "upsert b", "upsert c", "upsert d", "upsert e"},
+     {"upsert c", "upsert f"},
+     {},
+     2},
+    {R"("mode": "mirror")",
+     {"upsert a", "upsert b", "upsert c", "upsert d", "upsert e"},
+     {"delete d", "upsert c", "upsert f"},
+     {"upsert d"},
+     2},
+    {R"("audience": {"mode": "add"})",
+     {"add a#1", "add b#1", "add c#1", "add d#1", "add e#1"},
+     {"add f#1"},
+     {"add d#2"},
+     1},
     {R"("audience": {"mode": "remove"})", {}, {"remove d#1"}, {}, 1},
-    {R"("audience": {"mode": "mirror"})", {"add a#1", "add b#1", "add c#1", "add d#1", "add e#1"},
-     {"add f#1", "remove d#1"}, {"add d#2"}, 1},
-    {R"("audience": {"mode": "upsert"})", {"add a#1", "add b#1", "add c#1", "add d#1", "add e#1"},
-     {"add c#1", "add f#1"}, {"add d#2"}, 2},
+    {R"("audience": {"mode": "mirror"})",
+     {"add a#1", "add b#1", "add c#1", "add d#1", "add e#1"},
+     {"add f#1", "remove d#1"},
+     {"add d#2"},
+     1},
+    {R"("audience": {"mode": "upsert"})",
+     {"add a#1", "add b#1", "add c#1", "add d#1", "add e#1"},
+     {"add c#1", "add f#1"},
+     {"add d#2"},
+     2},
 };
 
 }  // namespace
@@ -201,7 +224,8 @@ TEST_F(BesideModelE2E, AnExistingSyncMovedBesideTheModelAndBackResendsNothing) {
     ASSERT_EQ(back.exit_code, 0) << back.err;
     EXPECT_EQ(run_ok(), (V{"upsert e"}));
     EXPECT_EQ(last("rows_read"), 5) << "read whole again: the keys are local";
-    EXPECT_EQ(count("SELECT count(*) FROM pg_tables WHERE schemaname = '" + schema_ + "'"), 0) << "the table is dropped";
+    EXPECT_EQ(count("SELECT count(*) FROM pg_tables WHERE schemaname = '" + schema_ + "'"), 0)
+        << "the table is dropped";
 }
 
 TEST_F(BesideModelE2E, AMovedAudienceKeepsEachMembersGeneration) {
@@ -268,8 +292,10 @@ TEST_F(BesideModelE2E, ATableThatVanishedIsNotRecreatedEmptyAndAMoveDoesNotOverw
 }
 
 TEST_F(BesideModelE2E, AKeyTypeWhoseTextIsNotTheSameBothWaysIsRefused) {
-    psql_ok("CREATE TABLE " + table_ + "_b(id bytea PRIMARY KEY, email text, value integer);"
-            "INSERT INTO " + table_ + "_b VALUES('\\x6162', 'a@x.example', 1);");
+    psql_ok("CREATE TABLE " + table_ +
+            "_b(id bytea PRIMARY KEY, email text, value integer);"
+            "INSERT INTO " +
+            table_ + "_b VALUES('\\x6162', 'a@x.example', 1);");
     write_sync(R"("mode": "insert")");
     std::string d = read_text(ws_.dir() + "/people.json");
     d.replace(d.find("FROM " + table_), ("FROM " + table_).size(), "FROM " + table_ + "_b");
@@ -300,7 +326,8 @@ TEST_F(BesideModelE2E, ARoleThatMayNotCreateTheTableIsToldWhatToGrantAndNothingI
     write_sync(R"("mode": "insert")");
     const CommandResult checked = ws_.synchost({"check", "people.json", "--offline"}, {{"E2E_PG", pg_}});
     EXPECT_EQ(checked.exit_code, 2) << checked.out << checked.err;
-    EXPECT_NE((checked.out + checked.err).find("grant it USAGE, CREATE ON SCHEMA \"" + schema_ + "\""), std::string::npos)
+    EXPECT_NE((checked.out + checked.err).find("grant it USAGE, CREATE ON SCHEMA \"" + schema_ + "\""),
+              std::string::npos)
         << checked.out << checked.err;
     const CommandResult r = sync();
     EXPECT_EQ(r.exit_code, 2) << r.err;
@@ -315,8 +342,11 @@ class BesideModelPinterestE2E : public BesideModelE2E {
 protected:
     void add_orders(Workspace &w) {
         orders_ = "orders_" + suffix_;
-        psql_ok("CREATE TABLE " + orders_ + "(order_id bigint PRIMARY KEY, event_type text, created_at bigint, "
-                "email text, total numeric(10,2)); INSERT INTO " + orders_ + " SELECT g, 'checkout', "
+        psql_ok("CREATE TABLE " + orders_ +
+                "(order_id bigint PRIMARY KEY, event_type text, created_at bigint, "
+                "email text, total numeric(10,2)); INSERT INTO " +
+                orders_ +
+                " SELECT g, 'checkout', "
                 "extract(epoch from now())::bigint - 60, CASE WHEN g % 50 = 0 THEN 'no-at-sign.example' ELSE 'pg' || g "
                 "|| '@shop.example' END, g * 1.5 FROM generate_series(1, 6000) g;");
         w.write_sync("orders", R"("mode": "insert", "batch_size": 300)", "SELECT 1", kOrderMapping,
@@ -347,10 +377,12 @@ protected:
     // notices the closed socket, so a run refused by the lock (which sends nothing) is tried again.
     CommandResult run_once_unlocked(Workspace &w, std::vector<std::string> more = {}) {
         CommandResult r;
-        eventually([&] {
-            r = run(w, more);
-            return r.err.find("is in progress") == std::string::npos;
-        }, std::chrono::seconds(20));
+        eventually(
+            [&] {
+                r = run(w, more);
+                return r.err.find("is in progress") == std::string::npos;
+            },
+            std::chrono::seconds(20));
         return r;
     }
     std::string orders_;
@@ -383,7 +415,8 @@ TEST_F(BesideModelPinterestE2E, KilledMidRunResumesWithoutGapsOrNewEventIds) {
     const CommandResult again = run(w);
     EXPECT_EQ(summary(again).at("rows_read").as_int64(), 120);
     EXPECT_EQ(summary(again).at("sent").as_int64(), 0);
-    psql_ok("UPDATE " + orders_ + " SET email = 'fixed' || order_id || '@shop.example' WHERE order_id <= 100 AND "
+    psql_ok("UPDATE " + orders_ +
+            " SET email = 'fixed' || order_id || '@shop.example' WHERE order_id <= 100 AND "
             "order_id % 50 = 0");
     const CommandResult fixed = run(w);
     EXPECT_EQ(fixed.exit_code, 0) << fixed.err;
@@ -400,9 +433,9 @@ TEST_F(BesideModelPinterestE2E, ASecondRunOfTheSyncFromAnyStateDirectoryIsRefuse
     Workspace w({"--fault", "hang,on=2"});
     add_orders(w);
     auto first = start(w);
-    ASSERT_TRUE(w.wait_for_sandbox([](const json::value &s) { return s.at("in_flight").to_number<int64_t>() == 1 &&
-                                                                      s.at("faults_by_action").as_object().contains("hang"); }))
-        << first->stderr_text();
+    ASSERT_TRUE(w.wait_for_sandbox([](const json::value &s) {
+        return s.at("in_flight").to_number<int64_t>() == 1 && s.at("faults_by_action").as_object().contains("hang");
+    })) << first->stderr_text();
     // Another machine: its own state directory, the same database.
     const CommandResult second = run(w, {"--state-dir", w.dir() + "/elsewhere"});
     EXPECT_EQ(second.exit_code, 2) << second.err;
