@@ -92,14 +92,7 @@ std::string describe_target(const std::string &conninfo, std::vector<std::string
     return out.empty() ? "libpq defaults" : out;
 }
 
-}  // namespace
-
-std::string describe_target(const std::string &conninfo) {
-    std::vector<std::string> passwords;
-    return describe_target(conninfo, passwords);
-}
-
-Connection connect(const std::string &conninfo, bool read_only) {
+Connection open_session(const std::string &conninfo, bool read_only) {
     std::vector<std::string> passwords = find_passwords(conninfo);
     std::string target = describe_target(conninfo, passwords);
     // Defaults first so the connection string can override them (the expanded dbname entry
@@ -123,8 +116,10 @@ Connection connect(const std::string &conninfo, bool read_only) {
     return conn;
 }
 
+}  // namespace
+
 Connection connect(const SourceConfig &config, bool read_only) {
-    Connection conn = connect(config.connection, read_only);
+    Connection conn = open_session(config.connection, read_only);
     for (const auto &[name, value] : config.settings) {
         const char *params[] = {name.c_str(), value.c_str()};
         Result r(PQexecParams(conn.get(), "SELECT set_config($1, $2, false)", 2, nullptr, params, nullptr, nullptr, 0));

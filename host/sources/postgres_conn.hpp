@@ -23,16 +23,12 @@ struct Clear {
 using Connection = std::unique_ptr<PGconn, Finish>;
 using Result = std::unique_ptr<PGresult, Clear>;
 
-// Connects with `conninfo` (UTF-8 client encoding, application_name synchost, a 10 s connect
-// timeout unless the string says otherwise). A read-only session refuses every write, so a model
-// query cannot change the warehouse. Throws SourceError naming the target, never the password.
-Connection connect(const std::string &conninfo, bool read_only);
-// Then applies `settings` to the session (set_config, so no value is ever spliced into SQL).
+// Connects with the source's connection string (UTF-8 client encoding, application_name synchost,
+// a 10 s connect timeout unless the string says otherwise), then applies its `settings` to the
+// session (set_config, so no value is ever spliced into SQL). A read-only session refuses every
+// write, so a model query cannot change the warehouse. Throws SourceError naming the target,
+// never the password.
 Connection connect(const SourceConfig &config, bool read_only);
-
-// What the connection string asks for ("host 127.0.0.1, port 5432, database shop, user sync"),
-// without the password. Throws SourceError when it does not parse.
-std::string describe_target(const std::string &conninfo);
 
 // PostgreSQL's primary message, SQLSTATE, position and hint. The DETAIL is left out (it can quote
 // row values, such as a key that already exists), and for data exceptions (class 22, such as a
