@@ -203,15 +203,23 @@ private:
                                         support::did_you_mean(name, cols) + "; its columns are: " + support::join(cols));
     }
 
-    // The source: the model query as written, or, when the sync's keys live beside the model,
-    // wrapped so that the database returns only the rows the mode acts on (each with what the
-    // state knows of its key, in the columns beside_ reads).
+    // The source: the model query as written (newest_first already applied), or wrapped so that
+    // the source leaves out what was delivered: PostgreSQL, when the keys live beside the model
+    // (each row then carries what the table knows of its key, in the columns beside_ reads), or
+    // SQLite in insert mode, reading the local state attached beside the model.
     std::unique_ptr<RowSource> open_model() {
-        if (!keys_.beside()) return open_source(local_diff() ? diffed_sqlite_model() : def_.source);
         SourceConfig config = def_.source;
-        config.query = keys_.source()->diff_query(rule_, hashed_columns(def_));
+        if (keys_.beside()) {
+            config.query = keys_.source()->diff_query(rule_, hashed_columns(def_));
+        } else if (local_diff()) {
+            config.attach_state = state_.file();
+            config.query = sqlite_diff_query();
+        } else {
+            return open_source(config);
+        }
         if (!def_.newest_first.empty()) config.query = newest_first_query(config.query, def_.newest_first);
         std::unique_ptr<RowSource> source = open_source(config);
+        if (!keys_.beside()) return source;
         const auto &cols = source->columns();
         beside_.prev = column_index(cols, kPrevHashColumn, "the state's");
         beside_.generation = column_index(cols, kGenerationColumn, "the state's");
@@ -220,23 +228,18 @@ private:
         return source;
     }
 
-    // A SQLite model in insert mode, with keys delivered before: SQLite leaves those out itself,
-    // reading the state beside the model, so they never cross into synchost. Other modes still
-    // read every row (unchanged audience members are marked seen; changes are found by hash).
+    // Insert mode on a SQLite model with keys delivered before leaves those to SQLite. Other
+    // modes still read every row (unchanged audience members are marked seen; changes are found
+    // by hash).
     bool local_diff() const {
         return def_.source.type == "sqlite" && lookups_ && !def_.audience && !rule_.tracks_changes() &&
                !rule_.sends_departures();
     }
-    SourceConfig diffed_sqlite_model() const {
-        SourceConfig config = def_.source;
-        config.attach_state = state_.file();
+    std::string sqlite_diff_query() const {
         const std::string key = "synchost_key(m." + quote_sql_identifier(def_.primary_key) + ")";
-        config.query = "SELECT m.* FROM (" + as_subquery(def_.model_query) +
-                       "\n) AS m WHERE NOT EXISTS (SELECT 1 FROM synchost_state.delivered AS d WHERE d.pk = " + key +
-                       ") AND NOT EXISTS (SELECT 1 FROM synchost_state.rows AS r WHERE r.pk = " + key +
-                       " AND r.state = 1)";
-        if (!def_.newest_first.empty()) config.query = newest_first_query(config.query, def_.newest_first);
-        return config;
+        return "SELECT m.* FROM (" + as_subquery(def_.model_query) +
+               "\n) AS m WHERE NOT EXISTS (SELECT 1 FROM synchost_state.delivered AS d WHERE d.pk = " + key +
+               ") AND NOT EXISTS (SELECT 1 FROM synchost_state.rows AS r WHERE r.pk = " + key + " AND r.state = 1)";
     }
 
     void read_and_send() {
