@@ -36,6 +36,17 @@ std::string int_array(const std::vector<int64_t> &items) {
     return out + "}";
 }
 
+// The keys and the hashes of `records`, as the two array parameters ($1, $2) of a statement.
+std::vector<std::string> key_and_hash_arrays(const std::vector<KeyRecord> &records) {
+    std::vector<const std::string *> pks;
+    std::vector<int64_t> hashes;
+    for (const KeyRecord &k : records) {
+        pks.push_back(&k.pk);
+        hashes.push_back(static_cast<int64_t>(k.hash));
+    }
+    return {text_array(pks), int_array(hashes)};
+}
+
 }  // namespace
 
 struct SourceState::Impl {
@@ -165,14 +176,31 @@ struct SourceState::Impl {
         throw CliError(kExitConfig, "could not record the acknowledged keys (state table " + table + "): " + why);
     }
 
+    // A model row (alias m) and the table's record (alias s) of one key.
+    std::string same_key() const { return "s.key = m." + quote_sql_identifier(def.primary_key); }
+
+    // What the table knows of a row's key, as the columns the runner reads: the record's (s), or
+    // NULLs where the query has no record to read.
+    static std::string record_columns(bool from_table) {
+        return std::string(from_table ? "s.hash" : "NULL::bigint") + " AS " + kPrevHashColumn + ", " +
+               (from_table ? "s.generation" : "NULL::bigint") + " AS " + kGenerationColumn + ", " +
+               (from_table ? "s.active" : "NULL::boolean") + " AS " + kActiveColumn;
+    }
+
     // The model's rows whose key the table holds (`s`), as a condition on s.
     std::string model_has_key() const {
-        return "EXISTS (SELECT 1 FROM (" + model + "\n) AS m WHERE m." + quote_sql_identifier(def.primary_key) +
-               " = s.key)";
+        return "EXISTS (SELECT 1 FROM (" + model + "\n) AS m WHERE " + same_key() + ")";
     }
 
     // Keys the table holds (active) that the model no longer does.
     std::string departed_from() const { return " FROM " + table + " AS s WHERE s.active AND NOT " + model_has_key(); }
+
+    // Index-only scans of the key (the anti-join) need the visibility map VACUUM keeps; the
+    // planner needs the table's new size. Autovacuum gets there too, later.
+    void vacuum() {
+        exec("VACUUM (ANALYZE) " + table, {}, "vacuum the state table");
+        written = 0;
+    }
 
     // A query that only reads, in a read-only transaction: the model query runs on this
     // writable session, and must not change anything there either.
@@ -235,24 +263,23 @@ std::string SourceState::missing_grant() {
 std::string SourceState::diff_query(const ModeRule &rule, const std::vector<std::string> &hashed) const {
     const Impl &im = *impl_;
     const std::string hash = Impl::row_hash(hashed);
-    const std::string on_key = " s.key = m." + quote_sql_identifier(im.def.primary_key);
     // Modes that only look for new keys need nothing of the table's record: NOT EXISTS lets the
     // planner use a plain anti-join (a merge of the two primary-key indexes when it can).
     if (!rule.audience && !rule.tracks_changes())
-        return "SELECT m.*, NULL::bigint AS " + std::string(kPrevHashColumn) + ", NULL::bigint AS " +
-               kGenerationColumn + ", NULL::boolean AS " + kActiveColumn + ", " + hash + " AS " + kHashColumn +
-               " FROM (" + im.model + "\n) AS m WHERE " +
-               (rule.on_new == Act::skip ? "false"
-                                         : "NOT EXISTS (SELECT 1 FROM " + im.table + " AS s WHERE" + on_key + ")");
+        return "SELECT m.*, " + Impl::record_columns(false) + ", " + hash + " AS " + kHashColumn + " FROM (" +
+               im.model + "\n) AS m WHERE " +
+               (rule.on_new == Act::skip
+                    ? "false"
+                    : "NOT EXISTS (SELECT 1 FROM " + im.table + " AS s WHERE " + im.same_key() + ")");
     std::vector<std::string> cases;
     if (rule.on_new != Act::skip) cases.push_back(rule.audience ? "s.key IS NULL OR NOT s.active" : "s.key IS NULL");
     if (rule.tracks_changes())
         cases.push_back(rule.audience ? "(s.active AND s.hash <> " + hash + ")" : "s.hash <> " + hash);
     std::string where;
     for (const auto &c : cases) where += (where.empty() ? "" : " OR ") + c;
-    return "SELECT m.*, s.hash AS " + std::string(kPrevHashColumn) + ", s.generation AS " + kGenerationColumn +
-           ", s.active AS " + kActiveColumn + ", " + hash + " AS " + kHashColumn + " FROM (" + im.model +
-           "\n) AS m LEFT JOIN " + im.table + " AS s ON" + on_key + " WHERE " + (where.empty() ? "false" : where);
+    return "SELECT m.*, " + Impl::record_columns(true) + ", " + hash + " AS " + kHashColumn + " FROM (" + im.model +
+           "\n) AS m LEFT JOIN " + im.table + " AS s ON " + im.same_key() + " WHERE " +
+           (where.empty() ? "false" : where);
 }
 
 uint64_t SourceState::count_known() {
@@ -364,12 +391,10 @@ std::vector<size_t> SourceState::commit(int64_t run_token, const std::vector<Key
 
 std::string SourceState::hashed_model_query(const std::vector<std::string> &hashed, bool joined) const {
     const Impl &im = *impl_;
-    std::string q = "SELECT m.*, " + im.row_hash(hashed) + " AS " + kHashColumn;
-    if (joined)
-        q += ", s.hash AS " + std::string(kPrevHashColumn) + ", s.generation AS " + kGenerationColumn +
-             ", s.active AS " + kActiveColumn;
+    std::string q = "SELECT m.*, " + Impl::row_hash(hashed) + " AS " + kHashColumn;
+    if (joined) q += ", " + Impl::record_columns(true);
     q += " FROM (" + im.model + "\n) AS m";
-    if (joined) q += " JOIN " + im.table + " AS s ON s.key = m." + quote_sql_identifier(im.def.primary_key);
+    if (joined) q += " JOIN " + im.table + " AS s ON " + im.same_key();
     return q;
 }
 
@@ -400,36 +425,29 @@ void SourceState::begin_replace() {
 
 void SourceState::put_keys(const std::vector<KeyRecord> &keys) {
     Impl &im = *impl_;
-    std::vector<const std::string *> pks;
-    std::vector<int64_t> hashes, generations, active;
+    std::vector<std::string> params = key_and_hash_arrays(keys);
+    std::vector<int64_t> generations, active;
     for (const KeyRecord &k : keys) {
-        pks.push_back(&k.pk);
-        hashes.push_back(static_cast<int64_t>(k.hash));
         generations.push_back(k.generation);
         active.push_back(k.active ? 1 : 0);
     }
+    params.push_back(int_array(generations));
+    params.push_back(int_array(active));
     im.exec("INSERT INTO " + im.table + " (key, hash, generation, active, run) SELECT u.k::" + im.key_type +
                 ", u.h, u.g, u.a <> 0, 0 FROM unnest($1::text[], $2::int8[], $3::int8[], $4::int8[]) AS u(k, h, g, a)",
-            {text_array(pks), int_array(hashes), int_array(generations), int_array(active)}, "add the moved keys");
+            params, "add the moved keys");
 }
 
 void SourceState::set_hashes(const std::vector<KeyRecord> &keys) {
     Impl &im = *impl_;
-    std::vector<const std::string *> pks;
-    std::vector<int64_t> hashes;
-    for (const KeyRecord &k : keys) {
-        pks.push_back(&k.pk);
-        hashes.push_back(static_cast<int64_t>(k.hash));
-    }
     im.exec("UPDATE " + im.table +
                 " AS s SET hash = u.h FROM unnest($1::text[], $2::int8[]) AS u(k, h) WHERE s.key = u.k::" + im.key_type,
-            {text_array(pks), int_array(hashes)}, "set the moved keys' hashes");
+            key_and_hash_arrays(keys), "set the moved keys' hashes");
 }
 
 void SourceState::finish_replace() {
     impl_->exec("COMMIT", {}, "record the moved keys");
-    impl_->written = kTidyAfter;  // a whole table rewritten: vacuum it
-    tidy();
+    impl_->vacuum();  // a whole table rewritten
 }
 
 void SourceState::drop() {
@@ -437,12 +455,7 @@ void SourceState::drop() {
 }
 
 void SourceState::tidy() {
-    Impl &im = *impl_;
-    if (im.written < kTidyAfter) return;
-    // Index-only scans of the key (the anti-join) need the visibility map VACUUM keeps; the
-    // planner needs the table's new size. Autovacuum gets there too, later.
-    im.exec("VACUUM (ANALYZE) " + im.table, {}, "vacuum the state table");
-    im.written = 0;
+    if (impl_->written >= kTidyAfter) impl_->vacuum();
 }
 
 int64_t SourceState::new_run_token() {
