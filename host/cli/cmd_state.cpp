@@ -31,12 +31,22 @@ struct Move {
     SourceState &beside;
     bool tracks_changes;
 
-    // Reads the model as `query` (the model with PostgreSQL's hash and, joined, the table's
-    // record appended) and calls `each(row's key, synchost's hash, PostgreSQL's hash, cells)`.
+    // One row of the model as the move reads it: its key, the two hashes of its content, and
+    // (joined with the table) the record the table holds for it.
+    struct ModelRow {
+        std::string pk;
+        uint64_t ours = 0, theirs = 0;  // synchost's row hash; PostgreSQL's
+        uint64_t recorded = 0;          // joined: the hash the table recorded
+        int64_t generation = 0;
+        bool active = false;
+    };
+
+    // Reads the model with PostgreSQL's hash and, `joined`, the table's record of each row
+    // (SourceState::hashed_model_query), and calls `each(row)` per keyed row.
     template <class Each>
-    uint64_t read_model(const std::string &query, Each each) {
+    void read_model(bool joined, Each each) {
         SourceConfig config = def.source;
-        config.query = query;
+        config.query = beside.hashed_model_query(hashed_columns(def), joined);
         std::unique_ptr<RowSource> model = open_source(config);
         const auto &cols = model->columns();
         auto index = [&](const std::string &name) {
@@ -47,15 +57,21 @@ struct Move {
         std::vector<size_t> hashed;
         for (const std::string &c : hashed_columns(def)) hashed.push_back(index(c));
         const size_t pk_col = index(def.primary_key), pg_hash = index(kHashColumn);
+        const size_t recorded = joined ? index(kPrevHashColumn) : 0, generation = joined ? index(kGenerationColumn) : 0,
+                     active = joined ? index(kActiveColumn) : 0;
         std::vector<sp_value> cells;
-        std::string pk;
-        uint64_t rows = 0;
+        ModelRow row;
         while (model->next(cells)) {
-            ++rows;
-            if (!key_text(cells[pk_col], pk)) continue;
-            each(pk, row_hash(cells, hashed), static_cast<uint64_t>(cells[pg_hash].as.i), cells, cols);
+            if (!key_text(cells[pk_col], row.pk)) continue;
+            row.ours = row_hash(cells, hashed);
+            row.theirs = static_cast<uint64_t>(cells[pg_hash].as.i);
+            if (joined) {
+                row.recorded = static_cast<uint64_t>(cells[recorded].as.i);
+                row.generation = cells[generation].as.i;
+                row.active = cells[active].as.i != 0;
+            }
+            each(row);
         }
-        return rows;
     }
 
     uint64_t to_source() {
@@ -70,12 +86,11 @@ struct Move {
         });
         if (tracks_changes) {
             std::vector<KeyRecord> same;
-            read_model(beside.hashed_model_query(hashed_columns(def), false),
-                       [&](const std::string &pk, uint64_t ours, uint64_t theirs, auto &, auto &) {
-                           if (delivered_hash(pk) != ours || ours == 0) return;
-                           same.push_back({pk, theirs, 0, true});
-                           if (same.size() >= kBatch) beside.set_hashes(same), same.clear();
-                       });
+            read_model(false, [&](const ModelRow &row) {
+                if (delivered_hash(row.pk) != row.ours || row.ours == 0) return;
+                same.push_back({row.pk, row.theirs, 0, true});
+                if (same.size() >= kBatch) beside.set_hashes(same), same.clear();
+            });
             if (!same.empty()) beside.set_hashes(same);
         }
         beside.finish_replace();
@@ -95,17 +110,11 @@ struct Move {
         });
         if (tracks_changes) {
             std::vector<KeyRecord> same;
-            read_model(
-                beside.hashed_model_query(hashed_columns(def), true),
-                [&](const std::string &pk, uint64_t ours, uint64_t theirs, const std::vector<sp_value> &cells,
-                    const std::vector<std::string> &cols) {
-                    const auto col = [&](const char *name) {
-                        return cells[static_cast<size_t>(std::find(cols.begin(), cols.end(), name) - cols.begin())];
-                    };
-                    if (static_cast<uint64_t>(col(kPrevHashColumn).as.i) != theirs) return;  // changed since
-                    same.push_back({pk, ours, col(kGenerationColumn).as.i, col(kActiveColumn).as.i != 0});
-                    if (same.size() >= kBatch) local.import_keys(def.audience, same), same.clear();
-                });
+            read_model(true, [&](const ModelRow &row) {
+                if (row.recorded != row.theirs) return;  // changed since it was delivered
+                same.push_back({row.pk, row.ours, row.generation, row.active});
+                if (same.size() >= kBatch) local.import_keys(def.audience, same), same.clear();
+            });
             if (!same.empty()) local.import_keys(def.audience, same);
         }
         local.set_keys_location("", "");
