@@ -282,11 +282,6 @@ std::string SourceState::diff_query(const ModeRule &rule, const std::vector<std:
            (where.empty() ? "false" : where);
 }
 
-uint64_t SourceState::count_known() {
-    return std::stoull(
-        impl_->scalar("SELECT count(*) FROM " + impl_->table + " WHERE active", {}, "count the delivered keys"));
-}
-
 std::pair<uint64_t, uint64_t> SourceState::counts() {
     pg::Result r =
         impl_->exec("SELECT count(*) FILTER (WHERE active), count(*) FILTER (WHERE NOT active) FROM " + impl_->table,

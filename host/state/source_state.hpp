@@ -71,10 +71,9 @@ public:
     // columns the row hash covers (the mapped ones and the key).
     std::string diff_query(const ModeRule &rule, const std::vector<std::string> &hashed) const;
 
-    // Delivered keys (active members), and those the model no longer holds.
-    uint64_t count_known();
     // Keys in the table: active (delivered keys, active members) and left (departed members).
     std::pair<uint64_t, uint64_t> counts();
+    // Those the model no longer holds.
     std::vector<DepartedKey> departed();
     // Audiences: active members the model no longer holds are marked as left (nothing is sent).
     uint64_t mark_departures();

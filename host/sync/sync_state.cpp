@@ -13,7 +13,7 @@ SyncState::SyncState(StateStore &local, SourceState *beside, bool audience)
       run_token_(SourceState::new_run_token()) {}
 
 uint64_t SyncState::count_known() {
-    return beside_ ? beside_->count_known() : local_.count_known(audience_);
+    return beside_ ? beside_->counts().first : local_.count_known(audience_);
 }
 
 uint64_t SyncState::count_departed() {
