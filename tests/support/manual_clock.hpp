@@ -1,9 +1,12 @@
 // A manual clock for the plugin's transport (pcapi::transport::Clock): time moves only when the
 // test moves it, and every wait the transport asks for is recorded with its reason and delay.
 // run() drives a delivery to its end without sleeping: whenever a wait is pending, time jumps to
-// the earliest deadline. Network round trips then take no time at all on this clock, so with one
-// connection slot (max_in_flight 1) the recorded schedule is exactly the one the transport
-// computed. Thread-safe: timers are armed on the delivery's thread, time moves on the test's.
+// the earliest deadline, but only once the delivery's thread has finished the handler that armed
+// it: whatever one handler does (a pump filling every idle connection) happens at one instant, as
+// on a real clock the few microseconds it takes would not reach the next deadline. Network round
+// trips take no time at all on this clock, so with one connection slot (max_in_flight 1) the
+// recorded schedule is exactly the one the transport computed. Thread-safe: timers are armed on
+// the delivery's thread, time moves on the test's.
 #pragma once
 
 #include "transport/clock.hpp"
@@ -89,6 +92,13 @@ public:
         for (;;) {
             if (!changed_.wait_for(lock, guard, [&] { return *finished || !pending_.empty(); })) return false;
             if (*finished) return true;
+            std::vector<boost::asio::io_context *> threads;
+            for (const Pending &p : pending_)
+                if (std::find(threads.begin(), threads.end(), p.ioc) == threads.end()) threads.push_back(p.ioc);
+            lock.unlock();
+            if (!finish_running_handlers(threads, guard)) return false;
+            lock.lock();
+            if (*finished || pending_.empty()) continue;  // the handlers since may have ended it
             const time_point next = std::min_element(pending_.begin(), pending_.end(), [](const Pending &a, const Pending &b) {
                                         return a.deadline < b.deadline;
                                     })->deadline;
@@ -100,6 +110,26 @@ public:
     }
 
 private:
+    // Waits until each thread has run a no-op posted now, so the handler it was running (the one
+    // that armed a wait) has returned. False when one does not within `guard` of real time.
+    static bool finish_running_handlers(const std::vector<boost::asio::io_context *> &threads,
+                                        std::chrono::milliseconds guard) {
+        struct Probe {
+            std::mutex mu;
+            std::condition_variable ran;
+            size_t left;
+        };
+        auto probe = std::make_shared<Probe>();
+        probe->left = threads.size();
+        for (boost::asio::io_context *ioc : threads)
+            boost::asio::post(*ioc, [probe] {
+                std::lock_guard lock(probe->mu);
+                if (--probe->left == 0) probe->ran.notify_all();
+            });
+        std::unique_lock lock(probe->mu);
+        return probe->ran.wait_for(lock, guard, [&] { return probe->left == 0; });
+    }
+
     struct Pending {
         const Timer *owner;
         boost::asio::io_context *ioc;

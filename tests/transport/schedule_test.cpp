@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 #include <optional>
 #include <random>
 
@@ -290,19 +291,38 @@ TEST(Schedule, PacingSpacesCallsAndSlowsDownAfter429) {
 // 111 (60 calls/minute: one per second after a burst of 4) has its 8 requests queued ahead of 222's
 // 8 (no budget to speak of), over 4 connections: 111's waits follow one another and never overlap.
 TEST(Schedule, AnAccountWaitingForItsBudgetHoldsOneConnectionAtMost) {
+    // Two paced accounts, 8 rows each, one request per row, and more connections (10) than the
+    // two bursts (4 calls each) use. The first pump fills every connection at one instant:
+    // 111's 4, 222's 4, then one waiting for each account. Were a waiting account to take every
+    // connection left, 111 would hold both spare ones and 222 none.
     Rig rig({"--ad-account", "549755885175", "--ad-account", "111", "--ad-account", "222"});
-    rig.config.max_in_flight = 4;
-    rig.config.account_calls_per_minute = {{"111", 60}};
+    rig.config.max_in_flight = 10;
+    rig.config.account_calls_per_minute = {{"111", 60}, {"222", 50}};  // one call per 1 s and per 1.2 s
     std::vector<std::string> accounts(8, "111");
     accounts.resize(16, "222");
     const auto report = rig.deliver(16, 1, accounts);
     EXPECT_EQ(count(report, SP_RECORD_OK), 16u);
-    std::vector<ManualClock::Wait> slow;  // 111's: one second apart
+
+    // A pacing wait ends on its account's grid (k s for 111, k * 1.2 s for 222; none in common
+    // below 6 s), so its deadline says whose it is.
+    const auto offset = [](ManualClock::time_point t) {
+        return std::chrono::duration_cast<milliseconds>(t - ManualClock::kStart).count();
+    };
+    std::map<std::string, std::vector<ManualClock::Wait>> waits;
+    for (const auto &w : rig.clock.waits(WaitReason::pacing)) {
+        ASSERT_LT(offset(w.deadline), 6000) << "a pacing wait past both accounts' 4 paced calls";
+        waits[offset(w.deadline) % 1000 == 0 ? "111" : "222"].push_back(w);
+    }
+    std::vector<int64_t> at_start;
     for (const auto &w : rig.clock.waits(WaitReason::pacing))
-        if (w.delay() >= milliseconds(500)) slow.push_back(w);
-    ASSERT_EQ(slow.size(), 4u) << "requests 5 to 8 of account 111 wait for their second";
-    for (size_t i = 1; i < slow.size(); ++i)
-        EXPECT_GE(slow[i].armed_at, slow[i - 1].deadline) << "two connections waited on account 111 at once (" << i << ")";
+        if (w.armed_at == ManualClock::kStart) at_start.push_back(offset(w.deadline));
+    EXPECT_EQ(at_start, (std::vector<int64_t>{1000, 1200})) << "each account, and only one call of each, waited from the start";
+    for (const auto &[account, list] : waits) {
+        EXPECT_LE(list.size(), 4u) << account << ": only calls 5 to 8 wait";
+        for (size_t i = 1; i < list.size(); ++i)
+            EXPECT_GE(offset(list[i].armed_at), offset(list[i - 1].deadline))
+                << "two connections waited on account " << account << " at once (wait " << i << ", ms from the start)";
+    }
     const json::object by_account = json::parse(rig.sandbox.client()->request("GET", "/_sandbox/stats").body)
                                         .at("events_by_account")
                                         .as_object();
