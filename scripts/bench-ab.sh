@@ -9,7 +9,12 @@
 # ratio B/A of the rows/s medians.
 #
 # usage: scripts/bench-ab.sh BUILD_DIR_A BUILD_DIR_B [ROUNDS]    (default 5 rounds)
-#   ROWS (default 1000000); BENCH_KEEP=1 keeps the temp dir. Each build dir needs host/synchost and
+#   ROWS (default 1000000); BENCH_KEEP=1 keeps the temp dir.
+#   COUNT=instructions: instead of timing, runs each side once under valgrind --tool=callgrind
+#     (every thread of synchost, the plugin's included; default ROWS 100000) and prints
+#     instructions per row: exact on a machine too busy to time, but blind to what memory and the
+#     kernel cost (a memset and its page faults are few instructions), so time the result too.
+#   Each build dir needs host/synchost and
 #   plugins/libpinterest_conversions.so (+ its manifest), e.g. a build of an older commit:
 #     git worktree add /tmp/old <commit> && cmake -S /tmp/old -B /tmp/old/build -G Ninja \
 #       -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build /tmp/old/build --target synchost pinterest_conversions
@@ -19,7 +24,12 @@ source "$(dirname "$0")/bench-lib.sh"
 
 [ $# -ge 2 ] || die "usage: $0 BUILD_DIR_A BUILD_DIR_B [ROUNDS]"
 rounds=${3:-5}
-rows=${ROWS:-1000000}
+count=${COUNT:-time}
+case $count in
+time) rows=${ROWS:-1000000} ;;
+instructions) rows=${ROWS:-100000}; rounds=1; bench_need_cmd valgrind ;;
+*) die "COUNT is time or instructions, not $count" ;;
+esac
 bench_need "$SANDBOX"
 bench_need_cmd taskset sqlite3 /usr/bin/time
 declare -A name_of
@@ -37,6 +47,25 @@ done
 db=$BENCH_TMP/bench-$rows.db
 make_db "$rows" "$db"
 start_sandbox 1 --fast --static-token "$BENCH_TOKEN"
+if [ "$count" = instructions ]; then
+    echo "| build | instructions | per row |"
+    echo "|---|---:|---:|"
+    declare -A irs
+    for side in A B; do
+        write_def "$BENCH_TMP/def.json" "bench-ab-$side" "$db" ', "calls_per_minute": 1000000'
+        rm -rf "$BENCH_TMP/state"
+        bench_run env "$BENCH_TOKEN_VAR=$BENCH_TOKEN" valgrind --tool=callgrind --callgrind-out-file="$BENCH_TMP/cg.$side" \
+            "$BENCH_TMP/$side/synchost" sync "$BENCH_TMP/def.json" --json --quiet --state-dir "$BENCH_TMP/state" \
+            --plugin-path "$BENCH_TMP/$side/plugins" >"$BENCH_TMP/out" 2>"$BENCH_TMP/err" ||
+            die "run of $side failed: $(tail -3 "$BENCH_TMP/err")"
+        grep -q "\"delivered\":$rows," "$BENCH_TMP/out" || die "run of $side did not deliver every row"
+        irs[$side]=$(sed -n 's/^==[0-9]*== Collected : \([0-9]*\).*/\1/p' "$BENCH_TMP/err")
+        echo "| $side ${name_of[$side]} | $(fmt_int "${irs[$side]}") | $(fmt_int "$((irs[$side] / rows))") |"
+    done
+    echo
+    echo "B / A = $(awk -v a="${irs[A]}" -v b="${irs[B]}" 'BEGIN { printf "%.3f", b / a }')x the instructions ($(fmt_int "$rows") rows, start-up included)"
+    exit 0
+fi
 declare -A walls cpus
 for round in $(seq "$rounds"); do
     for side in A B; do

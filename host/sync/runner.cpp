@@ -462,6 +462,7 @@ private:
                 return;
             }
             submitted_.push_back(std::move(pending_));
+            pending_ = spare_pending();
             reset_batch();
             if (submitted_.size() >= pipelined_->max_pending) collect_one();
             return;
@@ -496,6 +497,8 @@ private:
         PluginError failure;
         if (pipelined_->collect(instance_->raw(), &wr, &err) != SP_OK) failure = take_error(*plugin_, err, "collect failed");
         settle(wr, rows, failure, /*acknowledged=*/true);  // collected results are durable (sp.pipelined_write/1)
+        rows.clear();
+        spare_pending_.push_back(std::move(rows));
     }
 
     // A batch's results are in: record them and checkpoint. Records reported OK count as delivered
@@ -535,6 +538,15 @@ private:
             fatal_ = true;
             fail(exit_code_for(failure.category), failure.message);
         }
+    }
+
+    // A batch's row list from one collected earlier, with its capacity: a list grown anew for each
+    // batch reallocated and moved its rows a dozen times.
+    std::vector<Pending> spare_pending() {
+        if (spare_pending_.empty()) return {};
+        std::vector<Pending> rows = std::move(spare_pending_.back());
+        spare_pending_.pop_back();
+        return rows;
     }
 
     void reset_batch() {
@@ -691,6 +703,7 @@ private:
     support::BatchBuilder batch_;
     const sp_ext_pipelined_write *pipelined_ = nullptr;
     std::vector<Pending> pending_;                 // rows of the batch being built
+    std::vector<std::vector<Pending>> spare_pending_;  // collected batches' row lists, for reuse
     size_t batch_size_ = 1000;
     bool with_operations_ = true;
     std::vector<RowUpdate> tracked_rows_;          // recorded without sending, not yet committed

@@ -22,8 +22,7 @@ Payload &EncodedBatch::new_payload() {
     if (spare_.empty()) return payloads.emplace_back();
     Payload &p = payloads.emplace_back(std::move(spare_.back()));
     spare_.pop_back();
-    p.body.clear();
-    p.items.clear();
+    p.items.clear();  // the body keeps its old text and length: start_payload writes over it
     p.account.clear();
     return p;
 }
@@ -118,7 +117,7 @@ void Pipeline::encode(const sp_batch &batch, int64_t now_s, EncodedBatch &out) {
         body.reset();
         start_payload(out).account = routed ? routes_[route] : std::string();
         payload_route = route;
-        body.emplace(out.payloads.back().body);
+        body.emplace(out.payloads.back().body, Payload::prefix.size());
     };
     const bool operations = SP_HAS_FIELD(&batch, sp_batch, operations) && batch.operations != nullptr;
     for (uint32_t i = 0; i < count; ++i) {
@@ -181,7 +180,8 @@ Payload &Pipeline::start_payload(EncodedBatch &out) {
     // Room for a full payload of events a little larger than the last one, so that it rarely
     // grows (bodies are reused from batch to batch, so this matters only for the first ones).
     p.body.reserve(std::min(max_bytes_, max_events_ * (last_event_size_ + 1) * 5 / 4 + 4096));
-    p.body.append(Payload::prefix);
+    if (p.body.size() < Payload::prefix.size()) p.body.resize(Payload::prefix.size());
+    p.body.replace(0, Payload::prefix.size(), Payload::prefix);
     return p;
 }
 
