@@ -219,7 +219,7 @@ Outcome Api::handle(const ApiRequest& req) {
     if (out.count_response && answered) state_.count_response(out.reply.status);
     if (out.log_endpoint) {
         state_.log_request({state_.ms_since_start(started_), out.log_endpoint, answered ? out.reply.status : 0u, out.log_events,
-                            std::move(out.log_grant_type), out.log_fault ? out.log_fault : ""});
+                            std::move(out.log_grant_type), out.log_fault ? out.log_fault : "", std::move(out.log_account)});
     }
     return out;
 }
@@ -352,6 +352,7 @@ Outcome Api::events(const ApiRequest& req, const std::string& account, bool test
 
     const FaultSpec* fault = faults_.select(FaultTarget::events, state_.rng(), req.body);
     out.log_endpoint = "events";
+    out.log_account = account;
     out.log_events = count_events_cheaply(req.body);
     if (fault) {
         state_.count_fault(to_string(fault->action));

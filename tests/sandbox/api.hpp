@@ -58,6 +58,7 @@ struct Outcome {
     const char* log_endpoint = nullptr;
     std::size_t log_events = 0;
     std::string log_grant_type;
+    std::string log_account;  // events requests: the ad account of the path
     const char* log_fault = nullptr;
 };
 

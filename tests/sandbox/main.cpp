@@ -106,7 +106,7 @@ Fault injection:
 Control endpoints (no auth; loopback only):
   GET  /_sandbox/stats      counters as JSON
   GET  /_sandbox/log        arrivals of events and token requests as a JSON array of
-                            {t_ms, endpoint, status (0: none), events, grant_type, fault}
+                            {t_ms, endpoint, status (0: none), events, account, grant_type, fault}
   GET  /_sandbox/event_ids  lines "<event_id> <times processed>"
   POST /_sandbox/reset      clear counters, the log, event ids and fault request numbers
   POST /_sandbox/heal       drop every --fault: healthy from the next request on

@@ -173,7 +173,10 @@ boost::json::value State::log_json() const {
         o["t_ms"] = e.t_ms;
         o["endpoint"] = e.endpoint;
         o["status"] = e.status;
-        if (e.endpoint == "events") o["events"] = e.events;
+        if (e.endpoint == "events") {
+            o["events"] = e.events;
+            o["account"] = e.account;
+        }
         if (!e.grant_type.empty()) o["grant_type"] = e.grant_type;
         o["fault"] = e.fault.empty() ? json::value(nullptr) : json::value(e.fault);
         a.push_back(std::move(o));

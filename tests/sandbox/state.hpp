@@ -121,6 +121,7 @@ public:
         std::size_t events;
         std::string grant_type;
         std::string fault;
+        std::string account;  // events requests: the ad account they were sent to
     };
     void log_request(LogEntry e);
     double ms_since_start(std::chrono::steady_clock::time_point t) const {

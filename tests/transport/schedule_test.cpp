@@ -290,6 +290,52 @@ TEST(Schedule, PacingSpacesCallsAndSlowsDownAfter429) {
 // waits for its pacer, so the other connections stay free for an account that may send. Account
 // 111 (60 calls/minute: one per second after a burst of 4) has its 8 requests queued ahead of 222's
 // 8 (no budget to speak of), over 4 connections: 111's waits follow one another and never overlap.
+TEST(Schedule, AnAccountBackingOffHoldsNoConnectionFromTheOthers) {
+    // Account 111 may make one call a minute at the sandbox (real time: it never refills during
+    // the test), so its later requests are answered 429 and back off, again and again, for the
+    // whole retry budget. Its 8 rows queue before 222's 8, on two connections. Were a backoff to
+    // hold its connection, 111's first two failures would hold both for the retry budget, and
+    // 222 would wait behind them.
+    Rig rig({"--ad-account", "549755885175", "--ad-account", "111", "--ad-account", "222", "--account-rate-limit",
+             "111:1"});
+    rig.config.max_in_flight = 2;
+    rig.config.retry_max_elapsed_seconds = 120;
+    std::vector<std::string> accounts(8, "111");
+    accounts.resize(16, "222");
+    const auto report = rig.deliver(16, 1, accounts);
+
+    std::map<std::string, std::map<uint32_t, int>> statuses;  // account -> status -> events
+    for (size_t p = 0; p < report.outcomes.size(); ++p)
+        for (const auto &o : report.outcomes[p]) ++statuses[p < 8 ? "111" : "222"][o.status];
+    EXPECT_EQ(statuses["222"][SP_RECORD_OK], 8);
+    EXPECT_EQ(statuses["111"][SP_RECORD_OK], 1) << "one call a minute";
+    EXPECT_EQ(statuses["111"][SP_RECORD_RETRY], 7) << "the others gave up after the retry budget";
+
+    // The order requests arrived in: 111's first three (one delivered, two refused, now backing
+    // off), then 222's, while 111 still retries.
+    const json::array log = json::parse(rig.sandbox.client()->request("GET", "/_sandbox/log").body).as_array();
+    std::vector<std::string> order;
+    for (const auto &e : log)
+        if (e.at("endpoint") == "events") order.push_back(json::value_to<std::string>(e.at("account")));
+    const auto first_222 = std::find(order.begin(), order.end(), "222") - order.begin();
+    const auto last_222 = order.rend() - std::find(order.rbegin(), order.rend(), "222") - 1;
+    EXPECT_LE(first_222, 3) << "222 waited behind 111's backoffs (" << order.size() << " requests)";
+    EXPECT_EQ(std::count(order.begin(), order.end(), "222"), 8);
+    EXPECT_GT(std::count(order.begin() + last_222, order.end(), "111"), 7)
+        << "111 kept retrying after 222 was done";
+    // A failing account has no more requests at once than it has connections, in flight or
+    // backing off: at most two of 111's backoffs overlap, though 7 of its jobs were waiting.
+    std::vector<std::pair<ManualClock::time_point, int>> edges;  // +1 at a backoff's start, -1 at its end
+    for (const auto &w : rig.clock.waits(WaitReason::backoff)) {
+        edges.emplace_back(w.armed_at, +1);
+        edges.emplace_back(w.deadline, -1);
+    }
+    std::sort(edges.begin(), edges.end());  // at one instant, ends before starts
+    int backing_off = 0, most = 0;
+    for (const auto &[t, d] : edges) most = std::max(most, backing_off += d);
+    EXPECT_EQ(most, 2) << "backoffs of account 111 at once";
+}
+
 TEST(Schedule, AnAccountWaitingForItsBudgetHoldsOneConnectionAtMost) {
     // Two paced accounts, 8 rows each, one request per row, and more connections (10) than the
     // two bursts (4 calls each) use. The first pump fills every connection at one instant:

@@ -49,6 +49,9 @@ struct Account {
     Pacer pacer;
     bool routed = false;  // chosen by rows, not the configured account
     bool pacing_wait = false;  // a connection waits on this account's pacer (one at most, see next_job)
+    // Its jobs taken from the queue and not ended: in flight, waiting on the pacer, or backing off
+    // (which holds no connection; see retry_later).
+    size_t in_use = 0;
     sp_error_category refused = SP_ERR_NONE;
     std::string refusal;
     Account(std::string account, std::string request_target, double calls_per_minute, bool by_rows)
@@ -66,6 +69,7 @@ struct Job {
     std::string_view body;
     unsigned attempt = 0;
     bool refreshed = false;         // the token was refreshed once for this job after a 401
+    std::unique_ptr<Timer> backoff;  // its wait before a retry, made at its first retry
     uint64_t token_generation = 0;  // which token the last attempt carried
     time_point started{};
     size_t size() const { return last - first; }
@@ -166,6 +170,7 @@ private:
         if (client_->outstanding() == 0 && waiting_handlers_.load() == 0) {
             client_.reset();
             slot_timers_.clear();
+            for (Job &j : jobs_) j.backoff.reset();  // none is left by now; timers die on their thread
             cancel_poll_.reset();
             quiet.set_value();
             return;
@@ -224,12 +229,15 @@ private:
     // The first queued job whose account may send at once, else the first whose account has no
     // connection waiting on its pacer yet, else none. So an account on a small budget holds at most
     // one connection while it waits, and the others stay free for the accounts that may send; the
-    // waiting one calls pump() again once it has sent.
+    // waiting one calls pump() again once it has sent. An account with as many jobs in use as there
+    // are connections (some backing off) waits too: a failing account sends no more at once than
+    // it could if its backoffs held connections, while they do not hold them from the others.
     Job *next_job() {
         const auto now = clock_.now();
         auto pick = queue_.end();
         for (auto it = queue_.begin(); it != queue_.end(); ++it) {
             const Account &a = *(*it)->account;
+            if (a.refused == SP_ERR_NONE && a.in_use >= slot_timers_.size()) continue;
             if (a.refused != SP_ERR_NONE || a.pacer.ready(now)) {
                 pick = it;
                 break;
@@ -239,6 +247,7 @@ private:
         if (pick == queue_.end()) return nullptr;
         Job *j = *pick;
         queue_.erase(pick);
+        ++j->account->in_use;
         return j;
     }
 
@@ -297,9 +306,11 @@ private:
         });
     }
 
-    // Ends a job: frees its slot, and completes its batch when it was the last open job.
+    // Ends a job: frees its slot (a job backing off holds none: kNoSlot), and completes its batch
+    // when it was the last open job.
     void end_job(Job *j, size_t slot) {
-        idle_.push_back(slot);
+        if (slot != kNoSlot) idle_.push_back(slot);
+        --j->account->in_use;
         Batch *b = j->batch;
         jobs_.remove_if([j](const Job &x) { return &x == j; });
         if (--b->open_jobs == 0) finish_batch(*b, stopping_ ? "not sent: " + (fatal_message_.empty() ? std::string("the run was stopped") : fatal_message_)
@@ -447,8 +458,18 @@ private:
         host_services().log(SP_LOG_WARN, reason + "; retrying " + std::to_string(j->size()) + " events in " +
                                              std::to_string(wait.count()) + " ms (attempt " +
                                              std::to_string(j->attempt + 1) + ")");
-        // After the wait, a retry goes through pacing like any other call.
-        wait_then(j, slot, now + wait, WaitReason::backoff, [this, j, slot] { paced_send(j, slot); });
+        // The wait holds no connection, so one account's trouble (a 429 with Retry-After, an
+        // outage of its shard) does not keep the other accounts' jobs from theirs. Then the job
+        // queues again at the front, and goes through pacing like any other call.
+        idle_.push_back(slot);
+        if (!j->backoff) j->backoff = clock_.make_timer(ioc_);
+        j->backoff->wait_until(now + wait, WaitReason::backoff, [this, j, ticket = wait_ticket()](bool fired) {
+            if (!fired || stopping_) return end_job(j, kNoSlot);
+            --j->account->in_use;
+            queue_.push_front(j);
+            pump();
+        });
+        pump();
     }
 
     void split(Job *j, size_t slot) {
@@ -522,15 +543,22 @@ private:
     void fatal(Job *j, size_t slot, sp_error_category category, const std::string &message) {
         set_fatal(category, message);
         stopping_ = true;
-        for (auto &t : slot_timers_) t->cancel();
+        cancel_waits();
         end_job(j, slot);
     }
 
     void stop_everything() {
         stopping_ = true;
         client_->cancel_all();
-        for (auto &t : slot_timers_) t->cancel();
+        cancel_waits();
         drop_queue();
+    }
+
+    // Pacing waits and backoffs end now, their jobs with them (their handlers see `stopping_`).
+    void cancel_waits() {
+        for (auto &t : slot_timers_) t->cancel();
+        for (Job &j : jobs_)
+            if (j.backoff) j.backoff->cancel();
     }
 
     void watch_cancellation() {
@@ -595,6 +623,7 @@ private:
     std::list<Job> jobs_;
     std::deque<Job *> queue_;
     std::vector<size_t> idle_;
+    static constexpr size_t kNoSlot = static_cast<size_t>(-1);
     bool stopping_ = false, watching_ = false;
     sp_error_category fatal_category_ = SP_ERR_NONE;
     std::string fatal_message_;
