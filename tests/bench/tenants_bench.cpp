@@ -40,16 +40,17 @@ void proc_status(long &rss_kib, long &threads) {
     }
 }
 
-// Threads the plugin started: its I/O pool names them "pcapi-io-N", and the threads they start
-// (Asio's resolver) inherit the name. The rest are this benchmark's: main, the sampler and the K
-// writers that stand for the engine's threads.
+// Threads the plugin started: its I/O pool names them "pcapi-io-N" (the threads they start, Asio's
+// resolver, inherit the name) and the threads that call the hosts' token services "pcapi-host-N".
+// The rest are this benchmark's: main, the sampler and the K writers that stand for the engine's
+// threads.
 long plugin_threads() {
     long n = 0;
     if (DIR *d = opendir("/proc/self/task")) {
         while (const dirent *t = readdir(d)) {
             std::ifstream comm(std::string("/proc/self/task/") + t->d_name + "/comm");
             std::string name;
-            if (t->d_name[0] != '.' && std::getline(comm, name) && name.rfind("pcapi-io", 0) == 0) ++n;
+            if (t->d_name[0] != '.' && std::getline(comm, name) && name.rfind("pcapi-", 0) == 0) ++n;
         }
         closedir(d);
     }

@@ -69,6 +69,49 @@ private:
     size_t left_;
 };
 
+// A host whose token service blocks until released, as a refresh over a slow network does.
+class BlockingTokenHost {
+public:
+    explicit BlockingTokenHost(const sp_host &inner) : inner_(inner), host_(inner) {
+        host_.ctx = this;
+        host_.log = [](void *c, sp_log_level l, const char *m) { self(c)->inner_.log(self(c)->inner_.ctx, l, m); };
+        host_.is_cancelled = [](void *c) { return self(c)->inner_.is_cancelled(self(c)->inner_.ctx); };
+        host_.metric_add = [](void *c, const char *n, double v) {
+            self(c)->inner_.metric_add(self(c)->inner_.ctx, n, v);
+        };
+        host_.get_access_token = [](void *c, uint32_t flags, const char *rejected, char *out, uint32_t cap,
+                                    uint32_t *len, char *msg, uint32_t msg_cap) {
+            BlockingTokenHost *s = self(c);
+            {
+                std::unique_lock lock(s->mu_);
+                s->asked_ = true;
+                s->cv_.notify_all();
+                s->cv_.wait(lock, [s] { return s->released_; });
+            }
+            return s->inner_.get_access_token(s->inner_.ctx, flags, rejected, out, cap, len, msg, msg_cap);
+        };
+    }
+    const sp_host *get() const { return &host_; }
+    // Until the plugin is inside get_access_token (false after 60 s: it never asked).
+    bool wait_asked() {
+        std::unique_lock lock(mu_);
+        return cv_.wait_for(lock, std::chrono::seconds(60), [this] { return asked_; });
+    }
+    void release() {
+        std::lock_guard lock(mu_);
+        released_ = true;
+        cv_.notify_all();
+    }
+
+private:
+    static BlockingTokenHost *self(void *c) { return static_cast<BlockingTokenHost *>(c); }
+    const sp_host &inner_;
+    sp_host host_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool asked_ = false, released_ = false;
+};
+
 struct Tenants {
     sandbox_test::Sandbox sandbox;
     TestHost host{kToken};
@@ -194,6 +237,32 @@ TEST(IoPool, ClosingOneDeliveryMidRequestLeavesTheOthersDelivering) {
     EXPECT_EQ(count(hung_report, SP_RECORD_RETRY), size_t{1}) << "the hanging event is left for the next run";
     ASSERT_TRUE(running.wait());
     for (size_t i = 1; i < n; ++i) EXPECT_EQ(count(t.reports[i], SP_RECORD_OK), size_t{20}) << "tenant " << i;
+    deliveries.clear();
+}
+
+// One tenant's host takes long to hand out a token (its refresh waits on a slow token endpoint):
+// the deliveries that share that tenant's I/O thread go on meanwhile, and the tenant delivers
+// once its token comes.
+TEST(IoPool, AHostSlowToGiveATokenStallsNoOtherTenantOnItsThread) {
+    Tenants t;
+    const size_t pool = pcapi::transport::IoPool::default_threads();
+    const size_t n = pool + 1;  // the last one is placed on the first one's thread
+    BlockingTokenHost slow(*t.host.get());
+    std::vector<std::unique_ptr<pcapi::Delivery>> deliveries;
+    deliveries.push_back(t.open(0, slow.get()));
+    for (size_t i = 1; i < n; ++i) deliveries.push_back(t.open(i));
+    t.encode(n, 20, 5);
+
+    Countdown first(1);
+    deliveries[0]->start(t.batches[0].payloads, t.reports[0], first.done());
+    ASSERT_TRUE(slow.wait_asked()) << "the delivery never asked its host for a token";
+    Countdown others(n - 1);
+    for (size_t i = 1; i < n; ++i) deliveries[i]->start(t.batches[i].payloads, t.reports[i], others.done());
+    const bool others_done = others.wait();
+    slow.release();  // before any assertion can return: the blocked host call must end
+    EXPECT_TRUE(others_done) << "a tenant waited for another tenant's token";
+    ASSERT_TRUE(first.wait());
+    for (size_t i = 0; i < n; ++i) EXPECT_EQ(count(t.reports[i], SP_RECORD_OK), size_t{20}) << "tenant " << i;
     deliveries.clear();
 }
 

@@ -42,6 +42,8 @@
  *   to one instance: the `host` it was opened with (credentials, cancellation, logs, metrics), call
  *   budgets and pacing, retry state, results. A plugin calls an instance's host services only for
  *   that instance's work, so one tenant's token never authorises another tenant's request.
+ *   get_access_token may block while the host refreshes the token over the network: a plugin that
+ *   shares threads among instances calls it where a wait stalls no other instance.
  *   close() and destroy() return only once no plugin thread will touch the instance or its host
  *   again; a host therefore must not call them from inside a host service callback.
  *

@@ -194,12 +194,16 @@ private:
     // ---- batches and jobs ----------------------------------------------------------------------
 
     void begin(Batch &b) {
-        if (stopping_) return finish_batch(b, fatal_category_ != SP_ERR_NONE ? "not sent: " + fatal_message_
-                                                                             : "not sent: the run was stopped");
-        if (!refresh_token(false)) {  // the host may have refreshed it ahead of expiry
-            stopping_ = true;
-            return finish_batch(b, "not sent: " + fatal_message_);
-        }
+        if (stopping_) return finish_batch(b, stopped_reason());
+        // The host may refresh the token ahead of expiry, over the network.
+        with_token(false, [this, &b](bool ok) {
+            if (!ok) stopping_ = true;
+            if (stopping_) return finish_batch(b, stopped_reason());
+            queue_jobs(b);
+        });
+    }
+
+    void queue_jobs(Batch &b) {
         for (size_t p = 0; p < b.payloads->size(); ++p) {
             Job &j = jobs_.emplace_back();
             j.batch = &b;
@@ -313,8 +317,7 @@ private:
         --j->account->in_use;
         Batch *b = j->batch;
         jobs_.remove_if([j](const Job &x) { return &x == j; });
-        if (--b->open_jobs == 0) finish_batch(*b, stopping_ ? "not sent: " + (fatal_message_.empty() ? std::string("the run was stopped") : fatal_message_)
-                                                            : "not sent");
+        if (--b->open_jobs == 0) finish_batch(*b, stopping_ ? stopped_reason() : "not sent");
         pump();
     }
 
@@ -325,8 +328,12 @@ private:
             queue_.pop_front();
             Batch *b = j->batch;
             jobs_.remove_if([j](const Job &x) { return &x == j; });
-            if (--b->open_jobs == 0) finish_batch(*b, "not sent: " + (fatal_message_.empty() ? std::string("the run was stopped") : fatal_message_));
+            if (--b->open_jobs == 0) finish_batch(*b, stopped_reason());
         }
+    }
+
+    std::string stopped_reason() const {
+        return "not sent: " + (fatal_message_.empty() ? std::string("the run was stopped") : fatal_message_);
     }
 
     void finish_batch(Batch &b, const std::string &reason) {
@@ -409,16 +416,48 @@ private:
         if (!j->refreshed) {
             j->refreshed = true;
             host_services().log(SP_LOG_INFO, "Pinterest answered 401" + rid + "; asking the host for a fresh token");
-            if (refresh_token(true)) return send(j, slot);
-            return fatal(j, slot, fatal_category_, fatal_message_);
+            return with_token(true, [this, j, slot](bool ok) {
+                if (stopping_) return end_job(j, slot);
+                if (ok) return send(j, slot);
+                fatal(j, slot, fatal_category_, fatal_message_);
+            });
         }
         fatal(j, slot, SP_ERR_AUTH,
               "Pinterest rejected the access token (401)" + rid +
                   " even after a refresh: reconnect the account, or generate a new conversion access token");
     }
 
-    bool refresh_token(bool force) {
-        HostServices::Token t = host_services().token(force, token_);
+    // Asks the host for the token on one of the pool's host-call threads, then runs then(ok) on
+    // this delivery's thread. The host may refresh it over the network: on the I/O thread, that
+    // would stall every other delivery placed there. One question at a time, in order, so that an
+    // older answer never replaces a newer token; a forced refresh whose token another refresh has
+    // replaced meanwhile is not asked for (concurrent 401s cause one refresh).
+    void with_token(bool force, std::function<void(bool)> then) {
+        token_waits_.push_back({force, token_generation_, std::move(then)});
+        if (token_waits_.size() == 1) ask_host_for_token();
+    }
+
+    void ask_host_for_token() {
+        const TokenWait &w = token_waits_.front();
+        if (w.force && w.generation != token_generation_)
+            return net::post(ioc_, [this, ticket = wait_ticket()] { token_answered(true); });
+        net::post(pool_->host_calls(), [this, force = w.force, rejected = token_, ticket = wait_ticket()]() mutable {
+            auto answer = std::make_shared<HostServices::Token>(host_services().token(force, rejected));
+            cleanse(rejected);
+            net::post(ioc_, [this, force, answer, ticket = std::move(ticket)] {
+                token_answered(take_token(force, *answer));  // which cleanses the answer
+            });
+        });
+    }
+
+    void token_answered(bool ok) {
+        std::function<void(bool)> then = std::move(token_waits_.front().then);
+        token_waits_.pop_front();
+        if (!token_waits_.empty()) ask_host_for_token();
+        then(ok);
+    }
+
+    bool take_token(bool force, HostServices::Token &t) {
         if (t.status == SP_CRED_OK) {
             if (t.value != token_) {
                 cleanse(token_);
@@ -614,6 +653,12 @@ private:
     std::map<std::string, Account, std::less<>> accounts_;  // by id; nodes never move
     Account *configured_ = nullptr;                         // the config's ad_account_id, in accounts_
     uint64_t token_generation_ = 0;
+    struct TokenWait {
+        bool force;
+        uint64_t generation;  // of the token when it was asked for (the one a 401 refused)
+        std::function<void(bool ok)> then;
+    };
+    std::deque<TokenWait> token_waits_;  // with_token(): the first is being asked
     std::vector<std::unique_ptr<Timer>> slot_timers_;
     std::optional<net::steady_timer> cancel_poll_;  // real time: how soon a stop is noticed, not a schedule
     std::atomic<size_t> waiting_handlers_{0};       // handlers held by the timers and the poll

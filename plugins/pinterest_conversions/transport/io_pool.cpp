@@ -23,6 +23,10 @@ struct IoPool::Impl {
         size_t placed = 0;  // deliveries living on this lane; guarded by mu
     };
     std::vector<std::unique_ptr<Lane>> lanes;
+    // host_calls(): one io_context run by as many threads as there are lanes, started on first use.
+    std::optional<net::io_context> host_ioc;
+    std::optional<net::executor_work_guard<net::io_context::executor_type>> host_work;
+    std::vector<std::thread> host_threads;
     mutable std::mutex mu;
 };
 
@@ -55,8 +59,23 @@ IoPool::~IoPool() {
     // Every delivery has drained its own handlers before letting go, so only the work guards keep
     // the loops running.
     for (auto &lane : impl_->lanes) lane->work.reset();
+    impl_->host_work.reset();
     for (auto &lane : impl_->lanes)
         if (lane->thread.joinable()) lane->thread.join();
+    for (auto &t : impl_->host_threads) t.join();
+}
+
+net::io_context &IoPool::host_calls() {
+    std::lock_guard lock(impl_->mu);
+    if (!impl_->host_ioc) {
+        auto &ioc = impl_->host_ioc.emplace(static_cast<int>(impl_->lanes.size()));
+        impl_->host_work.emplace(ioc.get_executor());
+        for (size_t i = 0; i < impl_->lanes.size(); ++i) {
+            auto &t = impl_->host_threads.emplace_back([&ioc] { ioc.run(); });
+            pthread_setname_np(t.native_handle(), ("pcapi-host-" + std::to_string(i)).c_str());
+        }
+    }
+    return *impl_->host_ioc;
 }
 
 net::io_context &IoPool::place() {

@@ -6,6 +6,10 @@
 //
 // The pool starts with the first delivery and stops (joining its threads) when the last one is
 // gone, so an unloaded library leaves no thread behind.
+//
+// Calls into a host that may block (a token refresh is a network round trip of the host's own)
+// must not run on an I/O thread, where they would stall every other delivery placed on it: they
+// go to host_calls(), as many more threads ("pcapi-host-N"), started on first use.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -31,6 +35,10 @@ public:
     // The io_context with the fewest deliveries placed on it; give it back with release(). Thread-safe.
     boost::asio::io_context &place();
     void release(boost::asio::io_context &ioc);
+
+    // Where to run a host service call that may block; its result is posted back to the caller's
+    // own io_context. Thread-safe.
+    boost::asio::io_context &host_calls();
 
     size_t threads() const;
     // Whether the calling thread is one of this pool's (a delivery must not wait for itself there).
