@@ -197,12 +197,16 @@ TEST(Config, AccountBudgetsArePairsOfAccountAndCallsPerMinute) {
     auto error_for = [](const char *value) {
         return config_error({{"ad_account_id", "549755885175"}, {"account_calls_per_minute", value}});
     };
-    EXPECT_NE(error_for("111:5000,111:6000").find("account_calls_per_minute: pair 2 names an ad account an earlier pair already set"),
+    EXPECT_NE(error_for("0111:5000,111:6000").find("account_calls_per_minute: pair 2 names an ad account an earlier pair already set"),
               std::string::npos);
     EXPECT_NE(error_for("111:0").find("account_calls_per_minute: pair 1 needs a budget from 1 to 1000000"),
               std::string::npos);
     const std::string shape = error_for("act_111:5000");
     EXPECT_NE(shape.find("account_calls_per_minute"), std::string::npos) << shape;
+    // Leading zeros name the same account as without them, in the budgets and in ad_account_id.
+    Cfg zeros({{"ad_account_id", "0549755885175"}, {"account_calls_per_minute", "00111:7"}});
+    EXPECT_EQ(parse_config(&zeros.c).ad_account_id, "549755885175");
+    EXPECT_EQ(parse_config(&zeros.c).account_calls_per_minute.at("111"), 7);
     EXPECT_EQ(shape.find("act_111"), std::string::npos) << "values are never echoed: " << shape;
 }
 

@@ -229,7 +229,8 @@ TEST(Pipeline, RoutedRowsTravelInRequestsOfTheirOwnAccount) {
     OwnedMapping m({{"event_name", "=lead"}, {"email", "e"}, {"ad_account_id", "acct"}});
     Pipeline p = make_pipeline(m, {}, 3);
     support::BatchBuilder b({"e", "acct"});
-    const std::vector<std::string> accounts = {"111", "222", "111", "", "111", "222", "x9", "111", "null", "111"};
+    // "0111" is 111 with a leading zero: one account, not two.
+    const std::vector<std::string> accounts = {"111", "222", "111", "", "0111", "222", "x9", "00111", "null", "111"};
     for (size_t i = 0; i < accounts.size(); ++i) {
         b.begin_row(std::to_string(i));
         b.add_text("u" + std::to_string(i) + "@x.io");

@@ -29,4 +29,15 @@ struct Payload {
     Payload slice(size_t first, size_t last) const;
 };
 
+// An ad account id as Pinterest's path takes it (digits only, at most 18), without leading zeros:
+// "0123" and "123" name one account, which gets one request stream and one budget. Empty when `s`
+// is not an account id.
+inline std::string_view canonical_ad_account(std::string_view s) {
+    if (s.empty() || s.size() > 18) return {};
+    for (char c : s)
+        if (c < '0' || c > '9') return {};
+    const size_t first = s.find_first_not_of('0');
+    return first == std::string_view::npos ? s.substr(s.size() - 1) : s.substr(first);
+}
+
 }  // namespace pcapi

@@ -56,10 +56,6 @@ void reject(EncodedBatch &out, uint32_t r, sp_error_category category, Field fie
     rec.message = static_cast<uint32_t>(out.messages.size());
     out.messages.push_back(std::move(message));
 }
-
-bool ad_account_id(std::string_view s) {
-    return !s.empty() && s.size() <= 18 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
 }  // namespace
 
 void Pipeline::route(const sp_batch &batch, EncodedBatch &out) {
@@ -71,16 +67,17 @@ void Pipeline::route(const sp_batch &batch, EncodedBatch &out) {
     for (uint32_t r = 0; r < batch.record_count; ++r) {
         std::string_view id;
         const char *why = shape_string_view(mapping_.value(batch, r, Field::ad_account_id), scratch, id);
-        if (why != nullptr || (!id.empty() && !ad_account_id(id))) {
+        const std::string_view canonical = canonical_ad_account(id);
+        if (why != nullptr || (!id.empty() && canonical.empty())) {
             reject(out, r, SP_ERR_DATA, Field::ad_account_id,
                    "ad_account_id: is not an ad account id (digits only, at most 18)");
             route_of_[r] = kUnrouted;
             continue;
         }
         if (!id.empty()) {
-            auto it = known.find(id);  // most rows name an account seen before: no string built for them
+            auto it = known.find(canonical);  // most rows name an account seen before: no string built for them
             if (it == known.end()) {
-                it = known.emplace(std::string(id), static_cast<uint32_t>(routes_.size())).first;
+                it = known.emplace(std::string(canonical), static_cast<uint32_t>(routes_.size())).first;
                 routes_.push_back(it->first);
                 per_route.push_back(0);
             }

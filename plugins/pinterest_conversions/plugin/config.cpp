@@ -1,6 +1,7 @@
 #include "plugin/config.hpp"
 
 #include "normalize/normalize.hpp"
+#include "pipeline/payload.hpp"
 #include "plugin/manifest.hpp"
 
 #include <syncplugin/syncplugin.hpp>
@@ -125,7 +126,8 @@ std::string account_budgets(const std::string &list, std::map<std::string, int64
         int64_t calls = 0;
         if (colon == std::string::npos || !parse_int(item.substr(colon + 1), calls) || calls < 1 || calls > 1000000)
             return "pair " + std::to_string(position) + " needs a budget from 1 to 1000000 calls per minute";
-        if (!out.emplace(item.substr(0, colon), calls).second)
+        // The manifest's pattern has checked that each account is an id.
+        if (!out.emplace(canonical_ad_account(std::string_view(item).substr(0, colon)), calls).second)
             return "pair " + std::to_string(position) + " names an ad account an earlier pair already set";
         return "";
     });
@@ -185,7 +187,7 @@ PluginConfig parse_config(const sp_config *config) {
         int64_t v = 0;
         if (parse_int(str(k), v)) dst = v;
     };
-    out.ad_account_id = str("ad_account_id");
+    out.ad_account_id = canonical_ad_account(str("ad_account_id"));  // its pattern was checked above
     out.conversion_tag_id = str("conversion_tag_id");
     out.test_events = str("test_events") == "true";
     out.default_phone_country_code = str("default_phone_country_code");
