@@ -498,7 +498,8 @@ std::vector<size_t> StateStore::commit(const RunSummary &run, const std::vector<
             continue;
         }
         if (u.state == RowState::delivered) {
-            (im.in_rows.count(u.pk) ? replacing : fresh).push_back(i);
+            // Hashing each key to ask an empty set (a first run) cost about 1% of a sync.
+            (!im.in_rows.empty() && im.in_rows.count(u.pk) ? replacing : fresh).push_back(i);
             continue;
         }
         // A rejection or a retry leaves a delivered key delivered: the destination still holds

@@ -109,6 +109,20 @@ TEST(Pacer, SpacesCallsAndSlowsDownAfter429) {
     EXPECT_EQ(pacer.reserve(later), later + std::chrono::milliseconds(20));
 }
 
+// A small budget banks fewer calls: a fifth of a second's worth, at least one.
+TEST(Pacer, ASmallBudgetBanksAFifthOfASecondsCalls) {
+    const auto t = Pacer::clock::now();
+    for (auto [per_minute, banked] : {std::pair{60.0, 1}, {300.0, 1}, {600.0, 2}, {900.0, 3}, {1200.0, 4}, {5000.0, 4}}) {
+        Pacer pacer(per_minute);
+        EXPECT_EQ(pacer.bank(), banked) << per_minute;
+        for (int i = 0; i < banked; ++i) EXPECT_EQ(pacer.reserve(t), t) << per_minute << " call " << i;
+        EXPECT_GT(pacer.reserve(t), t) << per_minute << ": call " << banked + 1 << " waits";
+    }
+    Pacer slowed(1200);
+    slowed.on_rate_limited();  // 600 a minute now
+    EXPECT_EQ(slowed.bank(), 2);
+}
+
 TEST(Responses, PerEventResultsFrom200And422) {
     std::vector<EventOutcome> out;
     std::string problem;

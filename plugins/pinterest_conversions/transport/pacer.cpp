@@ -9,9 +9,9 @@ Pacer::Pacer(double calls_per_minute) : calls_per_minute_(std::max(1.0, calls_pe
 Pacer::clock::time_point Pacer::reserve(clock::time_point now) {
     const auto interval = std::chrono::duration_cast<clock::duration>(
         std::chrono::duration<double>(60.0 / (calls_per_minute_ * factor_)));
-    // Idle time banks at most kBurst calls: enough to catch up after a short stall (the host
-    // preparing the next batch) without ever bursting past the budget's own granularity.
-    const clock::time_point start = std::max(now - (kBurst - 1) * interval, next_);
+    // Idle time banks a few calls: enough to catch up after a short stall (the host preparing the
+    // next batch) without ever bursting past the budget's own granularity (see bank()).
+    const clock::time_point start = std::max(now - (bank() - 1) * interval, next_);
     next_ = start + interval;
     return std::max(start, now);
 }
