@@ -288,4 +288,25 @@ TEST(IoPoolDeathTest, ClosingFromInsideAHostCallbackStopsWithTheReasonInsteadOfH
             running.wait();
         },
         "closed or destroyed from inside a host service callback");
+    // The same from inside the token service, which the plugin calls on its host-call threads.
+    EXPECT_DEATH(
+        {
+            Tenants t;
+            static pcapi::Delivery *victim = nullptr;
+            static const sp_host *inner = nullptr;
+            sp_host host = *t.host.get();
+            inner = t.host.get();
+            host.get_access_token = [](void *, uint32_t flags, const char *rejected, char *out, uint32_t cap,
+                                       uint32_t *len, char *msg, uint32_t msg_cap) {
+                victim->close();
+                return inner->get_access_token(inner->ctx, flags, rejected, out, cap, len, msg, msg_cap);
+            };
+            auto d = t.open(0, &host);
+            victim = d.get();
+            t.encode(1, 1, 1);
+            Countdown running(1);
+            d->start(t.batches[0].payloads, t.reports[0], running.done());
+            running.wait();
+        },
+        "closed or destroyed from inside a host service callback");
 }

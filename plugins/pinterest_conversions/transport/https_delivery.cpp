@@ -135,7 +135,7 @@ public:
         if (closed_.exchange(true)) return;
         if (pool_->on_pool_thread()) {  // it would wait for itself forever: say so, loudly
             std::fputs("pinterest_conversions: an instance was closed or destroyed from inside a host service "
-                       "callback, on the plugin's own I/O thread; syncplugin.h forbids it\n",
+                       "callback, on one of the plugin's own threads; syncplugin.h forbids it\n",
                        stderr);
             std::abort();
         }

@@ -98,8 +98,11 @@ size_t IoPool::threads() const {
 
 bool IoPool::on_pool_thread() const {
     const auto me = std::this_thread::get_id();
+    std::lock_guard lock(impl_->mu);  // host_calls() may be starting its threads
     return std::any_of(impl_->lanes.begin(), impl_->lanes.end(),
-                       [me](const auto &lane) { return lane->thread.get_id() == me; });
+                       [me](const auto &lane) { return lane->thread.get_id() == me; }) ||
+           std::any_of(impl_->host_threads.begin(), impl_->host_threads.end(),
+                       [me](const std::thread &t) { return t.get_id() == me; });
 }
 
 }  // namespace pcapi::transport

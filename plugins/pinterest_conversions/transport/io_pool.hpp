@@ -41,7 +41,8 @@ public:
     boost::asio::io_context &host_calls();
 
     size_t threads() const;
-    // Whether the calling thread is one of this pool's (a delivery must not wait for itself there).
+    // Whether the calling thread is one of this pool's, its host-call threads included (a delivery
+    // must not wait for itself there).
     bool on_pool_thread() const;
 
 private:
