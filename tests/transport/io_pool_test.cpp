@@ -269,6 +269,16 @@ TEST(IoPool, AHostSlowToGiveATokenStallsNoOtherTenantOnItsThread) {
 // A host that closes an instance from inside one of its service callbacks (here the cancellation
 // poll, which runs on the plugin's I/O thread) breaks the ABI's rule; the delivery would wait for
 // itself forever. It stops the process with a message that says why instead.
+// Opens a delivery with `host` (whose callbacks close it through `victim`) and delivers one event.
+static void deliver_one(Tenants &t, const sp_host &host, pcapi::Delivery *&victim) {
+    auto d = t.open(0, &host);
+    victim = d.get();
+    t.encode(1, 1, 1);
+    Countdown running(1);
+    d->start(t.batches[0].payloads, t.reports[0], running.done());
+    running.wait();
+}
+
 TEST(IoPoolDeathTest, ClosingFromInsideAHostCallbackStopsWithTheReasonInsteadOfHanging) {
     GTEST_FLAG_SET(death_test_style, "threadsafe");
     EXPECT_DEATH(
@@ -280,12 +290,7 @@ TEST(IoPoolDeathTest, ClosingFromInsideAHostCallbackStopsWithTheReasonInsteadOfH
                 victim->close();
                 return 0;
             };
-            auto d = t.open(0, &host);
-            victim = d.get();
-            t.encode(1, 1, 1);
-            Countdown running(1);
-            d->start(t.batches[0].payloads, t.reports[0], running.done());
-            running.wait();
+            deliver_one(t, host, victim);
         },
         "closed or destroyed from inside a host service callback");
     // The same from inside the token service, which the plugin calls on its host-call threads.
@@ -301,12 +306,7 @@ TEST(IoPoolDeathTest, ClosingFromInsideAHostCallbackStopsWithTheReasonInsteadOfH
                 victim->close();
                 return inner->get_access_token(inner->ctx, flags, rejected, out, cap, len, msg, msg_cap);
             };
-            auto d = t.open(0, &host);
-            victim = d.get();
-            t.encode(1, 1, 1);
-            Countdown running(1);
-            d->start(t.batches[0].payloads, t.reports[0], running.done());
-            running.wait();
+            deliver_one(t, host, victim);
         },
         "closed or destroyed from inside a host service callback");
 }
