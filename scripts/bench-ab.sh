@@ -47,18 +47,28 @@ done
 db=$BENCH_TMP/bench-$rows.db
 make_db "$rows" "$db"
 start_sandbox 1 --fast --static-token "$BENCH_TOKEN"
+# sync_once SIDE NAME WRAPPER...: one sync of build SIDE from an empty state, under WRAPPER (a
+# command that runs synchost), its output in $BENCH_TMP/out and $BENCH_TMP/err and its wall time in
+# $wall (seconds); dies unless every row was delivered.
+sync_once() {
+    local side=$1 name=$2
+    shift 2
+    write_def "$BENCH_TMP/def.json" "$name" "$db" ', "calls_per_minute": 1000000'
+    rm -rf "$BENCH_TMP/state"
+    local t0
+    t0=$(date +%s%N)
+    bench_run env "$BENCH_TOKEN_VAR=$BENCH_TOKEN" "$@" "$BENCH_TMP/$side/synchost" sync "$BENCH_TMP/def.json" --json \
+        --quiet --state-dir "$BENCH_TMP/state" --plugin-path "$BENCH_TMP/$side/plugins" >"$BENCH_TMP/out" \
+        2>"$BENCH_TMP/err" || die "run of $side failed: $(tail -3 "$BENCH_TMP/err")"
+    wall=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+    grep -q "\"delivered\":$rows," "$BENCH_TMP/out" || die "run of $side did not deliver every row"
+}
 if [ "$count" = instructions ]; then
     echo "| build | instructions | per row |"
     echo "|---|---:|---:|"
     declare -A irs
     for side in A B; do
-        write_def "$BENCH_TMP/def.json" "bench-ab-$side" "$db" ', "calls_per_minute": 1000000'
-        rm -rf "$BENCH_TMP/state"
-        bench_run env "$BENCH_TOKEN_VAR=$BENCH_TOKEN" valgrind --tool=callgrind --callgrind-out-file="$BENCH_TMP/cg.$side" \
-            "$BENCH_TMP/$side/synchost" sync "$BENCH_TMP/def.json" --json --quiet --state-dir "$BENCH_TMP/state" \
-            --plugin-path "$BENCH_TMP/$side/plugins" >"$BENCH_TMP/out" 2>"$BENCH_TMP/err" ||
-            die "run of $side failed: $(tail -3 "$BENCH_TMP/err")"
-        grep -q "\"delivered\":$rows," "$BENCH_TMP/out" || die "run of $side did not deliver every row"
+        sync_once "$side" "bench-ab-$side" valgrind --tool=callgrind --callgrind-out-file="$BENCH_TMP/cg.$side"
         irs[$side]=$(sed -n 's/^==[0-9]*== Collected : \([0-9]*\).*/\1/p' "$BENCH_TMP/err")
         echo "| $side ${name_of[$side]} | $(fmt_int "${irs[$side]}") | $(fmt_int "$((irs[$side] / rows))") |"
     done
@@ -69,17 +79,8 @@ fi
 declare -A walls cpus
 for round in $(seq "$rounds"); do
     for side in A B; do
-        def=$BENCH_TMP/def.json
-        write_def "$def" "bench-ab-$side-$round" "$db" ', "calls_per_minute": 1000000'
-        rm -rf "$BENCH_TMP/state"
-        t0=$(date +%s%N)
-        bench_run env "$BENCH_TOKEN_VAR=$BENCH_TOKEN" taskset -c 0 /usr/bin/time -f "%U %S" -o "$BENCH_TMP/time" \
-            "$BENCH_TMP/$side/synchost" sync "$def" --json --quiet --state-dir "$BENCH_TMP/state" \
-            --plugin-path "$BENCH_TMP/$side/plugins" >"$BENCH_TMP/out" 2>&1 || die "run of $side failed: $(tail -3 "$BENCH_TMP/out")"
-        t1=$(date +%s%N)
-        grep -q "\"delivered\":$rows," "$BENCH_TMP/out" || die "run of $side did not deliver every row"
+        sync_once "$side" "bench-ab-$side-$round" taskset -c 0 /usr/bin/time -f "%U %S" -o "$BENCH_TMP/time"
         read -r user sys <"$BENCH_TMP/time"
-        wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
         cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
         walls[$side]+="$wall "
         cpus[$side]+="$cpu "
