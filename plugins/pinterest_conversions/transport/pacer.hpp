@@ -4,6 +4,7 @@
 // passes the clock.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 
 namespace pcapi::transport {
@@ -31,10 +32,7 @@ public:
     // that budget when the network brings calls up to 0.8 s closer together than they were sent
     // (new connections' handshakes take unequal times): at 300 calls/minute a bank of 4 left
     // 0.2 s, and a sanitizer build's slow handshakes drew 429s (FanOutE2E).
-    int bank() const {
-        const int fifth_of_a_second = static_cast<int>(current_calls_per_minute() / 300.0);
-        return fifth_of_a_second < 1 ? 1 : fifth_of_a_second > kBurst ? kBurst : fifth_of_a_second;
-    }
+    int bank() const { return std::clamp(static_cast<int>(current_calls_per_minute() / 300.0), 1, kBurst); }
 
 private:
     double calls_per_minute_;
