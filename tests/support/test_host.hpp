@@ -5,6 +5,8 @@
 #include <syncplugin/syncplugin.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -22,6 +24,10 @@ public:
             auto *self = static_cast<TestHost *>(ctx);
             std::lock_guard lock(self->mu_);
             self->logs_.emplace_back(m ? m : "");
+            if (!self->hold_needle_.empty() && self->logs_.back().find(self->hold_needle_) != std::string::npos) {
+                ++self->held_lines_;
+                self->logged_.notify_all();
+            }
         };
         host_.is_cancelled = [](void *ctx) { return static_cast<TestHost *>(ctx)->cancel.load() ? 1 : 0; };
         host_.metric_add = [](void *ctx, const char *name, double v) {
@@ -40,6 +46,15 @@ public:
         refresh_status_ = status;
         next_token_ = std::move(next_token);
         refresh_message_ = std::move(message);
+    }
+
+    // Forced refreshes wait until `lines` log lines containing `needle` have been logged, so that a
+    // test can have several requests fail before the first refresh answers. A bound of 30 s keeps a
+    // plugin that never logs them from hanging the test; the test's own assertions then fail.
+    void hold_refreshes_until_logged(std::string needle, int lines) {
+        std::lock_guard lock(mu_);
+        hold_needle_ = std::move(needle);
+        hold_lines_ = lines;
     }
 
     int refreshes() const {
@@ -62,8 +77,10 @@ private:
     static sp_credential_status get_token(void *ctx, uint32_t flags, const char *rejected, char *out, uint32_t cap,
                                           uint32_t *len, char *msg, uint32_t msg_cap) {
         auto *self = static_cast<TestHost *>(ctx);
-        std::lock_guard lock(self->mu_);
+        std::unique_lock lock(self->mu_);
         if (flags & SP_CRED_FORCE_REFRESH) {
+            self->logged_.wait_for(lock, std::chrono::seconds(30),
+                                   [self] { return self->held_lines_ >= self->hold_lines_; });
             // Refresh only when the rejected token is still the current one (single flight).
             if (rejected == nullptr || self->token_ == rejected) {
                 ++self->refreshes_;
@@ -86,6 +103,9 @@ private:
     std::string token_, next_token_, refresh_message_;
     sp_credential_status refresh_status_ = SP_CRED_REAUTH_REQUIRED;
     int refreshes_ = 0;
+    std::string hold_needle_;
+    int hold_lines_ = 0, held_lines_ = 0;
+    std::condition_variable logged_;
     std::vector<std::string> logs_;
     std::map<std::string, double> metrics_;
 };

@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <set>
@@ -274,14 +275,20 @@ TEST(FaultMatrix, Row11_ConcurrentUnauthorizedCausesOneRefresh) {
     // The host starts with a token the sandbox does not know.
     TestHost stale("stale-token-0b");
     stale.on_refresh(SP_CRED_OK, "fresh-token-9a");
+    // The refresh answers only once all eight 401s are in: they then wait for it together.
+    stale.hold_refreshes_until_logged("answered 401", 8);
     auto s = std::make_unique<PluginSession>(
         PINTEREST_PLUGIN, env.config({{"max_in_flight", "8"}}),
         Pairs{{"event_name", "=checkout"}, {"email", "email"}, {"order_id", "order"}}, stale.get());
-    // Eight requests of one event each, all in flight at once.
+    // Eight requests of 1,000 events each, all in flight at once.
     auto b = rows(8000);
     auto w = s->write(b.finish());
     expect_all_ok(w, 8000);
     EXPECT_EQ(stale.refreshes(), 1);
+    const auto logs = stale.logs();
+    EXPECT_EQ(std::count_if(logs.begin(), logs.end(),
+                            [](const std::string &l) { return l.find("answered 401") != std::string::npos; }),
+              8);
     EXPECT_EQ(env.stat("distinct_event_ids"), 8000);
 }
 
