@@ -33,6 +33,8 @@ namespace net = boost::asio;
 namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 using error_code = boost::system::error_code;
+using Stream = beast::ssl_stream<beast::tcp_stream>;
+using steady = std::chrono::steady_clock;
 
 const char *to_string(NetError e) {
     switch (e) {
@@ -50,13 +52,78 @@ const char *to_string(NetError e) {
     return "unknown";
 }
 
+namespace {
+
+// Kept-alive connections that carry no request, to one destination (host and port) under one TLS
+// context (one CA configuration on one io_context), shared by every client of the process there.
+// A slot gives its connection back after each response and takes one from here before opening
+// one, so a client holds a connection only while a request is on it: an idle tenant holds none,
+// and a tenant that starts delivering reuses a connection that another warmed up instead of paying
+// a TCP and TLS handshake. Nothing of a tenant stays on a connection: its token travels in each
+// request's header, and a connection with unread bytes is closed, not given back. Streams never
+// cross io_contexts (the TLS context is per io_context), so each is used on its own thread only.
+class IdleConnections {
+public:
+    IdleConnections(size_t max_idle, std::chrono::milliseconds max_age) : max_idle_(max_idle), max_age_(max_age) {}
+
+    // The connection given back last (the warmest), or null; older than max_age ones are closed:
+    // the server has most likely closed them meanwhile.
+    std::unique_ptr<Stream> take() {
+        const auto now = steady::now();
+        std::lock_guard lock(mu_);
+        while (!parked_.empty()) {
+            Parked p = std::move(parked_.back());
+            parked_.pop_back();
+            if (now - p.since < max_age_) return std::move(p.stream);
+        }
+        return nullptr;
+    }
+
+    // Keeps at most max_idle connections, the newest; the oldest and the expired are closed.
+    void give(std::unique_ptr<Stream> stream) {
+        const auto now = steady::now();
+        std::lock_guard lock(mu_);
+        std::erase_if(parked_, [&](const Parked &p) { return now - p.since >= max_age_; });
+        if (max_idle_ == 0) return;
+        if (parked_.size() >= max_idle_) parked_.erase(parked_.begin());
+        parked_.push_back({std::move(stream), now});
+    }
+
+    // The process's pool for one destination, made on first use and kept while a client holds it.
+    static std::shared_ptr<IdleConnections> shared(const void *tls_context, const ClientOptions &o) {
+        const std::string key = std::to_string(reinterpret_cast<std::uintptr_t>(tls_context)) + "\n" + o.host +
+                                "\n" + o.port + "\n" + std::to_string(o.max_idle_connections) + "\n" +
+                                std::to_string(o.max_idle_age.count());
+        static std::mutex mu;
+        static std::map<std::string, std::weak_ptr<IdleConnections>> pools;
+        std::lock_guard lock(mu);
+        if (auto pool = pools[key].lock()) return pool;
+        std::erase_if(pools, [](const auto &kv) { return kv.second.expired(); });
+        auto pool = std::make_shared<IdleConnections>(o.max_idle_connections, o.max_idle_age);
+        pools[key] = pool;
+        return pool;
+    }
+
+private:
+    struct Parked {
+        std::unique_ptr<Stream> stream;
+        steady::time_point since;
+    };
+    const size_t max_idle_;
+    const std::chrono::milliseconds max_age_;
+    std::mutex mu_;
+    std::vector<Parked> parked_;  // oldest first
+};
+
+}  // namespace
+
 struct HttpsClient::Impl {
-    // One connection slot: a kept-alive TLS stream and the request it is carrying.
+    // One connection slot: the request it is carrying and, while it carries one, its connection.
     struct Slot {
         Impl &c;
         tcp::resolver resolver;
         net::steady_timer resolve_timer;
-        std::optional<beast::ssl_stream<beast::tcp_stream>> stream;
+        std::unique_ptr<Stream> stream;
         beast::flat_buffer buffer;
         std::optional<http::response_parser<http::string_body>> parser;
         http::request<http::span_body<const char>> req;
@@ -89,7 +156,8 @@ struct HttpsClient::Impl {
         void start() {
             cancelled = false;
             stale_retried = false;
-            if (connected) {
+            if ((stream = c.idle->take())) {
+                connected = true;
                 reused = true;
                 write();
             } else {
@@ -100,7 +168,7 @@ struct HttpsClient::Impl {
         void connect() {
             close();
             reused = false;
-            stream.emplace(c.ioc, c.tls);
+            stream = std::make_unique<Stream>(c.ioc, c.tls);
             // SNI, and the name the certificate must carry.
             if (!SSL_set_tlsext_host_name(stream->native_handle(), c.opt.host.c_str()))
                 return fail(NetError::tls, "cannot set SNI host name");
@@ -215,7 +283,12 @@ struct HttpsClient::Impl {
             const bool keep = res.keep_alive();
             out.body = std::move(res.body());
             parser.reset();
-            if (!keep) close();
+            if (keep && buffer.size() == 0) {
+                c.idle->give(std::move(stream));
+                connected = false;
+            } else {
+                close();
+            }
             finish(std::move(out));
         }
 
@@ -266,11 +339,16 @@ struct HttpsClient::Impl {
     ClientOptions opt;
     std::shared_ptr<ssl::context> tls_owner;  // shared with every client of the same CA configuration
     ssl::context &tls;
+    std::shared_ptr<IdleConnections> idle;  // this destination's, shared with every client of it
     std::vector<std::unique_ptr<Slot>> slots;
     uint64_t connections_opened = 0;
 
     Impl(net::io_context &io, ClientOptions o, size_t n)
-        : ioc(io), opt(std::move(o)), tls_owner(shared_tls_context(opt.ca_file, io)), tls(*tls_owner) {
+        : ioc(io),
+          opt(std::move(o)),
+          tls_owner(shared_tls_context(opt.ca_file, io)),
+          tls(*tls_owner),
+          idle(IdleConnections::shared(tls_owner.get(), opt)) {
         for (size_t i = 0; i < n; ++i) slots.push_back(std::make_unique<Slot>(*this));
     }
 

@@ -1,6 +1,10 @@
 // An HTTPS/1.1 client on a caller-owned io_context: a fixed set of connection slots, each carrying
 // one request at a time over a kept-alive TLS connection (TLS 1.2+, peer and hostname verified
 // against the system store plus an optional CA file; there is no way to turn verification off).
+// Between requests, kept-alive connections wait in a pool that every client of the process with
+// the same destination, CA configuration and io_context shares: a client holds a connection only
+// while a request is on it, so many mostly idle clients (tenants) hold few connections, and a
+// client that starts sending reuses one another warmed up.
 // Every step (resolve, connect, handshake, write, read) has its own timeout; responses have header
 // and body size limits. Generic: used by plugins (API calls) and the host (OAuth token endpoint).
 // Beast stays inside the .cpp.
@@ -24,6 +28,12 @@ struct ClientOptions {
     size_t max_header_bytes = 16 * 1024;
     size_t max_body_bytes = 1024 * 1024;
     std::string user_agent = "syncplugin/0.1";
+    // The shared pool of kept-alive connections: how many it keeps at most (the most recently used),
+    // and how long one may wait there before it is closed instead of reused (servers close idle
+    // connections; the sandbox after 60 s). 0 keeps none. Clients with other
+    // limits get a pool of their own.
+    size_t max_idle_connections = 64;
+    std::chrono::milliseconds max_idle_age{30000};
 };
 
 // Why a request got no HTTP response.
@@ -84,7 +94,8 @@ public:
     // running (a shared one) be destroyed. Call on the io_context's thread.
     size_t outstanding() const;
 
-    // Number of TCP connections opened so far (for tests and metrics).
+    // Number of TCP connections this client opened so far, not counting the ones it took from the
+    // shared pool (for tests and metrics).
     uint64_t connections_opened() const;
 
     // The TLS context this client's connections use: one per CA configuration (the CA file as it

@@ -1,11 +1,13 @@
 // tenants_bench PLUGIN.so URL CA_FILE TOKEN N K ROWS: what many plugin instances cost in one
 // process, the way an engine holds one per customer. Opens N instances (ad accounts 1000001 ..
 // 1000000+N, one sp_host each) against pinterest-sandbox, then lets K of them deliver ROWS rows
-// each at the same time from K threads while the others stay idle. Prints, as `key value` lines:
-// the time to open the first instance and the median and worst of the others, RSS, threads and
-// file descriptors before, with N idle instances and at the busy peak, and the per-instance
-// figures derived from them. The sandbox's per-account counts (`events_by_account`) are read by
-// scripts/bench-tenants.sh to check that no event reached another account.
+// each at the same time from K threads while the others stay idle; then K others do the same (a
+// second round, when N >= 2K), as an engine's next syncs do. Prints, as `key value` lines: the
+// time to open the first instance and the median and worst of the others, RSS, threads and file
+// descriptors before, with N idle instances, at the busy peak and after the first round, and the
+// per-instance figures derived from them. The sandbox's per-account counts (`events_by_account`)
+// and accepted connections are read by scripts/bench-tenants.sh: no event may reach another
+// account, and the second round reuses the first round's kept-alive connections.
 #include <syncplugin/syncplugin.h>
 #include <support/batch_builder.hpp>
 
@@ -149,7 +151,7 @@ int main(int argc, char **argv) {
     const long fds1 = open_fds();
     const long plugin_threads1 = plugin_threads();
 
-    // K tenants deliver at once; a sampler keeps the peaks.
+    // K tenants deliver at once, then K others; a sampler keeps the peaks.
     std::atomic<bool> busy{true};
     std::atomic<long> peak_rss{rss1}, peak_threads{threads1}, peak_fds{fds1}, peak_plugin_threads{plugin_threads1};
     std::thread sampler([&] {
@@ -164,37 +166,42 @@ int main(int argc, char **argv) {
         }
     });
     std::atomic<long> delivered{0}, failed{0};
-    std::vector<std::thread> writers;
-    for (int i = 0; i < k; ++i)
-        writers.emplace_back([&, i] {
-            Tenant &t = tenants[static_cast<size_t>(i)];
-            support::BatchBuilder b({"event", "email", "total", "order_id"});
-            for (int r = 0; r < rows; ++r) {
-                const std::string key = t.account + "-" + std::to_string(r);
-                b.begin_row(key);
-                b.add_text("checkout");
-                b.add_text("buyer" + std::to_string(r) + "@shop.example");
-                b.add_real(r + 0.5);
-                b.add_text(key);
-            }
-            sp_write_result wr{};
-            wr.struct_size = sizeof wr;
-            sp_error *err = nullptr;
-            if (e->write_batch(t.instance, b.finish(), &wr, &err) != SP_OK) {
-                std::fprintf(stderr, "write %s: %s\n", t.account.c_str(), e->error_message(err));
-                e->error_destroy(err);
-            }
-            delivered += wr.ok_count;
-            failed += wr.rejected_count + wr.retry_count;
-        });
-    for (auto &w : writers) w.join();
+    long fds_after_round = 0;
+    const int rounds = n >= 2 * k ? 2 : 1;
+    for (int round = 0; round < rounds; ++round) {
+        std::vector<std::thread> writers;
+        for (int i = round * k; i < (round + 1) * k; ++i)
+            writers.emplace_back([&, i] {
+                Tenant &t = tenants[static_cast<size_t>(i)];
+                support::BatchBuilder b({"event", "email", "total", "order_id"});
+                for (int r = 0; r < rows; ++r) {
+                    const std::string key = t.account + "-" + std::to_string(r);
+                    b.begin_row(key);
+                    b.add_text("checkout");
+                    b.add_text("buyer" + std::to_string(r) + "@shop.example");
+                    b.add_real(r + 0.5);
+                    b.add_text(key);
+                }
+                sp_write_result wr{};
+                wr.struct_size = sizeof wr;
+                sp_error *err = nullptr;
+                if (e->write_batch(t.instance, b.finish(), &wr, &err) != SP_OK) {
+                    std::fprintf(stderr, "write %s: %s\n", t.account.c_str(), e->error_message(err));
+                    e->error_destroy(err);
+                }
+                delivered += wr.ok_count;
+                failed += wr.rejected_count + wr.retry_count;
+            });
+        for (auto &w : writers) w.join();
+        if (round == 0) fds_after_round = open_fds();
+    }
     busy = false;
     sampler.join();
     for (auto &t : tenants) e->destroy(t.instance);
 
     std::vector<double> rest(open_ms.begin() + (n > 1 ? 1 : 0), open_ms.end());
     std::sort(rest.begin(), rest.end());
-    std::printf("instances %d\nactive %d\nrows_per_active %d\n", n, k, rows);
+    std::printf("instances %d\nactive %d\nrounds %d\nrows_per_active %d\n", n, k, rounds, rows);
     std::printf("open_first_ms %.3f\nopen_median_ms %.3f\nopen_max_ms %.3f\n", open_ms.front(),
                 rest.empty() ? 0.0 : rest[rest.size() / 2], rest.empty() ? 0.0 : rest.back());
     std::printf("rss_before_kib %ld\nrss_idle_kib %ld\nrss_peak_kib %ld\n", rss0, rss1, peak_rss.load());
@@ -202,7 +209,8 @@ int main(int argc, char **argv) {
     std::printf("active_kib_per_instance %.1f\n", k ? static_cast<double>(peak_rss.load() - rss1) / k : 0.0);
     std::printf("threads_before %ld\nthreads_idle %ld\nthreads_peak %ld\n", threads0, threads1, peak_threads.load());
     std::printf("plugin_threads_idle %ld\nplugin_threads_peak %ld\n", plugin_threads1, peak_plugin_threads.load());
-    std::printf("fds_before %ld\nfds_idle %ld\nfds_peak %ld\n", fds0, fds1, peak_fds.load());
+    std::printf("fds_before %ld\nfds_idle %ld\nfds_peak %ld\nfds_after_first_round %ld\n", fds0, fds1, peak_fds.load(),
+                fds_after_round);
     std::printf("delivered %ld\nnot_delivered %ld\n", delivered.load(), failed.load());
     return failed.load() ? 1 : 0;
 }

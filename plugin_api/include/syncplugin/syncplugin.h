@@ -41,7 +41,9 @@
  *   thread count bounded by the core count, not the instance count. It never shares what belongs
  *   to one instance: the `host` it was opened with (credentials, cancellation, logs, metrics), call
  *   budgets and pacing, retry state, results. A plugin calls an instance's host services only for
- *   that instance's work, so one tenant's token never authorises another tenant's request.
+ *   that instance's work, so one tenant's token never authorises another tenant's request. A
+ *   connection shared among instances carries nothing of one (credentials travel with each
+ *   request), and only instances that trust the same CA configuration share it.
  *   get_access_token may block while the host refreshes the token over the network: a plugin that
  *   shares threads among instances calls it where a wait stalls no other instance.
  *   close() and destroy() return only once no plugin thread will touch the instance or its host
