@@ -24,6 +24,7 @@
 #include <fstream>
 #include <mutex>
 #include <string>
+#include <thread>
 
 using namespace test_support;
 namespace json = boost::json;
@@ -69,10 +70,12 @@ private:
     size_t left_;
 };
 
-// A host whose token service blocks until released, as a refresh over a slow network does.
+// A host whose token service blocks until released, as a refresh over a slow network does: every
+// call, or with `forced_only` the forced refreshes after a 401 alone.
 class BlockingTokenHost {
 public:
-    explicit BlockingTokenHost(const sp_host &inner) : inner_(inner), host_(inner) {
+    explicit BlockingTokenHost(const sp_host &inner, bool forced_only = false)
+        : inner_(inner), host_(inner), forced_only_(forced_only) {
         host_.ctx = this;
         host_.log = [](void *c, sp_log_level l, const char *m) { self(c)->inner_.log(self(c)->inner_.ctx, l, m); };
         host_.is_cancelled = [](void *c) { return self(c)->inner_.is_cancelled(self(c)->inner_.ctx); };
@@ -82,7 +85,7 @@ public:
         host_.get_access_token = [](void *c, uint32_t flags, const char *rejected, char *out, uint32_t cap,
                                     uint32_t *len, char *msg, uint32_t msg_cap) {
             BlockingTokenHost *s = self(c);
-            {
+            if (!s->forced_only_ || (flags & SP_CRED_FORCE_REFRESH)) {
                 std::unique_lock lock(s->mu_);
                 s->asked_ = true;
                 s->cv_.notify_all();
@@ -92,10 +95,11 @@ public:
         };
     }
     const sp_host *get() const { return &host_; }
-    // Until the plugin is inside get_access_token (false after 60 s: it never asked).
-    bool wait_asked() {
+    // Until the plugin is inside get_access_token (false at `until`: it never asked).
+    bool wait_asked(std::chrono::steady_clock::time_point until = std::chrono::steady_clock::now() +
+                                                                  std::chrono::seconds(60)) {
         std::unique_lock lock(mu_);
-        return cv_.wait_for(lock, std::chrono::seconds(60), [this] { return asked_; });
+        return cv_.wait_until(lock, until, [this] { return asked_; });
     }
     void release() {
         std::lock_guard lock(mu_);
@@ -109,7 +113,7 @@ private:
     sp_host host_;
     std::mutex mu_;
     std::condition_variable cv_;
-    bool asked_ = false, released_ = false;
+    bool forced_only_, asked_ = false, released_ = false;
 };
 
 struct Tenants {
@@ -240,14 +244,52 @@ TEST(IoPool, ClosingOneDeliveryMidRequestLeavesTheOthersDelivering) {
     deliveries.clear();
 }
 
-// One tenant's host takes long to hand out a token (its refresh waits on a slow token endpoint):
-// the deliveries that share that tenant's I/O thread go on meanwhile, and the tenant delivers
-// once its token comes.
-TEST(IoPool, AHostSlowToGiveATokenStallsNoOtherTenantOnItsThread) {
+// Tenants whose hosts take long to hand out a token (their refreshes wait on a slow token
+// endpoint), more of them than the plugin has threads of any kind: the other tenants, those on
+// the same I/O threads included, deliver meanwhile, and each slow tenant delivers once its token
+// comes. The plugin asks for a batch's token on the thread of the host's own call, so a slow host
+// holds up only itself.
+TEST(IoPool, HostsSlowToGiveATokenStallNoOtherTenantHoweverMany) {
     Tenants t;
-    const size_t pool = pcapi::transport::IoPool::default_threads();
-    const size_t n = pool + 1;  // the last one is placed on the first one's thread
-    BlockingTokenHost slow(*t.host.get());
+    const size_t slow_tenants = 2 * pcapi::transport::IoPool::default_threads() + 1;
+    const size_t n = 2 * slow_tenants;  // as many prompt ones, on the same I/O threads
+    std::vector<std::unique_ptr<BlockingTokenHost>> slow;
+    std::vector<std::unique_ptr<pcapi::Delivery>> deliveries;
+    for (size_t i = 0; i < n; ++i) {
+        if (i < slow_tenants) slow.push_back(std::make_unique<BlockingTokenHost>(*t.host.get()));
+        deliveries.push_back(t.open(i, i < slow_tenants ? slow[i]->get() : nullptr));
+    }
+    t.encode(n, 20, 5);
+
+    Countdown slow_done(slow_tenants);
+    std::vector<std::thread> engine_threads;  // start() waits for the host's token on its caller's thread
+    for (size_t i = 0; i < slow_tenants; ++i)
+        engine_threads.emplace_back(
+            [&, i] { deliveries[i]->start(t.batches[i].payloads, t.reports[i], slow_done.done()); });
+    bool all_asked = true;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    for (auto &s : slow) all_asked = s->wait_asked(until) && all_asked;
+    Countdown others(n - slow_tenants);
+    for (size_t i = slow_tenants; i < n; ++i) deliveries[i]->start(t.batches[i].payloads, t.reports[i], others.done());
+    const bool others_done = all_asked && others.wait();
+    for (auto &s : slow) s->release();  // before any assertion can return: the blocked host calls must end
+    for (auto &th : engine_threads) th.join();
+    EXPECT_TRUE(all_asked) << "a slow tenant's token was never asked for";
+    EXPECT_TRUE(others_done) << "a tenant waited for another tenant's token";
+    ASSERT_TRUE(slow_done.wait());
+    for (size_t i = 0; i < n; ++i) EXPECT_EQ(count(t.reports[i], SP_RECORD_OK), size_t{20}) << "tenant " << i;
+    deliveries.clear();
+}
+
+// One tenant's token is refused and its host's refresh takes long (a slow token endpoint): the
+// plugin asks for it on its host-call threads, so the tenants that share the slow one's I/O thread
+// deliver meanwhile, and the slow one delivers once the fresh token comes.
+TEST(IoPool, AHostSlowToRefreshATokenStallsNoOtherTenantOnItsThread) {
+    Tenants t;
+    const size_t n = pcapi::transport::IoPool::default_threads() + 1;  // the last shares the first's thread
+    TestHost stale("io-pool-stale-token-1");
+    stale.on_refresh(SP_CRED_OK, kToken);
+    BlockingTokenHost slow(*stale.get(), true);
     std::vector<std::unique_ptr<pcapi::Delivery>> deliveries;
     deliveries.push_back(t.open(0, slow.get()));
     for (size_t i = 1; i < n; ++i) deliveries.push_back(t.open(i));
@@ -255,14 +297,16 @@ TEST(IoPool, AHostSlowToGiveATokenStallsNoOtherTenantOnItsThread) {
 
     Countdown first(1);
     deliveries[0]->start(t.batches[0].payloads, t.reports[0], first.done());
-    ASSERT_TRUE(slow.wait_asked()) << "the delivery never asked its host for a token";
+    const bool asked = slow.wait_asked();
     Countdown others(n - 1);
     for (size_t i = 1; i < n; ++i) deliveries[i]->start(t.batches[i].payloads, t.reports[i], others.done());
-    const bool others_done = others.wait();
+    const bool others_done = asked && others.wait();
     slow.release();  // before any assertion can return: the blocked host call must end
-    EXPECT_TRUE(others_done) << "a tenant waited for another tenant's token";
+    EXPECT_TRUE(asked) << "the 401 never led to a refresh";
+    EXPECT_TRUE(others_done) << "a tenant waited for another tenant's refresh";
     ASSERT_TRUE(first.wait());
     for (size_t i = 0; i < n; ++i) EXPECT_EQ(count(t.reports[i], SP_RECORD_OK), size_t{20}) << "tenant " << i;
+    EXPECT_EQ(stale.refreshes(), 1);
     deliveries.clear();
 }
 
@@ -293,7 +337,8 @@ TEST(IoPoolDeathTest, ClosingFromInsideAHostCallbackStopsWithTheReasonInsteadOfH
             deliver_one(t, host, victim);
         },
         "closed or destroyed from inside a host service callback");
-    // The same from inside the token service, which the plugin calls on its host-call threads.
+    // The same from inside the token service, which the plugin calls from start() on the host's
+    // own thread (and after a 401 on its host-call threads).
     EXPECT_DEATH(
         {
             Tenants t;

@@ -22,6 +22,7 @@
 #include <list>
 #include <map>
 #include <optional>
+#include <thread>
 
 namespace pcapi {
 
@@ -113,18 +114,23 @@ public:
         }
     }
 
+    // Asks the host for the token here, on the thread of the host's own call (write_batch or
+    // submit): the host may refresh it ahead of its expiry, over the network, and a wait there holds
+    // up this tenant alone, never a thread the plugin shares among tenants.
     void start(const std::vector<Payload> &payloads, DeliveryReport &report, std::function<void()> done) override {
         report.reset(payloads);
         if (payloads.empty() || closed_) {
             done();
             return;
         }
-        net::post(ioc_, [this, &payloads, &report, done = std::move(done)]() mutable {
+        const uint64_t refreshes_before = refreshes_answered_.load();
+        auto token = std::make_shared<HostServices::Token>(token_on_this_thread());
+        net::post(ioc_, [this, &payloads, &report, done = std::move(done), token, refreshes_before]() mutable {
             Batch &b = batches_.emplace_back();
             b.payloads = &payloads;
             b.report = &report;
             b.done = std::move(done);
-            begin(b);
+            begin(b, std::move(token), refreshes_before);
         });
     }
 
@@ -133,7 +139,9 @@ public:
     // a pool thread (from inside a host service callback), which would wait for itself.
     void close() override {
         if (closed_.exchange(true)) return;
-        if (pool_->on_pool_thread()) {  // it would wait for itself forever: say so, loudly
+        // From a pool thread it would wait for itself forever; from inside the token service that
+        // start() called, it would pull the delivery from under that call. Say so, loudly.
+        if (pool_->on_pool_thread() || asking_host_on_.load() == std::this_thread::get_id()) {
             std::fputs("pinterest_conversions: an instance was closed or destroyed from inside a host service "
                        "callback, on one of the plugin's own threads; syncplugin.h forbids it\n",
                        stderr);
@@ -193,14 +201,31 @@ private:
 
     // ---- batches and jobs ----------------------------------------------------------------------
 
-    void begin(Batch &b) {
-        if (stopping_) return finish_batch(b, stopped_reason());
-        // The host may refresh the token ahead of expiry, over the network.
-        with_token(false, [this, &b](bool ok) {
+    // `token` is the host's answer that start() asked for, or null. A forced refresh asked or
+    // answered since then may have brought a newer token: the answer is then dropped and the token
+    // asked again behind that refresh, in order (with_token), so that an older one never returns.
+    void begin(Batch &b, std::shared_ptr<HostServices::Token> token, uint64_t refreshes_before) {
+        auto go_on = [this, &b](bool ok) {
             if (!ok) stopping_ = true;
             if (stopping_) return finish_batch(b, stopped_reason());
             queue_jobs(b);
-        });
+        };
+        if (stopping_) {
+            if (token) cleanse(token->value);
+            return finish_batch(b, stopped_reason());
+        }
+        if (!token || !token_waits_.empty() || refreshes_answered_.load() != refreshes_before) {
+            if (token) cleanse(token->value);
+            return with_token(false, std::move(go_on));
+        }
+        go_on(take_token(false, *token));  // which cleanses the answer
+    }
+
+    HostServices::Token token_on_this_thread() {
+        asking_host_on_.store(std::this_thread::get_id());
+        HostServices::Token t = host_services().token(false, "");
+        asking_host_on_.store(std::thread::id());
+        return t;
     }
 
     void queue_jobs(Batch &b) {
@@ -445,7 +470,9 @@ private:
             auto answer = std::make_shared<HostServices::Token>(host_services().token(force, rejected));
             cleanse(rejected);
             net::post(ioc_, [this, force, answer, ticket = std::move(ticket)] {
-                token_answered(take_token(force, *answer));  // which cleanses the answer
+                const bool ok = take_token(force, *answer);  // which cleanses the answer
+                if (force) ++refreshes_answered_;
+                token_answered(ok);
             });
         });
     }
@@ -659,6 +686,8 @@ private:
         std::function<void(bool ok)> then;
     };
     std::deque<TokenWait> token_waits_;  // with_token(): the first is being asked
+    std::atomic<uint64_t> refreshes_answered_{0};  // forced refreshes taken; start() reads it
+    std::atomic<std::thread::id> asking_host_on_;  // the thread inside start()'s token call, if any
     std::vector<std::unique_ptr<Timer>> slot_timers_;
     std::optional<net::steady_timer> cancel_poll_;  // real time: how soon a stop is noticed, not a schedule
     std::atomic<size_t> waiting_handlers_{0};       // handlers held by the timers and the poll

@@ -8,8 +8,10 @@
 // gone, so an unloaded library leaves no thread behind.
 //
 // Calls into a host that may block (a token refresh is a network round trip of the host's own)
-// must not run on an I/O thread, where they would stall every other delivery placed on it: they
-// go to host_calls(), as many more threads ("pcapi-host-N"), started on first use.
+// must not run on an I/O thread, where they would stall every other delivery placed on it. A
+// delivery asks for a batch's token on the thread of the host's own call; the refreshes it needs
+// in the middle of a delivery (after a 401) go to host_calls(), as many more threads
+// ("pcapi-host-N"), started on first use.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
