@@ -32,8 +32,10 @@
  *   [any-thread]      may be called from any thread, concurrently.
  *   [instance-thread] called on one instance by one thread at a time (the host serialises calls on
  *                     an instance); different instances may be used in parallel from different threads.
- *   [plugin-thread]   a host service the plugin may call from any of its own threads; the host
- *                     implementation must be thread-safe.
+ *   [plugin-thread]   a host service the plugin may call from any of its own threads, and from the
+ *                     host's own thread inside a call the host made into the plugin (a token for a
+ *                     batch, asked inside write_batch); the host implementation must be thread-safe
+ *                     and must not hold, across a call into an instance, a lock its services take.
  *
  * Many instances in one process
  *   An engine loads a plugin once and opens an instance per tenant, hundreds at a time. A plugin
