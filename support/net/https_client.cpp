@@ -54,6 +54,20 @@ const char *to_string(NetError e) {
 
 namespace {
 
+// One T per key for the whole process: made by make() on first use, kept while someone holds it,
+// forgotten when nobody does.
+template <class T, class Make>
+std::shared_ptr<T> shared_by_key(const std::string &key, Make make) {
+    static std::mutex mu;
+    static std::map<std::string, std::weak_ptr<T>> held;
+    std::lock_guard lock(mu);
+    if (auto existing = held[key].lock()) return existing;
+    std::erase_if(held, [](const auto &kv) { return kv.second.expired(); });
+    auto made = make();
+    held[key] = made;
+    return made;
+}
+
 // Kept-alive connections that carry no request, to one destination (host and port) under one TLS
 // context (one CA configuration on one io_context), shared by every client of the process there.
 // A slot gives its connection back after each response and takes one from here before opening
@@ -94,14 +108,8 @@ public:
         const std::string key = std::to_string(reinterpret_cast<std::uintptr_t>(tls_context)) + "\n" + o.host +
                                 "\n" + o.port + "\n" + std::to_string(o.max_idle_connections) + "\n" +
                                 std::to_string(o.max_idle_age.count());
-        static std::mutex mu;
-        static std::map<std::string, std::weak_ptr<IdleConnections>> pools;
-        std::lock_guard lock(mu);
-        if (auto pool = pools[key].lock()) return pool;
-        std::erase_if(pools, [](const auto &kv) { return kv.second.expired(); });
-        auto pool = std::make_shared<IdleConnections>(o.max_idle_connections, o.max_idle_age);
-        pools[key] = pool;
-        return pool;
+        return shared_by_key<IdleConnections>(
+            key, [&o] { return std::make_shared<IdleConnections>(o.max_idle_connections, o.max_idle_age); });
     }
 
 private:
@@ -128,7 +136,6 @@ struct HttpsClient::Impl {
         std::optional<http::response_parser<http::string_body>> parser;
         http::request<http::span_body<const char>> req;
         Handler done;
-        bool connected = false;
         bool reused = false;         // this request runs on a connection that served one before
         bool stale_retried = false;  // already reconnected once for this request
         bool cancelled = false;
@@ -157,7 +164,6 @@ struct HttpsClient::Impl {
             cancelled = false;
             stale_retried = false;
             if ((stream = c.idle->take())) {
-                connected = true;
                 reused = true;
                 write();
             } else {
@@ -220,7 +226,6 @@ struct HttpsClient::Impl {
                 }
                 return fail(classify(ec, NetError::tls), ec.message());
             }
-            connected = true;
             write();
         }
 
@@ -283,12 +288,10 @@ struct HttpsClient::Impl {
             const bool keep = res.keep_alive();
             out.body = std::move(res.body());
             parser.reset();
-            if (keep && buffer.size() == 0) {
+            if (keep && buffer.size() == 0)
                 c.idle->give(std::move(stream));
-                connected = false;
-            } else {
+            else
                 close();
-            }
             finish(std::move(out));
         }
 
@@ -320,7 +323,6 @@ struct HttpsClient::Impl {
                 stream.reset();
             }
             buffer.clear();
-            connected = false;
         }
 
         void cancel() {
@@ -331,7 +333,6 @@ struct HttpsClient::Impl {
                 error_code ignored;
                 beast::get_lowest_layer(*stream).socket().close(ignored);
             }
-            connected = false;
         }
     };
 
@@ -365,10 +366,10 @@ struct HttpsClient::Impl {
         if (!ca_file.empty() && ::stat(ca_file.c_str(), &st) == 0)
             key += "\n" + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + "\n" +
                    std::to_string(st.st_size) + "\n" + std::to_string(st.st_ino);
-        static std::mutex mu;
-        static std::map<std::string, std::weak_ptr<ssl::context>> contexts;
-        std::lock_guard lock(mu);
-        if (auto shared = contexts[key].lock()) return shared;
+        return shared_by_key<ssl::context>(key, [&ca_file] { return make_tls_context(ca_file); });
+    }
+
+    static std::shared_ptr<ssl::context> make_tls_context(const std::string &ca_file) {
         auto tls = std::make_shared<ssl::context>(ssl::context::tls_client);
         SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
         // TLS 1.3 suites, AES-128-GCM first as browsers offer them: with AES-NI it is as safe in
@@ -383,9 +384,6 @@ struct HttpsClient::Impl {
             if (ec) throw std::runtime_error("cannot load ca_file: " + ec.message());
         }
         tls->set_verify_mode(ssl::verify_peer);
-        for (auto it = contexts.begin(); it != contexts.end();)  // forget the ones nobody holds
-            it = it->second.expired() ? contexts.erase(it) : std::next(it);
-        contexts[key] = tls;
         return tls;
     }
 };
