@@ -201,23 +201,21 @@ private:
 
     // ---- batches and jobs ----------------------------------------------------------------------
 
-    // `token` is the host's answer that start() asked for, or null. A forced refresh asked or
-    // answered since then may have brought a newer token: the answer is then dropped and the token
-    // asked again behind that refresh, in order (with_token), so that an older one never returns.
+    // `token` is the host's answer that start() asked for. A forced refresh asked or answered
+    // since then may have brought a newer token: the answer is then dropped and the token asked
+    // again behind that refresh, in order (with_token), so that an older one never returns.
     void begin(Batch &b, std::shared_ptr<HostServices::Token> token, uint64_t refreshes_before) {
+        if (token && (stopping_ || !token_waits_.empty() || refreshes_answered_.load() != refreshes_before)) {
+            cleanse(token->value);
+            token.reset();
+        }
+        if (stopping_) return finish_batch(b, stopped_reason());
         auto go_on = [this, &b](bool ok) {
             if (!ok) stopping_ = true;
             if (stopping_) return finish_batch(b, stopped_reason());
             queue_jobs(b);
         };
-        if (stopping_) {
-            if (token) cleanse(token->value);
-            return finish_batch(b, stopped_reason());
-        }
-        if (!token || !token_waits_.empty() || refreshes_answered_.load() != refreshes_before) {
-            if (token) cleanse(token->value);
-            return with_token(false, std::move(go_on));
-        }
+        if (!token) return with_token(false, std::move(go_on));
         go_on(take_token(false, *token));  // which cleanses the answer
     }
 
