@@ -1,11 +1,12 @@
 #include "net/https_client.hpp"
 
+#include "net/tls_stream.hpp"
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -33,7 +34,7 @@ namespace net = boost::asio;
 namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 using error_code = boost::system::error_code;
-using Stream = beast::ssl_stream<beast::tcp_stream>;
+using Stream = TlsStream;
 using steady = std::chrono::steady_clock;
 
 const char *to_string(NetError e) {
@@ -100,6 +101,7 @@ public:
         std::erase_if(parked_, [&](const Parked &p) { return now - p.since >= max_age_; });
         if (max_idle_ == 0) return;
         if (parked_.size() >= max_idle_) parked_.erase(parked_.begin());
+        stream->release_buffers();
         parked_.push_back({std::move(stream), now});
     }
 
@@ -178,7 +180,7 @@ struct HttpsClient::Impl {
             // SNI, and the name the certificate must carry.
             if (!SSL_set_tlsext_host_name(stream->native_handle(), c.opt.host.c_str()))
                 return fail(NetError::tls, "cannot set SNI host name");
-            stream->set_verify_mode(ssl::verify_peer);
+            SSL_set_verify(stream->native_handle(), SSL_VERIFY_PEER, nullptr);
             // OpenSSL checks the name itself (rather than a verify callback), so that a mismatch
             // is reported as one ("hostname mismatch"), not as an unspecified verification error.
             X509_VERIFY_PARAM *param = SSL_get0_param(stream->native_handle());
@@ -210,7 +212,7 @@ struct HttpsClient::Impl {
                 error_code ignored;
                 beast::get_lowest_layer(*stream).socket().set_option(tcp::no_delay(true), ignored);
                 beast::get_lowest_layer(*stream).expires_after(c.opt.step_timeout);
-                stream->async_handshake(ssl::stream_base::client, counted([this](error_code hec) { on_handshake(hec); }));
+                stream->async_handshake(counted([this](error_code hec, size_t) { on_handshake(hec); }));
             }));
         }
 
@@ -229,10 +231,10 @@ struct HttpsClient::Impl {
             write();
         }
 
-        // The TLS layer hands the socket one record (at most 16 KB) per write, and with
-        // TCP_NODELAY each would leave as its own packet. Corked while a request is written, the
-        // kernel sends full-sized segments instead (a request is ~30 records); uncorking after the
-        // last record pushes the rest at once, so the request never waits.
+        // The TLS layer hands the socket up to 128 KB of records per write, and with TCP_NODELAY
+        // the tail of each would leave as its own small packet. Corked while a request is written,
+        // the kernel sends full-sized segments instead (a request is ~6 writes); uncorking after
+        // the last write pushes the rest at once, so the request never waits.
         void cork(bool on) {
             const int v = on ? 1 : 0;
             ::setsockopt(beast::get_lowest_layer(*stream).socket().native_handle(), IPPROTO_TCP, TCP_CORK, &v, sizeof v);

@@ -42,6 +42,7 @@ enum class Transport {
     reset,                // RST without answering
     reset_after_headers,  // header only, then FIN without close_notify
     reset_mid_body,       // header + half the body, then FIN
+    drop_after,           // the whole response, kept alive, then FIN without close_notify
     hang,                 // never answer
     trickle,              // one byte per second
     huge_body,            // header announcing 100 MiB, body streamed in chunks

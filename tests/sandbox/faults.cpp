@@ -23,6 +23,7 @@ constexpr ActionName kActions[] = {
     {"wrong_count", FaultAction::wrong_count},
     {"event_fail", FaultAction::event_fail},
     {"close", FaultAction::close},
+    {"drop_idle", FaultAction::drop_idle},
     {"huge_body", FaultAction::huge_body},
     {"huge_headers", FaultAction::huge_headers},
     {"invalid_grant", FaultAction::invalid_grant},
@@ -72,6 +73,7 @@ bool answers_without_processing(FaultAction a) {
     switch (a) {
     case FaultAction::event_fail:
     case FaultAction::close:
+    case FaultAction::drop_idle:
     case FaultAction::reset_after_headers:
     case FaultAction::reset_mid_body:
         return false;

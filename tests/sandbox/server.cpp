@@ -197,6 +197,13 @@ private:
         case Transport::reset_mid_body:
             wire_ = header_text() + res_.body().substr(0, res_.body().size() / 2);
             return write_raw_then_drop();
+        case Transport::drop_after:
+            // As a server closing a kept-alive connection idle too long: the client parked it whole
+            // and finds it dead only when it sends the next request on it.
+            beast::get_lowest_layer(stream_).expires_after(kWriteTimeout);
+            return http::async_write(stream_, res_, [self = shared_from_this()](beast::error_code, std::size_t) {
+                self->drop_tcp();
+            });
         case Transport::trickle:
             wire_ = header_text() + res_.body();
             wire_pos_ = 0;

@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -25,7 +26,10 @@ using spnet::HttpsClient;
 const std::string kToken = "connection-pool-test-token-3";
 
 struct Destination {
-    sandbox_test::Sandbox sandbox{SANDBOX_EXE, kToken};
+    explicit Destination(std::vector<std::string> sandbox_args = {})
+        : sandbox(SANDBOX_EXE, kToken, std::move(sandbox_args)) {}
+
+    sandbox_test::Sandbox sandbox;
 
     // The sandbox's address, as the plugin would be configured with it (https://HOST:PORT).
     spnet::ClientOptions options(const std::string &host = "") const {
@@ -38,10 +42,13 @@ struct Destination {
         return o;
     }
 
+    json::object stats() const {
+        return json::parse(sandbox.client()->request("GET", "/_sandbox/stats").body).as_object();
+    }
+
     int64_t connections_accepted() const {
         // The test client's own connection for this question is counted too: not ours.
-        const auto stats = json::parse(sandbox.client()->request("GET", "/_sandbox/stats").body).as_object();
-        return stats.at("connections_accepted").to_number<int64_t>() - 1;
+        return stats().at("connections_accepted").to_number<int64_t>() - 1;
     }
 };
 
@@ -137,4 +144,36 @@ TEST_F(ConnectionPool, KeepsAtMostItsLimitAndNoneOlderThanItsAge) {
     EXPECT_EQ(opened_after_sending(keeping_none, 1), 1u);
     EXPECT_EQ(opened_after_sending(keeping_none, 1), 2u);
     EXPECT_EQ(d.connections_accepted(), 3 + 2 + 2 + 2);
+}
+
+// A server closes a kept-alive connection it found idle too long (Pinterest's edge does), without
+// a TLS close_notify, and the client learns it only when it sends the next request on it. That
+// request goes again once, on a new connection, and reaches the server once.
+TEST(ConnectionPoolReuse, AConnectionTheServerDroppedWhileParkedIsReopenedAndTheRequestArrivesOnce) {
+    Destination d({"--fault", "drop_idle,on=1"});
+    boost::asio::io_context ioc;
+    HttpsClient client(ioc, d.options(), 1);
+    const std::string hash(64, 'a');
+    std::vector<HttpResponse> answers;
+    const std::string authorization = "Bearer " + kToken;
+    for (const char *id : {"parked-then-dropped", "sent-on-a-new-connection"}) {
+        const std::string body =
+            std::string(R"({"data":[{"event_name":"checkout","action_source":"web","event_time":)") +
+            std::to_string(std::time(nullptr)) + R"(,"event_id":")" + id + R"(","user_data":{"em":[")" + hash +
+            R"("]}}]})";
+        HttpsClient::Request r;
+        r.method = "POST";
+        r.target = "/v5/ad_accounts/549755885175/events";
+        r.authorization = authorization;
+        r.content_type = "application/json";
+        r.body = body;
+        client.request(0, r, [&answers](HttpResponse got) { answers.push_back(std::move(got)); });
+        ioc.restart();
+        ioc.run();
+    }
+    ASSERT_EQ(answers.size(), 2u);
+    expect_answered(answers);
+    EXPECT_EQ(client.connections_opened(), 2u);  // the dropped one, then one for the second request
+    EXPECT_EQ(d.connections_accepted(), 2);
+    EXPECT_EQ(d.stats().at("events_processed").to_number<int64_t>(), 2);  // neither request twice
 }
