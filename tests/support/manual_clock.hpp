@@ -1,12 +1,13 @@
 // A manual clock for the plugin's transport (pcapi::transport::Clock): time moves only when the
 // test moves it, and every wait the transport asks for is recorded with its reason and delay.
 // run() drives a delivery to its end without sleeping: whenever a wait is pending, time jumps to
-// the earliest deadline, but only once the delivery's thread has finished the handler that armed
-// it: whatever one handler does (a pump filling every idle connection) happens at one instant, as
-// on a real clock the few microseconds it takes would not reach the next deadline. Network round
-// trips take no time at all on this clock, so with one connection slot (max_in_flight 1) the
-// recorded schedule is exactly the one the transport computed. Thread-safe: timers are armed on
-// the delivery's thread, time moves on the test's.
+// the earliest deadline, but only once no request is out (round_trip_begins/ends) and the
+// delivery's thread has finished the handler that armed it: whatever one handler does (a pump
+// filling every idle connection) happens at one instant, as on a real clock the few microseconds
+// it takes would not reach the next deadline. Network round trips take no time at all on this
+// clock, so the recorded schedule is the one the transport computed, with any number of
+// connections: two requests out at once see the same instant whichever answer comes back first.
+// Thread-safe: timers are armed on the delivery's thread, time moves on the test's.
 #pragma once
 
 #include "transport/clock.hpp"
@@ -48,6 +49,16 @@ public:
         return std::make_unique<ManualTimer>(*this, ioc);
     }
 
+    void round_trip_begins() override {
+        std::lock_guard lock(mu_);
+        ++round_trips_;
+    }
+    void round_trip_ends() override {
+        std::lock_guard lock(mu_);
+        --round_trips_;
+        changed_.notify_all();
+    }
+
     // Every wait asked for so far (fired, cancelled or pending), in order, optionally of one kind.
     std::vector<Wait> waits() const {
         std::lock_guard lock(mu_);
@@ -74,7 +85,7 @@ public:
     }
 
     // Calls start(done) and then, until `done` has been called, jumps to the earliest pending
-    // deadline whenever the transport waits. False (and nothing more is driven) when neither
+    // deadline whenever the transport waits with no request out. False (and nothing more is driven) when neither
     // happens within `guard` of real time, or when the next deadline lies more than `limit` of
     // this clock's time after the start: a stuck or endless delivery fails its test instead of
     // hanging it.
@@ -90,7 +101,8 @@ public:
         });
         std::unique_lock lock(mu_);
         for (;;) {
-            if (!changed_.wait_for(lock, guard, [&] { return *finished || !pending_.empty(); })) return false;
+            const auto waiting = [&] { return !pending_.empty() && round_trips_ == 0; };
+            if (!changed_.wait_for(lock, guard, [&] { return *finished || waiting(); })) return false;
             if (*finished) return true;
             std::vector<boost::asio::io_context *> threads;
             for (const Pending &p : pending_)
@@ -98,7 +110,7 @@ public:
             lock.unlock();
             if (!finish_running_handlers(threads, guard)) return false;
             lock.lock();
-            if (*finished || pending_.empty()) continue;  // the handlers since may have ended it
+            if (*finished || !waiting()) continue;  // the handlers since may have ended it or sent
             const time_point next = std::min_element(pending_.begin(), pending_.end(), [](const Pending &a, const Pending &b) {
                                         return a.deadline < b.deadline;
                                     })->deadline;
@@ -174,6 +186,7 @@ private:
     mutable std::mutex mu_;
     std::condition_variable changed_;
     time_point now_ = kStart;
+    int round_trips_ = 0;  // requests out: time stands still until each is answered
     std::vector<Pending> pending_;
     std::vector<Wait> history_;
 };

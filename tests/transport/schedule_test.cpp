@@ -3,7 +3,8 @@
 // test_support::ManualClock, so nothing sleeps and each delay is asserted exactly: attempt
 // counts, each backoff within its jitter bounds and equal to the formula's draw from the same
 // seed (written out below, independently of retry_policy.cpp), Retry-After as a floor, the retry
-// budget, pacing intervals. One connection slot, so the schedule is the one the transport computed.
+// budget, pacing intervals. Requests take no time on that clock (it stands still while one is
+// out), so the schedule is the one the transport computed, with one connection or several.
 #include "abi_objects.hpp"
 #include "manual_clock.hpp"
 #include "sandbox_process.hpp"
@@ -322,7 +323,9 @@ TEST(Schedule, AnAccountBackingOffHoldsNoConnectionFromTheOthers) {
     EXPECT_GT(std::count(order.begin() + last_222, order.end(), "111"), 7)
         << "111 kept retrying after 222 was done";
     // A failing account has no more requests at once than it has connections, in flight or
-    // backing off: at most two of 111's backoffs overlap, though 7 of its jobs were waiting.
+    // backing off: two of 111's backoffs overlap, never more, though 7 of its jobs were waiting.
+    // Exactly two: its first refusals both come back at the start, as the clock stands still
+    // while a request is out, whichever of the two answers the sandbox sends first.
     std::vector<std::pair<ManualClock::time_point, int>> edges;  // +1 at a backoff's start, -1 at its end
     for (const auto &w : rig.clock.waits(WaitReason::backoff)) {
         edges.emplace_back(w.armed_at, +1);

@@ -33,6 +33,12 @@ public:
     virtual ~Clock() = default;
     virtual time_point now() const = 0;
     virtual std::unique_ptr<Timer> make_timer(boost::asio::io_context &ioc) = 0;
+    // The transport brackets each request it sends, from just before the send until its response
+    // handler runs, on the delivery's thread. A test clock holds time still while one is open
+    // (network round trips take no time on it), so a schedule with several connections is as
+    // deterministic as one with one; the real clock ignores them.
+    virtual void round_trip_begins() {}
+    virtual void round_trip_ends() {}
 };
 
 // The real clock: steady_clock::now() and Asio steady timers. Shared, stateless.
