@@ -290,7 +290,8 @@ struct HttpsClient::Impl {
             const bool keep = res.keep_alive();
             out.body = std::move(res.body());
             parser.reset();
-            if (keep && buffer.size() == 0)
+            // Bytes after a complete response would be read as the next request's answer.
+            if (keep && buffer.size() == 0 && !stream->has_buffered_input())
                 c.idle->give(std::move(stream));
             else
                 close();

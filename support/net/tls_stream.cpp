@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 #include <stdexcept>
 
 namespace spnet {
@@ -23,6 +24,10 @@ TlsStream::TlsStream(net::io_context &ioc, ssl::context &tls) : tcp_(ioc), ssl_(
     SSL_set_bio(ssl_, bio, bio);  // one reference, for reading and writing
     // Record buffers are freed between records, as Asio's streams do: a pooled connection is cheap.
     SSL_set_mode(ssl_, SSL_MODE_RELEASE_BUFFERS);
+    // A post-handshake message (a TLS 1.3 session ticket) is processed inside SSL_read, which
+    // goes on to the records after it: the op asks the socket for more only when OpenSSL has
+    // nothing left to decrypt. OpenSSL 3's default, set in case a context cleared it.
+    SSL_set_mode(ssl_, SSL_MODE_AUTO_RETRY);
     SSL_set_connect_state(ssl_);
 }
 
@@ -82,8 +87,10 @@ TlsStream::Step TlsStream::failure(int ret) {
             break;
     }
     // As Asio's engine reports them: the first queued OpenSSL error, in the SSL category.
-    if (const unsigned long e = ERR_get_error(); e != 0)
+    if (const unsigned long e = ERR_get_error(); e != 0) {
+        ERR_clear_error();  // the rest of the queue is this failure's detail; leave no stale errors on the thread
         return Step{error_code(static_cast<int>(e), net::error::get_ssl_category()), false, 0};
+    }
     return Step{ssl::error::unexpected_result, false, 0};
 }
 
@@ -133,7 +140,12 @@ BIO_METHOD *TlsStream::bio_method() {
 
 int TlsStream::bio_write(BIO *b, const char *data, std::size_t len, std::size_t *written) {
     auto &s = *static_cast<TlsStream *>(BIO_get_data(b));
-    s.out_.insert(s.out_.end(), data, data + len);
+    BIO_clear_retry_flags(b);
+    try {
+        s.out_.insert(s.out_.end(), data, data + len);
+    } catch (const std::bad_alloc &) {
+        return 0;  // no retry flag: OpenSSL fails the call, and no exception crosses its C frames
+    }
     *written = len;
     return 1;
 }

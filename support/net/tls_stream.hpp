@@ -13,7 +13,9 @@
 // ssl::error::stream_truncated, an orderly close as net::error::eof, and the tcp_stream's own
 // errors (beast::error::timeout, operation_aborted) unchanged.
 //
-// Threading: like any Asio stream, one operation of each kind at a time, on the stream's executor.
+// Threading: on the stream's executor, and one operation at a time of any kind, unlike Asio's
+// streams: a read and a write share the ciphertext buffer (a read may write, e.g. the reply to a
+// TLS 1.3 KeyUpdate), so a request is written and then its response read, as HTTP/1.1 does.
 #pragma once
 
 #include <boost/asio/compose.hpp>
@@ -27,6 +29,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 namespace spnet {
@@ -50,7 +53,14 @@ public:
     executor_type get_executor() { return tcp_.get_executor(); }
 
     // Frees the buffers while the connection waits unused; bytes not yet consumed are kept.
+    // Only while no operation is pending (a pending read may be filling the input buffer).
     void release_buffers();
+
+    // True when the peer sent bytes no read has consumed yet: ciphertext taken from the socket,
+    // or plaintext OpenSSL holds. A connection with such bytes after a complete response is not
+    // reused, or the next request would take them for its answer. (Bytes still in the kernel
+    // cannot be seen; the HTTP parser's leftovers are the caller's to check.)
+    bool has_buffered_input() const { return in_begin_ != in_end_ || SSL_has_pending(ssl_) == 1; }
 
     template <class Token>
     auto async_handshake(Token &&token) {
@@ -124,7 +134,8 @@ private:
     static long bio_ctrl(BIO *b, int cmd, long num, void *ptr);
 
     // One call into OpenSSL, then the socket I/O it asks for, until the step is done: output is
-    // always flushed before the step completes or more input is read. Completes through a post
+    // always flushed before the step completes or more input is read, a failed step's too (the
+    // alert OpenSSL wrote tells the peer why, as Asio's streams do). Completes through a post
     // when no I/O was needed, so a handler never runs inside the call that started it.
     template <class StepFn>
     struct io_op {
@@ -144,7 +155,10 @@ private:
                     s.received(n);
                     break;
                 case State::flushing:
-                    if (ec) return self.complete(ec, 0);
+                    if (ec) {
+                        if (const std::size_t kept = kept_on_failed_flush()) return self.complete({}, kept);
+                        return self.complete(result.ec ? result.ec : ec, 0);
+                    }
                     s.sent(n);
                     if (done) return self.complete(result.ec, result.bytes);
                     break;
@@ -155,8 +169,8 @@ private:
                 const State was = state;
                 result = step(s);
                 done = !result.want_input;
-                if (result.ec && was == State::start) return post(self);
-                if (result.ec) return self.complete(result.ec, 0);
+                if (result.ec) result.bytes = 0;
+                if (result.ec && !s.has_output()) return was == State::start ? post(self) : self.complete(result.ec, 0);
             }
             if (s.has_output()) {
                 state = State::flushing;
@@ -165,6 +179,13 @@ private:
             if (done) return state == State::start ? post(self) : self.complete(result.ec, result.bytes);
             state = State::reading;
             s.tcp_.async_read_some(s.input_space(), std::move(self));
+        }
+
+        // A read that decrypted bytes into the caller's buffer reports them though the output it
+        // produced (a KeyUpdate reply) could not be sent: the next operation meets that error,
+        // since the output waits in out_ and is flushed first.
+        std::size_t kept_on_failed_flush() const {
+            return done && !result.ec && std::is_same_v<StepFn, read_step> ? result.bytes : 0;
         }
 
         template <class Self>

@@ -454,6 +454,7 @@ Outcome Api::events(const ApiRequest& req, const std::string& account, bool test
     if (fault && fault->action == FaultAction::reset_after_headers) out.transport = Transport::reset_after_headers;
     if (fault && fault->action == FaultAction::reset_mid_body) out.transport = Transport::reset_mid_body;
     if (fault && fault->action == FaultAction::drop_idle) out.transport = Transport::drop_after;
+    if (fault && fault->action == FaultAction::stray_record) out.transport = Transport::stray_after;
     return out;
 }
 
@@ -511,6 +512,7 @@ Outcome Api::apply_event_fault(const FaultSpec& f, Outcome out, std::size_t n_ev
     }
     case FaultAction::close:
     case FaultAction::drop_idle:
+    case FaultAction::stray_record:
     case FaultAction::event_fail:
     case FaultAction::reset_after_headers:
     case FaultAction::reset_mid_body:

@@ -43,6 +43,7 @@ enum class Transport {
     reset_after_headers,  // header only, then FIN without close_notify
     reset_mid_body,       // header + half the body, then FIN
     drop_after,           // the whole response, kept alive, then FIN without close_notify
+    stray_after,          // the whole response, kept alive, and a stray record in the same segment
     hang,                 // never answer
     trickle,              // one byte per second
     huge_body,            // header announcing 100 MiB, body streamed in chunks

@@ -24,6 +24,7 @@ constexpr ActionName kActions[] = {
     {"event_fail", FaultAction::event_fail},
     {"close", FaultAction::close},
     {"drop_idle", FaultAction::drop_idle},
+    {"stray_record", FaultAction::stray_record},
     {"huge_body", FaultAction::huge_body},
     {"huge_headers", FaultAction::huge_headers},
     {"invalid_grant", FaultAction::invalid_grant},
@@ -74,6 +75,7 @@ bool answers_without_processing(FaultAction a) {
     case FaultAction::event_fail:
     case FaultAction::close:
     case FaultAction::drop_idle:
+    case FaultAction::stray_record:
     case FaultAction::reset_after_headers:
     case FaultAction::reset_mid_body:
         return false;

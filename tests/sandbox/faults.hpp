@@ -33,6 +33,7 @@ enum class FaultAction {
     event_fail,           // 200 where event ARG (index, i+j+k, or "random") failed
     close,                // add Connection: close and close after the response
     drop_idle,            // answer kept alive, then close TCP (no close_notify): dead when reused
+    stray_record,         // answer kept alive, and in the same TCP segment a TLS record nobody asked for
     huge_body,            // 200 with a 100 MiB body, streamed
     huge_headers,         // response with about 1 MiB of header fields
     invalid_grant,        // token endpoint only: 400 invalid_grant
@@ -60,7 +61,8 @@ const char* to_string(FaultAction a);
 
 // True for faults that replace processing altogether: the sandbox answers without looking at the
 // request, so nothing is counted as processed. False for event_fail, close, drop_idle,
-// reset_after_headers and reset_mid_body, which process the request first (a real server would have).
+// stray_record, reset_after_headers and reset_mid_body, which process the request first (a real
+// server would have).
 bool answers_without_processing(FaultAction a);
 
 // Parses one SPEC; throws std::invalid_argument with a message naming the problem.

@@ -99,11 +99,15 @@ Fault injection:
     close            process and answer normally with Connection: close, then close
     drop_idle        process and answer normally, kept alive, then close TCP (no TLS close_notify):
                      the connection the client kept is dead when it next sends on it
+    stray_record     process and answer normally, kept alive, and send in the same TCP segment a
+                     second TLS record holding a 200 nobody asked for: a client that reuses the
+                     connection reads it as the answer to its next request
     huge_body        200 whose body is 100 MiB (streamed)
     huge_headers     200 with about 1 MiB of header fields
     invalid_grant    (target=token only) 400 invalid_grant
   Events of requests answered by a fault count as processed only for event_fail (the others in the
-  batch), close, drop_idle, reset_after_headers and reset_mid_body: there the server did process them.
+  batch), close, drop_idle, stray_record, reset_after_headers and reset_mid_body: there the server
+  did process them.
 
 Control endpoints (no auth; loopback only):
   GET  /_sandbox/stats      counters as JSON

@@ -252,6 +252,7 @@ Outcome Api::oauth_token(const ApiRequest& req) {
     if (fault && fault->action == FaultAction::reset_after_headers) out.transport = Transport::reset_after_headers;
     if (fault && fault->action == FaultAction::reset_mid_body) out.transport = Transport::reset_mid_body;
     if (fault && fault->action == FaultAction::drop_idle) out.transport = Transport::drop_after;
+    if (fault && fault->action == FaultAction::stray_record) out.transport = Transport::stray_after;
     return out;
 }
 

@@ -8,6 +8,10 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <chrono>
 #include <ctime>
 #include <iostream>
@@ -204,6 +208,8 @@ private:
             return http::async_write(stream_, res_, [self = shared_from_this()](beast::error_code, std::size_t) {
                 self->drop_tcp();
             });
+        case Transport::stray_after:
+            return write_then_stray();
         case Transport::trickle:
             wire_ = header_text() + res_.body();
             wire_pos_ = 0;
@@ -275,6 +281,28 @@ private:
         auto& s = beast::get_lowest_layer(stream_).socket();
         s.shutdown(tcp::socket::shutdown_both, ec);
         s.close(ec);
+    }
+
+    // The response, then a record of its own holding a 200 nobody asked for, both held back by
+    // TCP_CORK until the second is written: they leave in one segment, so the client's one socket
+    // read takes both and the stray record waits, undecrypted, in its TLS layer.
+    void write_then_stray() {
+        set_cork(true);
+        beast::get_lowest_layer(stream_).expires_after(kWriteTimeout);
+        http::async_write(stream_, res_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            if (ec) return self->log_error("write", ec);
+            self->wire_ = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+            net::async_write(self->stream_, net::buffer(self->wire_), [self](beast::error_code ec, std::size_t) {
+                self->set_cork(false);
+                if (ec) return self->log_error("write", ec);
+                self->after_response();
+            });
+        });
+    }
+
+    void set_cork(bool on) {
+        const int v = on ? 1 : 0;
+        ::setsockopt(beast::get_lowest_layer(stream_).socket().native_handle(), IPPROTO_TCP, TCP_CORK, &v, sizeof v);
     }
 
     void write_raw_then_drop() {

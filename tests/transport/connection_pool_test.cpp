@@ -146,17 +146,22 @@ TEST_F(ConnectionPool, KeepsAtMostItsLimitAndNoneOlderThanItsAge) {
     EXPECT_EQ(d.connections_accepted(), 3 + 2 + 2 + 2);
 }
 
-// A server closes a kept-alive connection it found idle too long (Pinterest's edge does), without
-// a TLS close_notify, and the client learns it only when it sends the next request on it. That
-// request goes again once, on a new connection, and reaches the server once.
-TEST(ConnectionPoolReuse, AConnectionTheServerDroppedWhileParkedIsReopenedAndTheRequestArrivesOnce) {
-    Destination d({"--fault", "drop_idle,on=1"});
+// Two requests, each of one event, one after the other on slot 0 of one client, against a
+// sandbox with `fault` on the first: what each got, and the connections and events counted.
+struct TwoInARow {
+    std::vector<HttpResponse> answers;
+    size_t opened = 0;                      // by the client
+    int64_t accepted = 0, processed = 0;    // by the sandbox
+};
+
+TwoInARow two_in_a_row(const std::string &fault) {
+    Destination d({"--fault", fault + ",on=1"});
     boost::asio::io_context ioc;
     HttpsClient client(ioc, d.options(), 1);
     const std::string hash(64, 'a');
-    std::vector<HttpResponse> answers;
     const std::string authorization = "Bearer " + kToken;
-    for (const char *id : {"parked-then-dropped", "sent-on-a-new-connection"}) {
+    TwoInARow out;
+    for (const char *id : {"first", "second"}) {
         const std::string body =
             std::string(R"({"data":[{"event_name":"checkout","action_source":"web","event_time":)") +
             std::to_string(std::time(nullptr)) + R"(,"event_id":")" + id + R"(","user_data":{"em":[")" + hash +
@@ -167,13 +172,39 @@ TEST(ConnectionPoolReuse, AConnectionTheServerDroppedWhileParkedIsReopenedAndThe
         r.authorization = authorization;
         r.content_type = "application/json";
         r.body = body;
-        client.request(0, r, [&answers](HttpResponse got) { answers.push_back(std::move(got)); });
+        client.request(0, r, [&out](HttpResponse got) { out.answers.push_back(std::move(got)); });
         ioc.restart();
         ioc.run();
     }
-    ASSERT_EQ(answers.size(), 2u);
-    expect_answered(answers);
-    EXPECT_EQ(client.connections_opened(), 2u);  // the dropped one, then one for the second request
-    EXPECT_EQ(d.connections_accepted(), 2);
-    EXPECT_EQ(d.stats().at("events_processed").to_number<int64_t>(), 2);  // neither request twice
+    out.opened = client.connections_opened();
+    out.accepted = d.connections_accepted();
+    out.processed = d.stats().at("events_processed").to_number<int64_t>();
+    return out;
+}
+
+// A server closes a kept-alive connection it found idle too long (Pinterest's edge does), without
+// a TLS close_notify, and the client learns it only when it sends the next request on it. That
+// request goes again once, on a new connection, and reaches the server once.
+TEST(ConnectionPoolReuse, AConnectionTheServerDroppedWhileParkedIsReopenedAndTheRequestArrivesOnce) {
+    const TwoInARow got = two_in_a_row("drop_idle");
+    ASSERT_EQ(got.answers.size(), 2u);
+    expect_answered(got.answers);
+    EXPECT_EQ(got.opened, 2u);  // the dropped one, then one for the second request
+    EXPECT_EQ(got.accepted, 2);
+    EXPECT_EQ(got.processed, 2);  // neither request twice
+}
+
+// A server sends bytes after a complete response: a TLS record of their own, which arrives with
+// the response in one socket read and so waits in the TLS layer, not in the HTTP parser. The
+// connection is closed, not parked: the next request on it, perhaps another tenant's, would take
+// those bytes (here a 200 with an empty body) for its answer.
+TEST(ConnectionPoolReuse, AConnectionWithBytesAfterItsResponseIsClosedInsteadOfReused) {
+    const TwoInARow got = two_in_a_row("stray_record");
+    ASSERT_EQ(got.answers.size(), 2u);
+    expect_answered(got.answers);
+    for (const auto &a : got.answers)  // each the sandbox's answer to its own request, not the stray "{}"
+        EXPECT_NE(a.body.find(R"("num_events_received":1)"), std::string::npos) << a.body;
+    EXPECT_EQ(got.opened, 2u);
+    EXPECT_EQ(got.accepted, 2);
+    EXPECT_EQ(got.processed, 2);
 }
