@@ -127,15 +127,19 @@ TlsStream::error_code TlsStream::input_failed(error_code ec) const {
 }
 
 BIO_METHOD *TlsStream::bio_method() {
-    static BIO_METHOD *const method = [] {
-        BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "spnet TlsStream");
-        if (!m) throw std::runtime_error("cannot create the TLS stream's BIO method (out of memory)");
-        BIO_meth_set_write_ex(m, bio_write);
-        BIO_meth_set_read_ex(m, bio_read);
-        BIO_meth_set_ctrl(m, bio_ctrl);
-        return m;
-    }();
-    return method;
+    // Freed when the library holding it is unloaded (a plugin is, by its host), never leaked. By
+    // then no stream is left: each belongs to a client or a pool that its instance's close ended.
+    static const std::unique_ptr<BIO_METHOD, void (*)(BIO_METHOD *)> method(
+        [] {
+            BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "spnet TlsStream");
+            if (!m) throw std::runtime_error("cannot create the TLS stream's BIO method (out of memory)");
+            BIO_meth_set_write_ex(m, bio_write);
+            BIO_meth_set_read_ex(m, bio_read);
+            BIO_meth_set_ctrl(m, bio_ctrl);
+            return m;
+        }(),
+        BIO_meth_free);
+    return method.get();
 }
 
 int TlsStream::bio_write(BIO *b, const char *data, std::size_t len, std::size_t *written) {
