@@ -41,6 +41,9 @@ public:
 
     static constexpr std::size_t write_chunk = 128 * 1024;  // plaintext encrypted per write
     static constexpr std::size_t read_chunk = 32 * 1024;    // ciphertext asked of the socket per read
+    // The ciphertext of one write: its plaintext, and per 16 KiB record at most a 5-byte header, an
+    // 8-byte explicit nonce (TLS 1.2), a 16-byte tag and TLS 1.3's content type, with room to spare.
+    static constexpr std::size_t write_room = write_chunk + (write_chunk / 16384 + 1) * 64;
 
     // A client connection under `tls` (held by the caller for the stream's life), not connected.
     TlsStream(boost::asio::io_context &ioc, boost::asio::ssl::context &tls);
