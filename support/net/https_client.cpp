@@ -294,7 +294,7 @@ struct HttpsClient::Impl {
             if (keep && buffer.size() == 0 && !stream->has_buffered_input())
                 c.idle->give(std::move(stream));
             else
-                close();
+                close(true);
             finish(std::move(out));
         }
 
@@ -319,10 +319,12 @@ struct HttpsClient::Impl {
             if (d) d(std::move(r));
         }
 
-        void close() {
+        // Ends the connection. One `sound` (between requests, nothing failed) is left to the
+        // stream's destructor, which sends the server a close_notify first; a broken one is cut.
+        void close(bool sound = false) {
             if (stream) {
                 error_code ignored;
-                beast::get_lowest_layer(*stream).socket().close(ignored);
+                if (!sound) beast::get_lowest_layer(*stream).socket().close(ignored);
                 stream.reset();
             }
             buffer.clear();

@@ -2,6 +2,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cstring>
@@ -32,7 +33,23 @@ TlsStream::TlsStream(net::io_context &ioc, ssl::context &tls) : tcp_(ioc), ssl_(
 }
 
 TlsStream::~TlsStream() {
+    notify_close();
     SSL_free(ssl_);
+}
+
+void TlsStream::notify_close() {
+    const auto fd = tcp_.socket().native_handle();
+    if (!tcp_.socket().is_open() || failed_ || has_output() || SSL_is_init_finished(ssl_) != 1 ||
+        (SSL_get_shutdown(ssl_) & SSL_SENT_SHUTDOWN) != 0)
+        return;
+    ERR_clear_error();
+    if (SSL_shutdown(ssl_) >= 0 && has_output()) {
+        const net::const_buffer alert = output();
+        // Not through the reactor: the stream is going away, and a socket that cannot take a
+        // few bytes at once is not waited for.
+        [[maybe_unused]] const ssize_t n = ::send(fd, alert.data(), alert.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    }
+    ERR_clear_error();
 }
 
 void TlsStream::release_buffers() {
@@ -87,6 +104,7 @@ TlsStream::Step TlsStream::failure(int ret) {
         case SSL_ERROR_ZERO_RETURN:
             return Step{net::error::eof, false, 0};  // the peer's close_notify
         default:
+            failed_ = true;  // OpenSSL forbids SSL_shutdown after SSL_ERROR_SSL or _SYSCALL
             break;
     }
     // As Asio's engine reports them: the first queued OpenSSL error, in the SSL category.
@@ -122,7 +140,8 @@ net::mutable_buffer TlsStream::input_space() {
     return {in_.get() + in_end_, in_cap_ - in_end_};
 }
 
-TlsStream::error_code TlsStream::input_failed(error_code ec) const {
+TlsStream::error_code TlsStream::input_failed(error_code ec) {
+    failed_ = true;
     // The peer closed the socket: an orderly end only after its close_notify, else the stream was
     // cut short (what a reused connection the server dropped while idle looks like).
     if (ec == net::error::eof && !(SSL_get_shutdown(ssl_) & SSL_RECEIVED_SHUTDOWN)) return ssl::error::stream_truncated;

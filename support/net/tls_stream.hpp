@@ -47,6 +47,10 @@ public:
 
     // A client connection under `tls` (held by the caller for the stream's life), not connected.
     TlsStream(boost::asio::io_context &ioc, boost::asio::ssl::context &tls);
+    // Sends the peer a close_notify first when the connection is between operations and sound
+    // (handshake done, nothing failed, nothing unsent, the socket still open), as RFC 8446 section
+    // 6.1 asks of the party that closes; best effort, never blocking. A caller ending a broken
+    // connection closes the socket first, and then nothing is sent.
     ~TlsStream();
     TlsStream(const TlsStream &) = delete;
     TlsStream &operator=(const TlsStream &) = delete;
@@ -128,7 +132,8 @@ private:
     void sent(std::size_t n);
     boost::asio::mutable_buffer input_space();
     void received(std::size_t n) { in_end_ += n; }
-    error_code input_failed(error_code ec) const;
+    error_code input_failed(error_code ec);
+    void notify_close();
 
     // The BIO OpenSSL reads ciphertext from and writes it to.
     static BIO_METHOD *bio_method();
@@ -213,6 +218,7 @@ private:
     std::vector<boost::asio::const_buffer> plan_;  // what the current write encrypts
     std::size_t planned_done_ = 0;                 // bytes of plan_ already encrypted
     boost::asio::mutable_buffer read_into_;
+    bool failed_ = false;  // OpenSSL failed or the peer vanished: nothing more may be sent
 };
 
 }  // namespace spnet

@@ -126,7 +126,14 @@ private:
     }
 
     void on_read(beast::error_code ec, std::size_t) {
-        if (ec == http::error::end_of_stream) return do_shutdown();
+        if (ec == http::error::end_of_stream) {  // the client's close_notify, between requests
+            sh_.state.count_client_close(true);
+            return do_shutdown();
+        }
+        if (ec == net::ssl::error::stream_truncated && buffer_.size() == 0 && !parser_->got_some()) {
+            sh_.state.count_client_close(false);
+            return log_error("read", ec);
+        }
         if (ec == http::error::body_limit) {
             return reply_and_close(413, Api::error_body(4196, "Request body too large: the limit is " +
                                                                   std::to_string(sh_.opts.body_limit) + " bytes"));

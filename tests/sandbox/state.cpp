@@ -217,6 +217,8 @@ boost::json::value State::stats_json() const {
     for (auto& [k, v] : faults_) fa[k] = v;
     o["faults_by_action"] = std::move(fa);
     o["connections_accepted"] = connections_;
+    o["client_closes_with_close_notify"] = closes_notified_;
+    o["client_closes_without_close_notify"] = closes_truncated_;
     return o;
 }
 
@@ -246,7 +248,7 @@ void State::reset_counters() {
     token_refreshes_ = rate_limited_ = faults_total_ = 0;
     rate_limited_by_account_.clear();
     events_received_ = events_processed_ = events_failed_ = test_events_ = 0;
-    duplicates_ = connections_ = 0;
+    duplicates_ = connections_ = closes_notified_ = closes_truncated_ = 0;
     max_in_flight_ = in_flight_;  // requests still in flight stay counted
     log_.clear();
     // capture_seq_ keeps counting: restarting it would overwrite files already captured.

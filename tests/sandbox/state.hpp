@@ -112,6 +112,9 @@ public:
     void count_quality(const std::string& account, const std::string& event_name, std::uint32_t components);
     const std::map<std::string, EqsCounts>& quality(const std::string& account) const;
     void count_connection() { ++connections_; }
+    // How a client ended a connection between requests: with a TLS close_notify, or by closing TCP
+    // without one (what RFC 8446 section 6.1 forbids, and what a server sees as a truncated stream).
+    void count_client_close(bool notified) { ++(notified ? closes_notified_ : closes_truncated_); }
 
     // Arrival log of events and token requests, so tests can check retry timing and attempts.
     struct LogEntry {
@@ -163,7 +166,7 @@ private:
     std::uint64_t token_refreshes_ = 0, rate_limited_ = 0, faults_total_ = 0;
     std::map<std::string, std::uint64_t> rate_limited_by_account_;
     std::uint64_t events_received_ = 0, events_processed_ = 0, events_failed_ = 0, test_events_ = 0;
-    std::uint64_t duplicates_ = 0, connections_ = 0;
+    std::uint64_t duplicates_ = 0, connections_ = 0, closes_notified_ = 0, closes_truncated_ = 0;
     std::uint64_t in_flight_ = 0, max_in_flight_ = 0;
     std::vector<LogEntry> log_;
     std::map<std::string, std::map<std::string, EqsCounts>> quality_;

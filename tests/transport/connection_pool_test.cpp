@@ -14,6 +14,7 @@
 #include <ctime>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -44,6 +45,19 @@ struct Destination {
 
     json::object stats() const {
         return json::parse(sandbox.client()->request("GET", "/_sandbox/stats").body).as_object();
+    }
+
+    // A counter of /_sandbox/stats once it reaches `want`, or its value after 10 s: the sandbox
+    // counts a connection's close when its own thread reads the close, after the client returned.
+    int64_t counter_reaching(const char *name, int64_t want) const {
+        auto client = sandbox.client();
+        int64_t got = 0;
+        for (int i = 0; i < 1000; ++i) {
+            got = json::parse(client->request("GET", "/_sandbox/stats").body).at(name).to_number<int64_t>();
+            if (got >= want) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return got;
     }
 
     int64_t connections_accepted() const {
@@ -180,6 +194,20 @@ TwoInARow two_in_a_row(const std::string &fault) {
     out.accepted = d.connections_accepted();
     out.processed = d.stats().at("events_processed").to_number<int64_t>();
     return out;
+}
+
+// Whoever ends a sound connection between requests, here the pool as its last client goes, tells
+// the server with a TLS close_notify first, as RFC 8446 section 6.1 asks of the closing party:
+// the server then sees an orderly end, not a truncated stream.
+TEST(ConnectionPoolClose, ConnectionsClosedBetweenRequestsEndWithACloseNotify) {
+    Destination d;
+    {
+        boost::asio::io_context ioc;
+        HttpsClient client(ioc, d.options(), 2);
+        expect_answered(send_at_once(ioc, client, 2));
+        EXPECT_EQ(d.stats().at("client_closes_with_close_notify").to_number<int64_t>(), 0) << "while pooled";
+    }
+    EXPECT_EQ(d.counter_reaching("client_closes_with_close_notify", 2), 2);
 }
 
 // A server closes a kept-alive connection it found idle too long (Pinterest's edge does), without
