@@ -163,11 +163,12 @@ private:
                     s.received(n);
                     break;
                 case State::flushing:
+                    s.sent(n);  // what went out before a failure too: nothing is sent twice
                     if (ec) {
+                        s.failed_ = true;
                         if (const std::size_t kept = kept_on_failed_flush()) return self.complete({}, kept);
                         return self.complete(result.ec ? result.ec : ec, 0);
                     }
-                    s.sent(n);
                     if (done) return self.complete(result.ec, result.bytes);
                     break;
                 case State::start:
@@ -190,8 +191,8 @@ private:
         }
 
         // A read that decrypted bytes into the caller's buffer reports them though the output it
-        // produced (a KeyUpdate reply) could not be sent: the next operation meets that error,
-        // since the output waits in out_ and is flushed first.
+        // produced (a KeyUpdate reply) could not be sent: the next operation meets the broken
+        // socket when it flushes what is left.
         std::size_t kept_on_failed_flush() const {
             return done && !result.ec && std::is_same_v<StepFn, read_step> ? result.bytes : 0;
         }
