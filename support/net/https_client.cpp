@@ -77,9 +77,13 @@ std::shared_ptr<T> shared_by_key(const std::string &key, Make make) {
 // a TCP and TLS handshake. Nothing of a tenant stays on a connection: its token travels in each
 // request's header, and a connection with unread bytes is closed, not given back. Streams never
 // cross io_contexts (the TLS context is per io_context), so each is used on its own thread only.
-class IdleConnections {
+// With close_on_time, a connection idle for max_age is closed then, on the io_context's thread,
+// not at the pool's next use: a worker whose tenants all went quiet holds no sockets the server
+// has long closed.
+class IdleConnections : public std::enable_shared_from_this<IdleConnections> {
 public:
-    IdleConnections(size_t max_idle, std::chrono::milliseconds max_age) : max_idle_(max_idle), max_age_(max_age) {}
+    IdleConnections(net::io_context &ioc, size_t max_idle, std::chrono::milliseconds max_age, bool close_on_time)
+        : max_idle_(max_idle), max_age_(max_age), close_on_time_(close_on_time), sweep_(ioc) {}
 
     // The connection given back last (the warmest), or null; older than max_age ones are closed:
     // the server has most likely closed them meanwhile.
@@ -103,26 +107,47 @@ public:
         if (parked_.size() >= max_idle_) parked_.erase(parked_.begin());
         stream->release_buffers();
         parked_.push_back({std::move(stream), now});
+        if (close_on_time_ && !sweeping_) sweep_at(parked_.front().since + max_age_);
     }
 
     // The process's pool for one destination, made on first use and kept while a client holds it.
-    static std::shared_ptr<IdleConnections> shared(const void *tls_context, const ClientOptions &o) {
+    static std::shared_ptr<IdleConnections> shared(net::io_context &ioc, const void *tls_context, const ClientOptions &o) {
         const std::string key = std::to_string(reinterpret_cast<std::uintptr_t>(tls_context)) + "\n" + o.host +
                                 "\n" + o.port + "\n" + std::to_string(o.max_idle_connections) + "\n" +
-                                std::to_string(o.max_idle_age.count());
+                                std::to_string(o.max_idle_age.count()) + "\n" + (o.close_idle_on_time ? "t" : "u");
         return shared_by_key<IdleConnections>(
-            key, [&o] { return std::make_shared<IdleConnections>(o.max_idle_connections, o.max_idle_age); });
+            key, [&] { return std::make_shared<IdleConnections>(ioc, o.max_idle_connections, o.max_idle_age,
+                                                                  o.close_idle_on_time); });
     }
 
 private:
+    // Closes the connections that have reached max_age by `when`, and waits for the next one to.
+    // The wait holds the pool weakly: the last client gone, the pool goes, its wait with it.
+    void sweep_at(steady::time_point when) {
+        sweeping_ = true;
+        sweep_.expires_at(when);
+        sweep_.async_wait([weak = weak_from_this()](error_code ec) {
+            const auto self = weak.lock();
+            if (ec || !self) return;
+            std::lock_guard lock(self->mu_);
+            const auto now = steady::now();
+            std::erase_if(self->parked_, [&](const Parked &p) { return now - p.since >= self->max_age_; });
+            self->sweeping_ = false;
+            if (!self->parked_.empty()) self->sweep_at(self->parked_.front().since + self->max_age_);
+        });
+    }
+
     struct Parked {
         std::unique_ptr<Stream> stream;
         steady::time_point since;
     };
     const size_t max_idle_;
     const std::chrono::milliseconds max_age_;
+    const bool close_on_time_;
     std::mutex mu_;
     std::vector<Parked> parked_;  // oldest first
+    net::steady_timer sweep_;     // on the pool's io_context, armed while a connection is parked
+    bool sweeping_ = false;
 };
 
 }  // namespace
@@ -354,7 +379,7 @@ struct HttpsClient::Impl {
           opt(std::move(o)),
           tls_owner(shared_tls_context(opt.ca_file, io)),
           tls(*tls_owner),
-          idle(IdleConnections::shared(tls_owner.get(), opt)) {
+          idle(IdleConnections::shared(io, tls_owner.get(), opt)) {
         for (size_t i = 0; i < n; ++i) slots.push_back(std::make_unique<Slot>(*this));
     }
 

@@ -34,6 +34,11 @@ struct ClientOptions {
     // limits get a pool of their own.
     size_t max_idle_connections = 64;
     std::chrono::milliseconds max_idle_age{30000};
+    // Also close a connection once it has waited max_idle_age, on a timer of the io_context,
+    // rather than when the pool is next used: for an io_context that keeps running (a work
+    // guard), where a pool may go unused for hours. Off for an io_context run until its work is
+    // done, which the timer would keep running for max_idle_age.
+    bool close_idle_on_time = false;
 };
 
 // Why a request got no HTTP response.

@@ -210,6 +210,21 @@ TEST(ConnectionPoolClose, ConnectionsClosedBetweenRequestsEndWithACloseNotify) {
     EXPECT_EQ(d.counter_reaching("client_closes_with_close_notify", 2), 2);
 }
 
+// With close_idle_on_time (the plugin's setting: its I/O threads keep running), a connection that
+// has waited max_idle_age is closed then, with a close_notify, though the pool is not used again.
+TEST(ConnectionPoolClose, AConnectionIdleForItsAgeIsClosedOnTimeWhenAsked) {
+    Destination d;
+    boost::asio::io_context ioc;
+    spnet::ClientOptions o = d.options();
+    o.close_idle_on_time = true;
+    o.max_idle_age = std::chrono::milliseconds(50);
+    HttpsClient client(ioc, o, 1);
+    expect_answered(send_at_once(ioc, client, 1));  // run() returns once nothing is left to wait for
+    EXPECT_EQ(d.counter_reaching("client_closes_with_close_notify", 1), 1) << "still parked, the client alive";
+    expect_answered(send_at_once(ioc, client, 1));
+    EXPECT_EQ(client.connections_opened(), 2u);
+}
+
 // A server closes a kept-alive connection it found idle too long (Pinterest's edge does), without
 // a TLS close_notify, and the client learns it only when it sends the next request on it. That
 // request goes again once, on a new connection, and reaches the server once.

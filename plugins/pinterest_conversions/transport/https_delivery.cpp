@@ -167,6 +167,7 @@ private:
         o.ca_file = c.ca_file;
         o.step_timeout = milliseconds(c.request_timeout_seconds * 1000);
         o.user_agent = "syncplugin-pinterest-conversions/0.1";
+        o.close_idle_on_time = true;  // the shared I/O threads run until the library unloads
         return o;
     }
 
