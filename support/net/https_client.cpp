@@ -102,16 +102,17 @@ public:
     void give(std::unique_ptr<Stream> stream) {
         const auto now = steady::now();
         std::lock_guard lock(mu_);
-        std::erase_if(parked_, [&](const Parked &p) { return now - p.since >= max_age_; });
+        close_expired(now);
         if (max_idle_ == 0) return;
         if (parked_.size() >= max_idle_) parked_.erase(parked_.begin());
         stream->release_buffers();
         parked_.push_back({std::move(stream), now});
-        if (close_on_time_ && !sweeping_) sweep_at(parked_.front().since + max_age_);
+        if (close_on_time_ && !sweeping_) sweep_for_oldest();
     }
 
     // The process's pool for one destination, made on first use and kept while a client holds it.
-    static std::shared_ptr<IdleConnections> shared(net::io_context &ioc, const void *tls_context, const ClientOptions &o) {
+    static std::shared_ptr<IdleConnections> shared(net::io_context &ioc, const void *tls_context,
+                                                   const ClientOptions &o) {
         const std::string key = std::to_string(reinterpret_cast<std::uintptr_t>(tls_context)) + "\n" + o.host +
                                 "\n" + o.port + "\n" + std::to_string(o.max_idle_connections) + "\n" +
                                 std::to_string(o.max_idle_age.count()) + "\n" + (o.close_idle_on_time ? "t" : "u");
@@ -121,19 +122,24 @@ public:
     }
 
 private:
-    // Closes the connections that have reached max_age by `when`, and waits for the next one to.
-    // The wait holds the pool weakly: the last client gone, the pool goes, its wait with it.
-    void sweep_at(steady::time_point when) {
+    // With mu_ held: closes the connections that have waited max_age by `now`.
+    void close_expired(steady::time_point now) {
+        std::erase_if(parked_, [&](const Parked &p) { return now - p.since >= max_age_; });
+    }
+
+    // With mu_ held and a connection parked: waits until the oldest has waited max_age, closes
+    // the expired ones then, and waits for the next. The wait holds the pool weakly: the last
+    // client gone, the pool goes, its wait with it.
+    void sweep_for_oldest() {
         sweeping_ = true;
-        sweep_.expires_at(when);
+        sweep_.expires_at(parked_.front().since + max_age_);
         sweep_.async_wait([weak = weak_from_this()](error_code ec) {
             const auto self = weak.lock();
             if (ec || !self) return;
             std::lock_guard lock(self->mu_);
-            const auto now = steady::now();
-            std::erase_if(self->parked_, [&](const Parked &p) { return now - p.since >= self->max_age_; });
+            self->close_expired(steady::now());
             self->sweeping_ = false;
-            if (!self->parked_.empty()) self->sweep_at(self->parked_.front().since + self->max_age_);
+            if (!self->parked_.empty()) self->sweep_for_oldest();
         });
     }
 

@@ -38,7 +38,6 @@ TlsStream::~TlsStream() {
 }
 
 void TlsStream::notify_close() {
-    const auto fd = tcp_.socket().native_handle();
     if (!tcp_.socket().is_open() || failed_ || has_output() || SSL_is_init_finished(ssl_) != 1 ||
         (SSL_get_shutdown(ssl_) & SSL_SENT_SHUTDOWN) != 0)
         return;
@@ -47,7 +46,8 @@ void TlsStream::notify_close() {
         const net::const_buffer alert = output();
         // Not through the reactor: the stream is going away, and a socket that cannot take a
         // few bytes at once is not waited for.
-        [[maybe_unused]] const ssize_t n = ::send(fd, alert.data(), alert.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        [[maybe_unused]] const ssize_t n =
+            ::send(tcp_.socket().native_handle(), alert.data(), alert.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     }
     ERR_clear_error();
 }

@@ -85,8 +85,8 @@ public:
     }
 
     // Calls start(done) and then, until `done` has been called, jumps to the earliest pending
-    // deadline whenever the transport waits with no request out. False (and nothing more is driven) when neither
-    // happens within `guard` of real time, or when the next deadline lies more than `limit` of
+    // deadline whenever the transport waits with no request out. False (and nothing more is
+    // driven) when neither happens within `guard` of real time, or when the next deadline lies more than `limit` of
     // this clock's time after the start: a stuck or endless delivery fails its test instead of
     // hanging it.
     bool run(const std::function<void(std::function<void()> done)> &start,
