@@ -3,13 +3,15 @@
 # speed of a core moves by tens of percent within an hour, so two figures taken apart say little,
 # while runs of A and B taken alternately share whatever the machine was doing.
 #
-# One pinterest-sandbox --fast pinned to CPU 1; each round runs `synchost sync` of A, then of B
-# (ROWS valid orders, fresh state dir, "calls_per_minute": 1000000), pinned to CPU 0 under
+# One pinterest-sandbox --fast pinned to CPU 1 (SANDBOX_CPUS); each round runs `synchost sync` of A, then of B
+# (ROWS valid orders, fresh state dir, "calls_per_minute": 1000000), pinned to CPU 0 (SYNCHOST_CPUS) under
 # /usr/bin/time. Prints every run, then per build the median wall time, rows/s and CPU-s, and the
 # ratio B/A of the rows/s medians.
 #
 # usage: scripts/bench-ab.sh BUILD_DIR_A BUILD_DIR_B [ROUNDS]    (default 5 rounds)
 #   ROWS (default 1000000); BENCH_KEEP=1 keeps the temp dir.
+#   SYNCHOST_CPUS, SANDBOX_CPUS: the CPU lists (taskset -c) of synchost and the sandbox (default 0
+#     and 1); SYNCHOST_CPUS=0,1 SANDBOX_CPUS=0,1 lets both use both cores, as on a 2-core worker.
 #   COUNT=instructions: instead of timing, runs each side once under valgrind --tool=callgrind
 #     (every thread of synchost, the plugin's included; default ROWS 100000) and prints
 #     instructions per row: exact on a machine too busy to time, but blind to what memory and the
@@ -46,7 +48,7 @@ done
 
 db=$BENCH_TMP/bench-$rows.db
 make_db "$rows" "$db"
-start_sandbox 1 --fast --static-token "$BENCH_TOKEN"
+start_sandbox "${SANDBOX_CPUS:-1}" --fast --static-token "$BENCH_TOKEN"
 # sync_once SIDE NAME WRAPPER...: one sync of build SIDE from an empty state, under WRAPPER (a
 # command that runs synchost), its output in $BENCH_TMP/out and $BENCH_TMP/err and its wall time in
 # $wall (seconds); dies unless every row was delivered.
@@ -79,7 +81,7 @@ fi
 declare -A walls cpus
 for round in $(seq "$rounds"); do
     for side in A B; do
-        sync_once "$side" "bench-ab-$side-$round" taskset -c 0 /usr/bin/time -f "%U %S" -o "$BENCH_TMP/time"
+        sync_once "$side" "bench-ab-$side-$round" taskset -c "${SYNCHOST_CPUS:-0}" /usr/bin/time -f "%U %S" -o "$BENCH_TMP/time"
         read -r user sys <"$BENCH_TMP/time"
         cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
         walls[$side]+="$wall "
