@@ -100,17 +100,12 @@ int cmd_check(const Argv &argv) {
     std::unique_ptr<RowSource> source;
     try {
         source = open_source(s->def.source);
+        // The columns `sync` looks up, refused with its words.
         const auto &cols = source->columns();
-        std::vector<std::string> need{s->def.primary_key};
+        result_column(cols, s->def.primary_key, "the primary_key");
+        if (!s->def.newest_first.empty()) result_column(cols, s->def.newest_first, "the newest_first");
         for (const auto &e : s->def.mapping)
-            if (!e.constant) need.push_back(e.column);
-        for (const auto &n : need) {
-            bool found = false;
-            for (const auto &c : cols) found = found || c == n;
-            if (!found)
-                throw CliError(kExitConfig, "column \"" + n + "\" is not in the query result" +
-                                                support::did_you_mean(n, cols) + "; its columns are: " + support::join(cols));
-        }
+            if (!e.constant) result_column(cols, e.column, "the mapped");
         report("source", true, s->def.source.type + ", " + std::to_string(cols.size()) + " columns");
     } catch (const std::exception &e) {
         report("source", false, e.what());

@@ -195,6 +195,10 @@ int state_move(const Argv &argv) {
 }  // namespace
 
 int cmd_state(const Argv &argv) {
+    if (!argv.empty() && (argv[0] == "--help" || argv[0] == "help"))
+        throw HelpRequested{"usage: synchost state move SYNC.json --to source|local\n\nWhat synchost keeps of a sync. "
+                            "Subcommands:\n  move    moves delivered keys between the local state and the table beside "
+                            "the model (`synchost state move --help`)\n"};
     if (argv.empty() || argv[0] != "move")
         throw CliError(kExitConfig, "usage: synchost state move SYNC.json --to source|local");
     return state_move(Argv(argv.begin() + 1, argv.end()));

@@ -116,7 +116,12 @@ int cmd_sync(const Argv &argv) {
         {"json", false, "print a JSON summary on stdout"},
         {"quiet", false, "no progress output"},
     });
-    Args args(argv, spec, "usage: synchost sync SYNC.json [options]\n\nRuns the sync: sends rows not yet delivered (insert) or members new since the last run (audience add), checkpointing after each acknowledged batch.");
+    Args args(argv, spec,
+              "usage: synchost sync SYNC.json [options]\n\nRuns the sync: reads the model and sends what its mode "
+              "acts on (insert: new rows; update and upsert: new or changed rows; mirror: those, and a delete for "
+              "each row gone from the model; audience add: members who joined; remove: a removal for each who "
+              "left; mirror: both; upsert: members who joined or changed), checkpointing after each acknowledged "
+              "batch. A mode the plugin does not declare is refused before anything is read.");
     if (args.positional().size() != 1) throw CliError(kExitConfig, "usage: synchost sync SYNC.json [options]");
     auto session = Session::load(args, args.positional()[0]);
     Logger &log = session->log;

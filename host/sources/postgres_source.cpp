@@ -19,7 +19,8 @@ enum : Oid { kBool = 16, kBytea = 17, kInt8 = 20, kInt2 = 21, kInt4 = 23, kOid =
 
 class PostgresSource final : public RowSource {
 public:
-    explicit PostgresSource(const SourceConfig &config) : query_(describe_query(config.query)) {
+    explicit PostgresSource(const SourceConfig &config)
+        : query_(describe_query(config.written_query.empty() ? config.query : config.written_query)) {
         conn_ = pg::connect(config, /*read_only=*/true);
         // PQsendQueryParams (with no parameters) rather than PQsendQuery: the extended protocol
         // makes the server refuse a text with several statements, as the SQLite source does.

@@ -38,7 +38,8 @@ sp_value value_cell(sqlite3_value *v) {
 class SqliteSource final : public RowSource {
 public:
     explicit SqliteSource(const SourceConfig &config)
-        : file_(describe_file(config.path)), query_(describe_query(config.query)) {
+        : file_(describe_file(config.path)),
+          query_(describe_query(config.written_query.empty() ? config.query : config.written_query)) {
         std::error_code ec;
         if (!std::filesystem::is_regular_file(config.path, ec)) {
             throw SourceError("sqlite database " + config.path.string() + " does not exist (or is not a file)");
@@ -53,6 +54,7 @@ public:
         // A sync may read while another process writes: wait for its lock instead of failing.
         sqlite3_busy_timeout(db_.get(), 5000);
         if (!config.attach_state.empty()) attach_state(config.attach_state);
+        if (!config.written_query.empty() && config.written_query != config.query) prepare(config.written_query);
         prepare(config.query);
         int n = sqlite3_column_count(stmt_.get());
         if (n == 0) throw SourceError(where() + " returns no columns (the model query must be a SELECT)");
@@ -115,8 +117,8 @@ private:
             throw SourceError("cannot read the state beside " + file_ + ": " + sqlite3_errmsg(db_.get()));
     }
 
-    // Prepares the first statement and rejects any other one after it: running only the first of
-    // several statements would silently ignore the rest of the model.
+    // Prepares the first statement (into stmt_) and rejects any other one after it: running only
+    // the first of several statements would silently ignore the rest of the model.
     void prepare(const std::string &sql) {
         const char *tail = nullptr;
         sqlite3_stmt *stmt = nullptr;

@@ -108,6 +108,13 @@ std::string quote_sql_identifier(const std::string &name) {
     return quoted + '"';
 }
 
+size_t result_column(const std::vector<std::string> &cols, const std::string &name, const std::string &what) {
+    for (size_t i = 0; i < cols.size(); ++i)
+        if (cols[i] == name) return i;
+    throw CliError(kExitConfig, what + " column \"" + name + "\" is not in the query result" +
+                                    support::did_you_mean(name, cols) + "; its columns are: " + support::join(cols));
+}
+
 std::vector<std::string> mapped_columns(const SyncDefinition &d) {
     std::vector<std::string> names;
     for (const auto &e : d.mapping)
@@ -338,6 +345,7 @@ SyncDefinition load_definition(const fs::path &file) {
         d.max_delete_percent = m->to_number<double>();
     }
     d.model_query = d.source.query;
+    d.source.written_query = d.model_query;
     read_state(top, d);
     if (top.has("newest_first")) {
         const std::string column = top.text("newest_first", true);

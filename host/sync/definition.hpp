@@ -65,6 +65,10 @@ std::string quote_sql_identifier(const std::string &name);
 // The model query with its rows newest first by `column` (the "newest_first" key).
 std::string newest_first_query(const std::string &query, const std::string &column);
 
+// The index of column `name` in a query result's `cols`; else throws CliError(kExitConfig) saying
+// which column (`what`: "the primary_key", "the mapped", ...) is missing, the closest name and the
+// result's columns. `check` and `sync` refuse a missing column with the same words.
+size_t result_column(const std::vector<std::string> &cols, const std::string &name, const std::string &what);
 // The model columns that travel to the plugin (mapped, not constants), in mapping order, once each.
 std::vector<std::string> mapped_columns(const SyncDefinition &d);
 // The columns a row's content hash covers: the mapped ones, then the primary key if not mapped.

@@ -168,7 +168,7 @@ private:
     void guard_departures() {
         if (keys_.needs_seen_marks()) {
             std::unique_ptr<RowSource> keys = open_source(def_.source);
-            const size_t pk_col = column_index(keys->columns(), def_.primary_key, "the primary_key");
+            const size_t pk_col = result_column(keys->columns(), def_.primary_key, "the primary_key");
             std::vector<sp_value> cells;
             std::string pk;
             while (!stop_.load() && keys->next(cells))
@@ -196,13 +196,6 @@ private:
                                         "--allow-mass-delete, or raise \"max_delete_percent\" in the sync definition");
     }
 
-    size_t column_index(const std::vector<std::string> &cols, const std::string &name, const std::string &what) const {
-        for (size_t i = 0; i < cols.size(); ++i)
-            if (cols[i] == name) return i;
-        throw CliError(kExitConfig, what + " column \"" + name + "\" is not in the query result" +
-                                        support::did_you_mean(name, cols) + "; its columns are: " + support::join(cols));
-    }
-
     // The source: the model query as written (newest_first already applied), or wrapped so that
     // the source leaves out what was delivered: PostgreSQL, when the keys live beside the model
     // (each row then carries what the table knows of its key, in the columns beside_ reads), or
@@ -221,10 +214,10 @@ private:
         std::unique_ptr<RowSource> source = open_source(config);
         if (!keys_.beside()) return source;
         const auto &cols = source->columns();
-        beside_.prev = column_index(cols, kPrevHashColumn, "the state's");
-        beside_.generation = column_index(cols, kGenerationColumn, "the state's");
-        beside_.active = column_index(cols, kActiveColumn, "the state's");
-        beside_.hash = column_index(cols, kHashColumn, "the state's");
+        beside_.prev = result_column(cols, kPrevHashColumn, "the state's");
+        beside_.generation = result_column(cols, kGenerationColumn, "the state's");
+        beside_.active = result_column(cols, kActiveColumn, "the state's");
+        beside_.hash = result_column(cols, kHashColumn, "the state's");
         return source;
     }
 
@@ -250,10 +243,10 @@ private:
         lookups_ = state_.has_rows();
         source_ = open_model();
         const auto &cols = source_->columns();
-        const size_t pk_col = column_index(cols, def_.primary_key, "the primary_key");
+        const size_t pk_col = result_column(cols, def_.primary_key, "the primary_key");
         // SQLite takes an unknown "column" in ORDER BY for a string: it would sort by nothing.
-        if (!def_.newest_first.empty()) column_index(cols, def_.newest_first, "the newest_first");
-        for (const auto &n : names) mapped_.push_back(column_index(cols, n, "the mapped"));
+        if (!def_.newest_first.empty()) result_column(cols, def_.newest_first, "the newest_first");
+        for (const auto &n : names) mapped_.push_back(result_column(cols, n, "the mapped"));
         hashed_ = mapped_;
         if (std::find(hashed_.begin(), hashed_.end(), pk_col) == hashed_.end()) hashed_.push_back(pk_col);
         batch_.set_columns(names);

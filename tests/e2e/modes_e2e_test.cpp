@@ -413,6 +413,45 @@ TEST_F(ModesE2E, CheckAndSyncRefuseAQueryCutByANulAndAWrite) {
     EXPECT_EQ(run_ok().size(), 5u) << "the model is intact";
 }
 
+// Once the sync has state, `sync` wraps a SQLite model query to leave out what was delivered: a
+// write is still refused as one (not as a syntax error of the wrapper), quoting the query as
+// written, by `check` and `sync` alike.
+TEST_F(ModesE2E, AWriteIsRefusedInTheSameWordsOnceTheSyncHasState) {
+    write_sync(R"("mode": "insert")");
+    ASSERT_EQ(run_ok().size(), 5u);
+    const std::string good = read_text(ws_.dir() + "/people.json");
+    const std::string query = "SELECT * FROM people", bad = "DELETE FROM people RETURNING *";
+    std::string def = good;
+    def.replace(def.find(query), query.size(), bad);
+    std::ofstream(ws_.dir() + "/people.json") << def;
+    for (const char *cmd : {"check", "sync"}) {
+        const CommandResult r = ws_.synchost({cmd, "people.json"});
+        EXPECT_EQ(r.exit_code, 2) << cmd << "\n" << r.out << r.err;
+        const std::string said = r.out + r.err;
+        EXPECT_NE(said.find("the model query writes to the database"), std::string::npos) << cmd << "\n" << said;
+        EXPECT_NE(said.find("\"" + bad + "\""), std::string::npos) << cmd << "\n" << said;
+        EXPECT_EQ(said.find("synchost_key"), std::string::npos) << cmd << ": the wrapper shows\n" << said;
+    }
+    EXPECT_TRUE(new_lines().empty()) << "nothing was sent";
+    std::ofstream(ws_.dir() + "/people.json") << good;
+    EXPECT_EQ(run_ok({"--full-resync", "--yes"}).size(), 5u) << "the model is intact";
+}
+
+// "Every command takes --help" (README): its usage on stdout, exit 0, for each command the
+// top-level usage lists and for the state command's subcommand.
+TEST_F(ModesE2E, EveryCommandPrintsItsUsageWithHelp) {
+    for (const std::vector<std::string> &cmd : std::vector<std::vector<std::string>>{
+             {"plugins"}, {"describe"}, {"connect"}, {"check"}, {"sync"}, {"status"}, {"quality"}, {"state"},
+             {"state", "move"}}) {
+        std::vector<std::string> args = cmd;
+        args.push_back("--help");
+        const CommandResult r = ws_.synchost(args);
+        const std::string name = cmd.front() + (cmd.size() > 1 ? " " + cmd.back() : "");
+        EXPECT_EQ(r.exit_code, 0) << name << "\n" << r.out << r.err;
+        EXPECT_EQ(r.out.rfind("usage: synchost " + cmd.front(), 0), 0u) << name << "\n" << r.out << r.err;
+    }
+}
+
 // A definition is read up to 1 MiB: a bigger one (here a query padded past it) is refused by
 // name before it is parsed, and one just under still runs.
 TEST_F(ModesE2E, ADefinitionLargerThanOneMiBIsRefused) {
