@@ -93,8 +93,8 @@ void check_keys_location(const SyncDefinition &def, StateStore &state, const std
     if (!at.empty() && at != table)
         throw CliError(kExitConfig, "the delivered keys of sync \"" + def.name + "\" are in " + at + " beside the model, "
                                     "and the definition keeps them " + (table.empty() ? "local" : "in " + table) +
-                                    ": move them back first (synchost state move " + file + " --to local with the "
-                                    "definition that names " + at + "), or keep the definition as it was" + again);
+                                    ": move them back first (synchost state move " + file + " --to local, with the "
+                                    "definition as it is now), or keep the definition as it was" + again);
     if (!table.empty() && state.has_keys(def.audience))
         throw CliError(kExitConfig, "the local state of sync \"" + def.name + "\" holds its delivered keys, and the "
                                     "definition keeps them beside the model in " + table + ": move them there first "
@@ -166,6 +166,14 @@ int cmd_sync(const Argv &argv) {
                                             "--full-resync");
         }
         check_keys_location(def, *state, beside->table());
+        // A table this state directory never used: keys another state directory delivered (or one
+        // that was lost). They count as delivered here too, which is what moving a sync's runs to
+        // another machine needs; say so, since an unrelated sync of the same name would otherwise
+        // hold back rows without a word.
+        if (beside->exists() && !beside->created() && state->keys_location().empty() && !full_resync)
+            log.warn("the delivered keys in " + beside->table() + " beside the model come from runs this state "
+                     "directory did not make (" + std::to_string(beside->counts().first) + " keys): they count as "
+                     "delivered, and their rows are not sent again; --full-resync sends every row");
         if (!beside->exists()) beside.reset();
         else if (!opt.dry_run) state->set_keys_location(beside->table(), def.state.schema);
     } else {

@@ -60,9 +60,10 @@ FileIdentity identity_from(const json::value *v) {
 
 StateDamaged::StateDamaged(const fs::path &db, const std::string &problem)
     : CliError(kExitConfig, "the sync's state " + db.string() + " " + problem +
-                                ". Nothing was sent. Restore it from a backup together with its -wal and -shm "
-                                "files (and marker.json beside them), or start over on purpose with --full-resync, "
-                                "which sets these files aside and sends every row again") {}
+                                ". Nothing was sent or changed. Restore it from a backup together with its -wal "
+                                "and -shm files (and marker.json beside them), or start over on purpose with "
+                                "`synchost sync SYNC.json --full-resync`, which sets these files aside and sends "
+                                "every row again") {}
 
 StateFiles StateFiles::of(const fs::path &state_dir, const std::string &sync_name) {
     StateFiles f;

@@ -275,6 +275,27 @@ TEST(AirbyteAdapter, WriteEchoesEachStateAfterItsRecordsWithTheirCounts) {
     EXPECT_EQ(a.stats().at("events_processed").as_int64(), 26);  // the rest after the last state too
 }
 
+// The README's example files (airbyte/examples/) run as the README says: two states echoed with
+// their counts, the third record rejected by name of its field, two events at the sandbox.
+TEST(AirbyteAdapter, TheExampleCatalogAndMessagesWriteAsTheReadmeSays) {
+    Adapter a;
+    a.config();
+    a.write_file("catalog.json", read(EXAMPLES_DIR "/catalog.json"));
+    a.write_file("in.jsonl", read(EXAMPLES_DIR "/messages.jsonl"));
+    CommandResult r = a.write("in.jsonl");
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    const auto all = messages(r.out);
+    const auto states = of_type(all, "STATE");
+    ASSERT_EQ(states.size(), 2u) << r.out;
+    EXPECT_EQ(states[0].at("state").at("stream").at("stream_state").at("cursor").as_string(), "o2");
+    EXPECT_EQ(states[0].at("state").at("destinationStats"),
+              json::parse(R"({"recordCount": 2.0, "rejectedRecordCount": 0.0})"));
+    EXPECT_EQ(states[1].at("state").at("destinationStats"),
+              json::parse(R"({"recordCount": 1.0, "rejectedRecordCount": 1.0})"));
+    EXPECT_NE(r.out.find("stream orders record 3 rejected (email)"), std::string::npos) << r.out;
+    EXPECT_EQ(a.stats().at("events_processed").as_int64(), 2);
+}
+
 // A destination that keeps failing holds the records back: the state after them is not echoed,
 // and the run ends with a transient error for Airbyte to retry from the last state it has.
 TEST(AirbyteAdapter, RecordsTheDestinationDidNotTakeHoldBackTheStateAfterThem) {

@@ -170,6 +170,10 @@ TEST_F(BesideModelE2E, StatusCountsTheKeysWhereTheyLiveAndAFullResyncForgetsThem
         ws_.dir());
     EXPECT_EQ(local.out, "0\n0\n");
 
+    const CommandResult again = sync();
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_EQ(again.err.find("did not make"), std::string::npos) << "its own keys: " << again.err;
+
     const CommandResult resync = sync({"--full-resync", "--yes"});
     ASSERT_EQ(resync.exit_code, 0) << resync.err;
     EXPECT_EQ(summary(resync).at("sent").as_int64(), 5);
@@ -449,4 +453,10 @@ TEST_F(BesideModelPinterestE2E, ASecondRunOfTheSyncFromAnyStateDirectoryIsRefuse
     EXPECT_EQ(moved.exit_code, 1) << moved.err;
     EXPECT_EQ(summary(moved).at("rows_read").as_int64(), 6000 - recorded);
     EXPECT_EQ(w.stat("distinct_event_ids"), 5880);
+    // It says whose keys it went on from: a new sync that took an old one's name would hold rows
+    // back without a word otherwise.
+    EXPECT_NE(moved.err.find("come from runs this state directory did not make (" + std::to_string(recorded) +
+                             " keys)"),
+              std::string::npos)
+        << moved.err;
 }
