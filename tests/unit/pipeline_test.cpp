@@ -483,3 +483,36 @@ TEST(Pipeline, PropertyRandomRowsGiveValidBodiesWithOnlyDefinedKeys) {
         for (int r = 0; r < n; ++r) EXPECT_EQ(seen[r] + (out.records[r].rejected ? 1 : 0), 1) << "record " << r;
     }
 }
+
+// The builder keeps, per mapping, the fields each event looks at (EventBuilder::Plan): one builder
+// given another mapping must walk that mapping's fields, not the first one's.
+TEST(Pipeline, OneEventBuilderFollowsEachMappingItIsGiven) {
+    OwnedMapping narrow({{"event_name", "=checkout"}, {"email", "e"}});
+    OwnedMapping wide({{"event_name", "=checkout"}, {"email", "e"}, {"phone", "p"}, {"order_id", "o"}});
+    Mapping a = Mapping::compile(narrow.get(), testing_support::pinterest_rules());
+    Mapping b = Mapping::compile(wide.get(), testing_support::pinterest_rules());
+    support::BatchBuilder rows({"e", "p", "o"});
+    rows.begin_row("k1");
+    rows.add_text("ada@example.com");
+    rows.add_text("+14155550100");
+    rows.add_text("A-1");
+    const sp_batch &batch = *rows.finish();
+    a.bind(batch);
+    b.bind(batch);
+    PipelineOptions opt = pcapi::pipeline_options();
+    opt.sync_id = "plans";
+    EventBuilder builder(opt);
+    auto event = [&](const Mapping &m) {
+        std::string out, id;
+        RowError err;
+        EXPECT_TRUE(builder.build(m, batch, 0, kNow, out, id, err)) << err.message;
+        return boost::json::parse(out).as_object();
+    };
+    for (int round = 0; round < 2; ++round) {
+        const boost::json::object first = event(a), second = event(b);
+        EXPECT_FALSE(first.at("user_data").as_object().contains("ph")) << first;
+        EXPECT_FALSE(first.contains("custom_data")) << first;
+        EXPECT_EQ(second.at("user_data").at("ph").at(0).as_string(), sha256_hex("14155550100")) << second;
+        EXPECT_EQ(second.at("custom_data").at("order_id").as_string(), "A-1") << second;
+    }
+}

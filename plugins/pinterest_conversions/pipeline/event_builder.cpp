@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 #include <iterator>
+#include <span>
 
 namespace pcapi {
 
@@ -114,6 +115,23 @@ void derive_event_id(Sha256 &sha, std::string_view sync_id, std::string_view rec
     format_event_id(hex, out);
 }
 
+const EventBuilder::Plan &EventBuilder::plan_for(const Mapping &m) {
+    if (plan_.mapping == m.id()) return plan_;
+    plan_ = Plan{};
+    plan_.mapping = m.id();
+    for (size_t k = 0; k < std::size(kHashedKeys); ++k)
+        for (Field f : {kHashedKeys[k].raw, kHashedKeys[k].prehashed})
+            if (m.mapped(f)) plan_.hashed.emplace_back(static_cast<uint8_t>(k), f);
+    auto mapped_of = [&m](std::span<const Field> group, std::vector<Field> &out) {
+        for (Field f : group)
+            if (m.mapped(f)) out.push_back(f);
+    };
+    mapped_of(kEventStrings, plan_.event_strings);
+    mapped_of(kUserStrings, plan_.user_strings);
+    mapped_of(kCustomStrings, plan_.custom_strings);
+    return plan_;
+}
+
 bool EventBuilder::fail(RowError &err, Field f, std::string_view reason, int index) {
     err.field = f;
     err.message.clear();
@@ -134,6 +152,7 @@ bool EventBuilder::build(const Mapping &m, const sp_batch &b, uint32_t r, int64_
 
 bool EventBuilder::build(const Mapping &m, const sp_batch &b, uint32_t r, int64_t now_s, json_out::Writer &out,
                          std::string &event_id, RowError &err) {
+    plan_for(m);
     event_id_pending_ = false;
     ldp_ = false;
     components_ = bit(Component::external_event_id);  // every event carries its event_id
@@ -212,8 +231,7 @@ bool EventBuilder::build_event(const Mapping &m, const sp_batch &b, uint32_t r, 
     event_id_at_ = out.size() + 1;  // after the opening quote
     json_out::string(out, event_id);
 
-    for (Field f : kEventStrings) {
-        if (!m.mapped(f)) continue;
+    for (Field f : plan_.event_strings) {
         std::string_view view;
         if ((why = shape_string_view(m.value(b, r, f), text_, view))) return reject(), fail(err, f, why);
         if (view.empty()) continue;
@@ -249,44 +267,41 @@ bool EventBuilder::collect_identifiers(const Mapping &m, const sp_batch &b, uint
     identifiers_.clear();
     identifier_text_.clear();
     Reason why = nullptr;
-    for (size_t k = 0; k < std::size(kHashedKeys); ++k) {
-        for (Field f : {kHashedKeys[k].raw, kHashedKeys[k].prehashed}) {
-            if (!m.mapped(f)) continue;
-            const FieldInfo &info = field_info(f);
-            const bool prehashed = info.kind != FieldKind::hashed;
-            // Normalizes one value and queues it for hashing; returns a reason on failure.
-            auto add = [&](std::string_view item) -> Reason {
-                // Items come from for_each_list_item or shape_string_view, which validated the cell's UTF-8.
-                if (Reason bad = normalize(info.normalizer, item, opt_.default_phone_country_code, norm_)) return bad;
-                identifiers_.push_back({static_cast<uint8_t>(k), prehashed, static_cast<uint32_t>(identifier_text_.size()),
-                                        static_cast<uint32_t>(norm_.size())});
-                identifier_text_.append(norm_);
-                return nullptr;
-            };
-            const sp_value &v = m.value(b, r, f);
-            if (info.multi) {
-                int index = 0, bad_index = -1;
-                Reason bad = nullptr;
-                why = for_each_list_item(v, opt_.list_delimiter, list_scratch_, [&](std::string_view item) -> Reason {
-                    bad = add(item);
-                    bad_index = index++;
-                    return bad ? kAlreadyReported : nullptr;
+    for (const auto &[k, f] : plan_.hashed) {
+        const FieldInfo &info = field_info(f);
+        const bool prehashed = info.kind != FieldKind::hashed;
+        // Normalizes one value and queues it for hashing; returns a reason on failure.
+        auto add = [&](std::string_view item) -> Reason {
+            // Items come from for_each_list_item or shape_string_view, which validated the cell's UTF-8.
+            if (Reason bad = normalize(info.normalizer, item, opt_.default_phone_country_code, norm_)) return bad;
+            identifiers_.push_back({static_cast<uint8_t>(k), prehashed, static_cast<uint32_t>(identifier_text_.size()),
+                                    static_cast<uint32_t>(norm_.size())});
+            identifier_text_.append(norm_);
+            return nullptr;
+        };
+        const sp_value &v = m.value(b, r, f);
+        if (info.multi) {
+            int index = 0, bad_index = -1;
+            Reason bad = nullptr;
+            why = for_each_list_item(v, opt_.list_delimiter, list_scratch_, [&](std::string_view item) -> Reason {
+                bad = add(item);
+                bad_index = index++;
+                return bad ? kAlreadyReported : nullptr;
+            });
+            if (why == kAlreadyReported) {
+                // Name the position only when the cell held several values.
+                int items = 0;
+                for_each_list_item(v, opt_.list_delimiter, list_scratch_, [&](std::string_view) -> Reason {
+                    ++items;
+                    return nullptr;
                 });
-                if (why == kAlreadyReported) {
-                    // Name the position only when the cell held several values.
-                    int items = 0;
-                    for_each_list_item(v, opt_.list_delimiter, list_scratch_, [&](std::string_view) -> Reason {
-                        ++items;
-                        return nullptr;
-                    });
-                    return fail(err, f, bad, items > 1 ? bad_index : -1);
-                }
-                if (why) return fail(err, f, why);
-            } else {
-                std::string_view view;
-                if ((why = shape_string_view(v, text_, view))) return fail(err, f, why);
-                if (!view.empty() && (why = add(view))) return fail(err, f, why);
+                return fail(err, f, bad, items > 1 ? bad_index : -1);
             }
+            if (why) return fail(err, f, why);
+        } else {
+            std::string_view view;
+            if ((why = shape_string_view(v, text_, view))) return fail(err, f, why);
+            if (!view.empty() && (why = add(view))) return fail(err, f, why);
         }
     }
     return true;
@@ -318,7 +333,8 @@ bool EventBuilder::user_data(const Mapping &m, const sp_batch &b, uint32_t r, js
     Reason why = nullptr;
     size_t next = 0;                               // into identifiers_, grouped by key
     size_t next_hash = id_hashed_here ? 1 : 0;     // into hash_outputs_
-    for (size_t k = 0; k < std::size(kHashedKeys); ++k) {
+    while (next < identifiers_.size()) {  // one key at a time: identifiers_ are in key order
+        const uint8_t k = identifiers_[next].key;
         const HashedKey &hk = kHashedKeys[k];
         hashes_.clear();
         for (; next < identifiers_.size() && identifiers_[next].key == k; ++next) {
@@ -348,8 +364,7 @@ bool EventBuilder::user_data(const Mapping &m, const sp_batch &b, uint32_t r, js
     }
 
     bool has_ip = false, has_ua = false;
-    for (Field f : kUserStrings) {
-        if (!m.mapped(f)) continue;
+    for (Field f : plan_.user_strings) {
         std::string_view view;
         if ((why = shape_string_view(m.value(b, r, f), text_, view))) return fail(err, f, why);
         if (view.empty()) continue;
@@ -390,8 +405,7 @@ bool EventBuilder::custom_data(const Mapping &m, const sp_batch &b, uint32_t r, 
         key(out, PCAPI_JSON_KEY("currency"), first);
         json_out::string(out, shaped);
     }
-    for (Field f : kCustomStrings) {
-        if (!m.mapped(f)) continue;
+    for (Field f : plan_.custom_strings) {
         std::string_view view;
         if ((why = shape_string_view(m.value(b, r, f), text_, view))) return fail(err, f, why);
         if (view.empty()) continue;

@@ -91,7 +91,18 @@ private:
                       RowError &err);
     bool fail(RowError &err, Field f, std::string_view reason, int index = -1);
 
+    // The fields of a mapping that each event looks at, per group the builder walks, in the
+    // group's order: made at the first event of a mapping, so that an event does not test each of
+    // the fifty-odd fields it could have (a mapping has about a dozen).
+    struct Plan {
+        uint64_t mapping = 0;  // Mapping::id() it was made for
+        std::vector<std::pair<uint8_t, Field>> hashed;  // index into the user_data keys, raw or pre-hashed field
+        std::vector<Field> event_strings, user_strings, custom_strings;
+    };
+    const Plan &plan_for(const Mapping &m);
+
     PipelineOptions opt_;
+    Plan plan_;
     Sha256 sha_;
     ObjectScratch objects_;  // app_info and device_info
     std::string scratch_, norm_, list_scratch_, text_, id_material_;

@@ -4,6 +4,7 @@
 
 #include <support/suggest.hpp>
 
+#include <atomic>
 #include <cstring>
 
 namespace pcapi {
@@ -21,7 +22,9 @@ std::vector<std::string> all_field_names() {
 }  // namespace
 
 Mapping Mapping::compile(const sp_mapping *mapping, const std::vector<RequiredRule> &rules) {
+    static std::atomic<uint64_t> compiled{0};
     Mapping m;
+    m.id_ = ++compiled;
     m.bound_.fill(-1);
     const uint32_t n = mapping ? mapping->entry_count : 0;
     if (n > 0 && mapping->entries == nullptr) config_error("has entries but no entry array");

@@ -25,6 +25,10 @@ public:
 
     bool mapped(Field f) const noexcept { return sources_[idx(f)].kind != Kind::unmapped; }
 
+    // Which compile() made this mapping (copies share it): what is mapped never changes after, so
+    // callers may keep what they derive from it under this key.
+    uint64_t id() const noexcept { return id_; }
+
     // The app_info and device_info members that are mapped, in field order (most mappings have
     // none, and the event builder then spends nothing on those objects).
     const std::vector<Field> &object_members() const noexcept { return object_members_; }
@@ -57,6 +61,7 @@ private:
     std::vector<std::string> bound_columns_;  // the column names bound_ was computed for
     bool bound_valid_ = false;                // bound_ matches bound_columns_
     std::vector<Field> object_members_;
+    uint64_t id_ = 0;
 };
 
 }  // namespace pcapi
