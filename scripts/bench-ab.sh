@@ -81,7 +81,8 @@ fi
 declare -A walls cpus
 for round in $(seq "$rounds"); do
     for side in A B; do
-        sync_once "$side" "bench-ab-$side-$round" taskset -c "${SYNCHOST_CPUS:-0}" /usr/bin/time -f "%U %S" -o "$BENCH_TMP/time"
+        sync_once "$side" "bench-ab-$side-$round" taskset -c "${SYNCHOST_CPUS:-0}" \
+            /usr/bin/time -f "%U %S" -o "$BENCH_TMP/time"
         read -r user sys <"$BENCH_TMP/time"
         cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
         walls[$side]+="$wall "

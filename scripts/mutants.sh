@@ -72,7 +72,12 @@ fi
 # Mutants in the PostgreSQL code are killed only by tests against a server: without one (CI=1
 # makes those tests fail rather than skip) every such mutant would look killed for the wrong reason.
 if [ -z "${SYNCHOST_TEST_PG:-}" ]; then
-  if pg=$(scripts/start-postgres.sh 2>/dev/null); then export SYNCHOST_TEST_PG=$pg; fi
+  if pg=$(scripts/start-postgres.sh 2>/dev/null); then
+    export SYNCHOST_TEST_PG=$pg
+  else
+    echo "mutants.sh: PostgreSQL did not start (scripts/start-postgres.sh):" \
+      "mutants whose tests need it are not judged" >&2
+  fi
 fi
 
 header() {  # header FILE KEY: the value of "# KEY:" in FILE's header

@@ -100,12 +100,8 @@ int cmd_check(const Argv &argv) {
     std::unique_ptr<RowSource> source;
     try {
         source = open_source(s->def.source);
-        // The columns `sync` looks up, refused with its words.
         const auto &cols = source->columns();
-        result_column(cols, s->def.primary_key, "the primary_key");
-        if (!s->def.newest_first.empty()) result_column(cols, s->def.newest_first, "the newest_first");
-        for (const auto &e : s->def.mapping)
-            if (!e.constant) result_column(cols, e.column, "the mapped");
+        require_model_columns(s->def, cols);  // what `sync` looks up, refused in its words
         report("source", true, s->def.source.type + ", " + std::to_string(cols.size()) + " columns");
     } catch (const std::exception &e) {
         report("source", false, e.what());

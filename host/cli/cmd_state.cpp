@@ -49,16 +49,13 @@ struct Move {
         config.query = beside.hashed_model_query(hashed_columns(def), joined);
         std::unique_ptr<RowSource> model = open_source(config);
         const auto &cols = model->columns();
-        auto index = [&](const std::string &name) {
-            const auto at = std::find(cols.begin(), cols.end(), name);
-            if (at == cols.end()) throw CliError(kExitConfig, "column \"" + name + "\" is not in the query result");
-            return static_cast<size_t>(at - cols.begin());
-        };
+        auto index = [&](const std::string &name, const char *what) { return result_column(cols, name, what); };
         std::vector<size_t> hashed;
-        for (const std::string &c : hashed_columns(def)) hashed.push_back(index(c));
-        const size_t pk_col = index(def.primary_key), pg_hash = index(kHashColumn);
-        const size_t recorded = joined ? index(kPrevHashColumn) : 0, generation = joined ? index(kGenerationColumn) : 0,
-                     active = joined ? index(kActiveColumn) : 0;
+        for (const std::string &c : hashed_columns(def)) hashed.push_back(index(c, "the mapped"));
+        const size_t pk_col = index(def.primary_key, "the primary_key"), pg_hash = index(kHashColumn, "the state's");
+        const size_t recorded = joined ? index(kPrevHashColumn, "the state's") : 0,
+                     generation = joined ? index(kGenerationColumn, "the state's") : 0,
+                     active = joined ? index(kActiveColumn, "the state's") : 0;
         std::vector<sp_value> cells;
         ModelRow row;
         while (model->next(cells)) {

@@ -90,11 +90,18 @@ void add_quality_json(boost::json::object &j, const RunSummary &s) {
 void check_keys_location(const SyncDefinition &def, StateStore &state, const std::string &table) {
     const std::string at = state.keys_location(), file = def.file.filename().string();
     const std::string again = "; a run now would send every row again";
+    if (!at.empty() && at != table && table.empty())
+        throw CliError(kExitConfig, "the delivered keys of sync \"" + def.name + "\" are in " + at +
+                                    " beside the model, and the definition keeps them local: move them back first "
+                                    "(synchost state move " + file + " --to local), or keep the definition as it was" +
+                                    again);
     if (!at.empty() && at != table)
-        throw CliError(kExitConfig, "the delivered keys of sync \"" + def.name + "\" are in " + at + " beside the model, "
-                                    "and the definition keeps them " + (table.empty() ? "local" : "in " + table) +
-                                    ": move them back first (synchost state move " + file + " --to local, with the "
-                                    "definition as it is now), or keep the definition as it was" + again);
+        throw CliError(kExitConfig, "the delivered keys of sync \"" + def.name + "\" are in " + at +
+                                    " beside the model, and the definition keeps them in " + table + ": to move them "
+                                    "there, keep them local in the definition (\"location\": \"local\") and run "
+                                    "synchost state move " + file + " --to local, then name " + table + " again and "
+                                    "run synchost state move " + file + " --to source; or keep the definition as it "
+                                    "was" + again);
     if (!table.empty() && state.has_keys(def.audience))
         throw CliError(kExitConfig, "the local state of sync \"" + def.name + "\" holds its delivered keys, and the "
                                     "definition keeps them beside the model in " + table + ": move them there first "
@@ -155,6 +162,8 @@ int cmd_sync(const Argv &argv) {
     // when missing; a dry run changes nothing, and before the first run there is nothing to diff.
     std::unique_ptr<SourceState> beside;
     if (def.state.beside_source) {
+        // Before the table is opened: a refused run must not leave an empty one created.
+        check_keys_location(def, *state, SourceState::table_of(def));
         beside = SourceState::open(def, opt.dry_run ? SourceState::Access::read : SourceState::Access::run);
         // A table the local state says holds the keys, found missing (dropped, restored from an
         // older backup, another database): starting from an empty one would send every row again.
@@ -165,15 +174,17 @@ int cmd_sync(const Argv &argv) {
                                             "names another database); restore it, or send everything again with "
                                             "--full-resync");
         }
-        check_keys_location(def, *state, beside->table());
         // A table this state directory never used: keys another state directory delivered (or one
         // that was lost). They count as delivered here too, which is what moving a sync's runs to
         // another machine needs; say so, since an unrelated sync of the same name would otherwise
         // hold back rows without a word.
-        if (beside->exists() && !beside->created() && state->keys_location().empty() && !full_resync)
-            log.warn("the delivered keys in " + beside->table() + " beside the model come from runs this state "
-                     "directory did not make (" + std::to_string(beside->counts().first) + " keys): they count as "
-                     "delivered, and their rows are not sent again; --full-resync sends every row");
+        if (beside->exists() && !beside->created() && state->keys_location().empty() && !full_resync) {
+            const auto [keys, departed] = beside->counts();
+            if (keys + departed > 0)
+                log.warn("the delivered keys in " + beside->table() + " beside the model come from runs this state "
+                         "directory did not make (" + std::to_string(keys) + " keys): they count as delivered, and "
+                         "their rows are not sent again; --full-resync sends every row");
+        }
         if (!beside->exists()) beside.reset();
         else if (!opt.dry_run) state->set_keys_location(beside->table(), def.state.schema);
     } else {

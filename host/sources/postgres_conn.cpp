@@ -2,8 +2,11 @@
 
 #include "sources/source.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <regex>
+#include <string_view>
 #include <vector>
 
 namespace synchost::pg {
@@ -129,7 +132,22 @@ Connection connect(const SourceConfig &config, bool read_only) {
     return conn;
 }
 
-std::string describe_error(const PGresult *r) {
+QueryWithin QueryWithin::find(const std::string &written, const std::string &sent) {
+    QueryWithin w;
+    if (written.empty() || written == sent) return w;
+    // The wrapping keeps a query's beginning as written (it trims only the end).
+    const std::string probe = written.substr(0, std::min(written.find_first_of(";\n"), std::size_t{40}));
+    const std::size_t at = probe.empty() ? std::string::npos : sent.find(probe);
+    if (at == std::string::npos) return w;
+    auto characters = [](std::string_view s) {  // UTF-8: every byte but continuation bytes
+        return static_cast<long>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+    };
+    w.at = characters(std::string_view(sent).substr(0, at));
+    w.length = characters(written);
+    return w;
+}
+
+std::string describe_error(const PGresult *r, const QueryWithin &within) {
     const char *primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
     if (primary == nullptr) return redact(PQresultErrorMessage(r), {});  // client-side error
     std::string msg = primary;
@@ -140,7 +158,11 @@ std::string describe_error(const PGresult *r) {
     }
     std::string extra = state.empty() ? "" : "SQLSTATE " + state;
     if (const char *pos = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION)) {
-        extra += (extra.empty() ? "" : ", ") + std::string("at character ") + pos;
+        extra += extra.empty() ? "" : ", ";
+        const long in_written = std::atol(pos) - within.at;
+        if (within.length == 0) extra += std::string("at character ") + pos;
+        else if (in_written >= 1 && in_written <= within.length) extra += "at character " + std::to_string(in_written);
+        else extra += "in synchost's wrapping of the query, not in the query as written";
     }
     if (!extra.empty()) msg += " (" + extra + ")";
     if (const char *hint = PQresultErrorField(r, PG_DIAG_MESSAGE_HINT)) msg += "; hint: " + std::string(hint);

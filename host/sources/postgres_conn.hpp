@@ -30,10 +30,20 @@ using Result = std::unique_ptr<PGresult, Clear>;
 // never the password.
 Connection connect(const SourceConfig &config, bool read_only);
 
+// Where the query as a user wrote it sits in the text sent (synchost wraps a model query), in
+// characters as PostgreSQL counts an error's position: `at` characters before it, `length` long.
+struct QueryWithin {
+    long at = 0, length = 0;
+    // The place of `written` (its first line, or 40 bytes) in `sent`; none (length 0) when the
+    // two are the same text or it is not found.
+    static QueryWithin find(const std::string &written, const std::string &sent);
+};
+
 // PostgreSQL's primary message, SQLSTATE, position and hint. The DETAIL is left out (it can quote
 // row values, such as a key that already exists), and for data exceptions (class 22, such as a
-// failed cast) the quoted part of the message is hidden, because it is a cell value.
-std::string describe_error(const PGresult *r);
+// failed cast) the quoted part of the message is hidden, because it is a cell value. With
+// `within`, a position counts in the query as written, or is said to lie in synchost's wrapping.
+std::string describe_error(const PGresult *r, const QueryWithin &within = {});
 
 // The SQLSTATE of an error result, or "" for a client-side error.
 std::string sqlstate(const PGresult *r);

@@ -20,7 +20,8 @@ enum : Oid { kBool = 16, kBytea = 17, kInt8 = 20, kInt2 = 21, kInt4 = 23, kOid =
 class PostgresSource final : public RowSource {
 public:
     explicit PostgresSource(const SourceConfig &config)
-        : query_(describe_query(config.written_query.empty() ? config.query : config.written_query)) {
+        : query_(describe_query(config.written_query.empty() ? config.query : config.written_query)),
+          within_(pg::QueryWithin::find(config.written_query, config.query)) {
         conn_ = pg::connect(config, /*read_only=*/true);
         // PQsendQueryParams (with no parameters) rather than PQsendQuery: the extended protocol
         // makes the server refuse a text with several statements, as the SQLite source does.
@@ -77,7 +78,7 @@ private:
         if (result_ == nullptr) return false;
         ExecStatusType status = PQresultStatus(result_.get());
         if (status == PGRES_FATAL_ERROR || status == PGRES_BAD_RESPONSE || status == PGRES_NONFATAL_ERROR) {
-            std::string msg = pg::describe_error(result_.get());
+            std::string msg = pg::describe_error(result_.get(), within_);
             while (PGresult *rest = PQgetResult(conn_.get())) PQclear(rest);
             done_ = true;
             throw SourceError(where() + " failed" + (rows_ > 0 ? " after row " + std::to_string(rows_) : "") + ": " +
@@ -148,6 +149,7 @@ private:
     }
 
     std::string query_;
+    pg::QueryWithin within_;  // where query_ (as written) sits in the query sent, for error positions
     pg::Connection conn_;
     pg::Result result_;  // the current row (single-row mode)
     std::vector<std::string> columns_;

@@ -212,12 +212,16 @@ struct SourceState::Impl {
     }
 };
 
+std::string SourceState::table_of(const SyncDefinition &def) {
+    return quote_sql_identifier(def.state.schema) + "." + quote_sql_identifier(def.name);
+}
+
 std::unique_ptr<SourceState> SourceState::open(const SyncDefinition &def, Access access) {
     std::unique_ptr<SourceState> s(new SourceState);
     s->impl_ = std::make_unique<Impl>(def);
     Impl &im = *s->impl_;
     im.conn = pg::connect(def.source, /*read_only=*/false);
-    im.table = quote_sql_identifier(def.state.schema) + "." + quote_sql_identifier(def.name);
+    im.table = table_of(def);
     im.model = as_subquery(def.model_query);
     im.lock_name = "synchost:" + def.state.schema + "." + def.name;
     if (access != Access::read && im.scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", {im.lock_name},

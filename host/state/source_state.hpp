@@ -54,6 +54,8 @@ public:
     // (status) changes nothing; `exists()` says whether the table is there. Access::existing
     // (state move --to local) takes the lock and throws CliError when the table is missing.
     static std::unique_ptr<SourceState> open(const SyncDefinition &def, Access access);
+    // The table a definition keeps its keys in ("synchost"."orders"), without connecting.
+    static std::string table_of(const SyncDefinition &def);
     ~SourceState();
 
     bool exists() const;

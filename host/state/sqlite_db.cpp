@@ -17,7 +17,7 @@ namespace {
     const std::string msg = sqlite3_errmsg(db);
     if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) {
         const char *file = sqlite3_db_filename(db, "main");
-        throw StateDamaged(file ? file : "", "is damaged (SQLite: " + msg + ")");
+        throw StateDamaged(file ? file : "", "is damaged (SQLite: " + msg + ")", /*at_open=*/false);
     }
     throw std::runtime_error("state database: " + what + msg);
 }

@@ -58,12 +58,12 @@ FileIdentity identity_from(const json::value *v) {
 
 }  // namespace
 
-StateDamaged::StateDamaged(const fs::path &db, const std::string &problem)
+StateDamaged::StateDamaged(const fs::path &db, const std::string &problem, bool at_open)
     : CliError(kExitConfig, "the sync's state " + db.string() + " " + problem +
-                                ". Nothing was sent or changed. Restore it from a backup together with its -wal "
-                                "and -shm files (and marker.json beside them), or start over on purpose with "
-                                "`synchost sync SYNC.json --full-resync`, which sets these files aside and sends "
-                                "every row again") {}
+                                (at_open ? ". Nothing was sent or changed" : "") +
+                                ". Restore it from a backup together with its -wal and -shm files (and "
+                                "marker.json beside them), or start over on purpose with `synchost sync SYNC.json "
+                                "--full-resync`, which sets these files aside and sends every row again") {}
 
 StateFiles StateFiles::of(const fs::path &state_dir, const std::string &sync_name) {
     StateFiles f;

@@ -24,7 +24,9 @@ namespace synchost {
 // out (restore it with its -wal and -shm, or start over with --full-resync).
 class StateDamaged : public CliError {
 public:
-    StateDamaged(const std::filesystem::path &db, const std::string &problem);
+    // `at_open`: found before the command did anything (the message says nothing was sent), not
+    // by a statement in the middle of a run.
+    StateDamaged(const std::filesystem::path &db, const std::string &problem, bool at_open = true);
 };
 
 struct StateFiles {

@@ -115,6 +115,13 @@ size_t result_column(const std::vector<std::string> &cols, const std::string &na
                                     support::did_you_mean(name, cols) + "; its columns are: " + support::join(cols));
 }
 
+void require_model_columns(const SyncDefinition &d, const std::vector<std::string> &cols) {
+    result_column(cols, d.primary_key, "the primary_key");
+    if (!d.newest_first.empty()) result_column(cols, d.newest_first, "the newest_first");
+    for (const auto &e : d.mapping)
+        if (!e.constant) result_column(cols, e.column, "the mapped");
+}
+
 std::vector<std::string> mapped_columns(const SyncDefinition &d) {
     std::vector<std::string> names;
     for (const auto &e : d.mapping)

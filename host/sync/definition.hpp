@@ -69,6 +69,9 @@ std::string newest_first_query(const std::string &query, const std::string &colu
 // which column (`what`: "the primary_key", "the mapped", ...) is missing, the closest name and the
 // result's columns. `check` and `sync` refuse a missing column with the same words.
 size_t result_column(const std::vector<std::string> &cols, const std::string &name, const std::string &what);
+// Every column the definition names (primary key, newest_first, mapped columns) is in `cols`, the
+// model query's result as written; else throws as result_column does.
+void require_model_columns(const SyncDefinition &d, const std::vector<std::string> &cols);
 // The model columns that travel to the plugin (mapped, not constants), in mapping order, once each.
 std::vector<std::string> mapped_columns(const SyncDefinition &d);
 // The columns a row's content hash covers: the mapped ones, then the primary key if not mapped.

@@ -205,6 +205,9 @@ private:
         if (keys_.beside()) {
             config.query = keys_.source()->diff_query(rule_, hashed_columns(def_));
         } else if (local_diff()) {
+            // The wrapper names the primary key: a column the query lacks would read as an error
+            // of the wrapper. SQLite prepares without reading a row, so the check costs nothing.
+            require_model_columns(def_, open_source(def_.source)->columns());
             config.attach_state = state_.file();
             config.query = sqlite_diff_query();
         } else {

@@ -179,6 +179,29 @@ TEST_F(BesideModelE2E, StatusCountsTheKeysWhereTheyLiveAndAFullResyncForgetsThem
     EXPECT_EQ(summary(resync).at("sent").as_int64(), 5);
 }
 
+// With the keys beside the model, the query PostgreSQL runs wraps the model query; an error in the
+// model query still quotes it as written, with the position counted in it, as `check` (which runs
+// it unwrapped) says it.
+TEST_F(BesideModelE2E, AnErrorInTheWrappedModelQueryIsPlacedInTheQueryAsWritten) {
+    write_sync(R"("mode": "upsert")");
+    ASSERT_EQ(run_ok().size(), 5u);
+    const std::string def_file = ws_.dir() + "/people.json", good = read_text(def_file);
+    const std::string query = "SELECT * FROM " + table_, bad = query + " WHERE valu > 0";
+    std::string def = good;
+    def.replace(def.find(query), query.size(), bad);
+    std::ofstream(def_file) << def;
+    const std::string at = "at character " + std::to_string(query.size() + std::string(" WHERE ").size() + 1) + ")";
+    for (const char *cmd : {"check", "sync"}) {
+        const CommandResult r = ws_.synchost({cmd, "people.json"}, {{"E2E_PG", pg_}});
+        EXPECT_EQ(r.exit_code, 2) << cmd << "\n" << r.out << r.err;
+        const std::string said = r.out + r.err;
+        EXPECT_NE(said.find("\"" + bad + "\""), std::string::npos) << cmd << "\n" << said;
+        EXPECT_NE(said.find("column \"valu\" does not exist (SQLSTATE 42703, " + at), std::string::npos)
+            << cmd << "\n" << said;
+    }
+    std::ofstream(def_file) << good;
+}
+
 TEST_F(BesideModelE2E, AKeyTheModelRepeatsAfterItsFirstRowWasRecordedIsARowErrorNotASecondDelivery) {
     // Newest first by value: a (100), e, d, c, b, a (1), two rows a batch, so the repeat comes two
     // checkpoints after its first row: the table, not the rows in flight, must catch it.
@@ -230,6 +253,38 @@ TEST_F(BesideModelE2E, AnExistingSyncMovedBesideTheModelAndBackResendsNothing) {
     EXPECT_EQ(last("rows_read"), 5) << "read whole again: the keys are local";
     EXPECT_EQ(count("SELECT count(*) FROM pg_tables WHERE schemaname = '" + schema_ + "'"), 0)
         << "the table is dropped";
+}
+
+// A definition that names another table than the one holding the keys (its schema changed) is
+// refused before anything is created there, and the steps the refusal gives move the keys.
+TEST_F(BesideModelE2E, ARunWhoseDefinitionNamesAnotherTableIsRefusedWithStepsThatWork) {
+    write_sync(R"("mode": "upsert")");
+    ASSERT_EQ(run_ok().size(), 5u);
+    const std::string def_file = ws_.dir() + "/people.json", moved_schema = schema_ + "_m";
+    auto name_schema = [&](const std::string &schema) {
+        std::string d = read_text(def_file);
+        d.replace(d.find("\"" + schema_), schema_.size() + 1, "\"" + schema);
+        std::ofstream(def_file) << d;
+    };
+    name_schema(moved_schema);
+    const CommandResult refused = sync();
+    EXPECT_EQ(refused.exit_code, 2) << refused.err;
+    EXPECT_NE(refused.err.find("keep them local in the definition (\"location\": \"local\") and run synchost state "
+                               "move people.json --to local, then name \"" + moved_schema + "\".\"people\" again"),
+              std::string::npos)
+        << refused.err;
+    EXPECT_EQ(count("SELECT count(*) FROM pg_namespace WHERE nspname = '" + moved_schema + "'"), 0)
+        << "nothing was created for the refused run";
+
+    keep_local(ws_.dir());
+    const CommandResult back = ws_.synchost({"state", "move", "people.json", "--to", "local"}, {{"E2E_PG", pg_}});
+    ASSERT_EQ(back.exit_code, 0) << back.err;
+    write_sync(R"("mode": "upsert")");
+    name_schema(moved_schema);
+    const CommandResult there = ws_.synchost({"state", "move", "people.json", "--to", "source"}, {{"E2E_PG", pg_}});
+    ASSERT_EQ(there.exit_code, 0) << there.err;
+    EXPECT_TRUE(run_ok().empty()) << "nothing is sent again";
+    EXPECT_EQ(count("SELECT count(*) FROM " + moved_schema + ".people"), 5);
 }
 
 TEST_F(BesideModelE2E, AMovedAudienceKeepsEachMembersGeneration) {

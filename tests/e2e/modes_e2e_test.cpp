@@ -432,9 +432,37 @@ TEST_F(ModesE2E, AWriteIsRefusedInTheSameWordsOnceTheSyncHasState) {
         EXPECT_NE(said.find("\"" + bad + "\""), std::string::npos) << cmd << "\n" << said;
         EXPECT_EQ(said.find("synchost_key"), std::string::npos) << cmd << ": the wrapper shows\n" << said;
     }
+    // A first run of a sync sorting newest first wraps the query too.
+    def.insert(def.rfind('}'), R"(, "newest_first": "value")");
+    std::ofstream(ws_.dir() + "/people.json") << def;
+    const CommandResult sorted = ws_.synchost({"sync", "people.json", "--state-dir", ws_.dir() + "/fresh-state"});
+    EXPECT_EQ(sorted.exit_code, 2) << sorted.out << sorted.err;
+    EXPECT_NE(sorted.err.find("the model query writes to the database"), std::string::npos) << sorted.err;
     EXPECT_TRUE(new_lines().empty()) << "nothing was sent";
     std::ofstream(ws_.dir() + "/people.json") << good;
     EXPECT_EQ(run_ok({"--full-resync", "--yes"}).size(), 5u) << "the model is intact";
+}
+
+// The same for a primary key the query does not return: named as `check` names it, not as a
+// column the wrapper could not find.
+TEST_F(ModesE2E, AMissingPrimaryKeyIsNamedAsCheckNamesItOnceTheSyncHasState) {
+    write_sync(R"("mode": "insert")");
+    ASSERT_EQ(run_ok().size(), 5u);
+    const std::string def_file = ws_.dir() + "/people.json", good = read_text(def_file);
+    std::string def = good;
+    const std::string key = "\"primary_key\": \"id\"";
+    def.replace(def.find(key), key.size(), "\"primary_key\": \"idx\"");
+    std::ofstream(def_file) << def;
+    for (const char *cmd : {"check", "sync"}) {
+        const CommandResult r = ws_.synchost({cmd, "people.json"});
+        EXPECT_EQ(r.exit_code, 2) << cmd << "\n" << r.out << r.err;
+        EXPECT_NE((r.out + r.err).find("the primary_key column \"idx\" is not in the query result (did you mean "
+                                       "\"id\"?)"),
+                  std::string::npos)
+            << cmd << "\n" << r.out << r.err;
+    }
+    EXPECT_TRUE(new_lines().empty()) << "nothing was sent";
+    std::ofstream(def_file) << good;
 }
 
 // "Every command takes --help" (README): its usage on stdout, exit 0, for each command the
@@ -450,6 +478,8 @@ TEST_F(ModesE2E, EveryCommandPrintsItsUsageWithHelp) {
         EXPECT_EQ(r.exit_code, 0) << name << "\n" << r.out << r.err;
         EXPECT_EQ(r.out.rfind("usage: synchost " + cmd.front(), 0), 0u) << name << "\n" << r.out << r.err;
     }
+    // The subcommand's own help, not its parent's.
+    EXPECT_NE(ws_.synchost({"state", "move", "--help"}).out.find("Moves the sync's delivered keys"), std::string::npos);
 }
 
 // A definition is read up to 1 MiB: a bigger one (here a query padded past it) is refused by
