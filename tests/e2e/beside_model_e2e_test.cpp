@@ -287,6 +287,19 @@ TEST_F(BesideModelE2E, ARunWhoseDefinitionNamesAnotherTableIsRefusedWithStepsTha
     EXPECT_EQ(count("SELECT count(*) FROM " + moved_schema + ".people"), 5);
 }
 
+// A keys table another state directory made but that holds no key is nothing to warn about.
+TEST_F(BesideModelE2E, AnEmptyKeysTableFromAnotherStateDirectoryIsUsedWithoutAWarning) {
+    psql_ok("DELETE FROM " + table_);
+    write_sync(R"("mode": "insert")");
+    EXPECT_TRUE(run_ok().empty());
+    EXPECT_EQ(count("SELECT count(*) FROM " + schema_ + ".people"), 0) << "the table is there, empty";
+    psql_ok("INSERT INTO " + table_ + " VALUES('a', 'a@x.example', 1)");
+    const CommandResult elsewhere = sync({"--state-dir", ws_.dir() + "/elsewhere"});
+    EXPECT_EQ(elsewhere.exit_code, 0) << elsewhere.err;
+    EXPECT_EQ(summary(elsewhere).at("delivered").as_int64(), 1);
+    EXPECT_EQ(elsewhere.err.find("did not make"), std::string::npos) << elsewhere.err;
+}
+
 TEST_F(BesideModelE2E, AMovedAudienceKeepsEachMembersGeneration) {
     write_sync(R"("audience": {"mode": "mirror"})");
     keep_local(ws_.dir());
