@@ -17,7 +17,7 @@ struct SourceConfig {
     std::string type;                 // "sqlite" | "csv" | "jsonl" | "postgres"
     std::filesystem::path path;       // sqlite database file, csv or jsonl file (already absolute)
     std::string query;                // sqlite and postgres: the model query
-    // sqlite and postgres: the model query as the definition wrote it, when `query` wraps it (for
+    // sqlite and postgres: the model query as the definition wrote it; `query` may wrap it (for
     // newest_first, or to leave out what was delivered). Messages quote it, not the wrapper, and
     // SQLite checks it alone first, so that what it refuses is refused in the words `check` uses.
     std::string written_query;

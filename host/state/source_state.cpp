@@ -222,7 +222,7 @@ std::unique_ptr<SourceState> SourceState::open(const SyncDefinition &def, Access
     Impl &im = *s->impl_;
     im.conn = pg::connect(def.source, /*read_only=*/false);
     im.table = table_of(def);
-    im.model = as_subquery(def.model_query);
+    im.model = as_subquery(def.source.written_query);
     im.lock_name = "synchost:" + def.state.schema + "." + def.name;
     if (access != Access::read && im.scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", {im.lock_name},
                                             "take the sync's lock") != "t")

@@ -351,8 +351,7 @@ SyncDefinition load_definition(const fs::path &file) {
             top.fail("max_delete_percent", "\"max_delete_percent\" must be a number from 0 to 100");
         d.max_delete_percent = m->to_number<double>();
     }
-    d.model_query = d.source.query;
-    d.source.written_query = d.model_query;
+    d.source.written_query = d.source.query;  // the query as written: source.query may wrap it
     read_state(top, d);
     if (top.has("newest_first")) {
         const std::string column = top.text("newest_first", true);

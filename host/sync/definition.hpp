@@ -46,7 +46,6 @@ struct SyncDefinition {
     std::string token_env;       // static token from an environment variable, or empty
     std::vector<MappingEntry> mapping;
     uint32_t batch_size = 0;     // 0: the plugin's recommendation
-    std::string model_query;     // the query as written (source.query may wrap it for newest_first)
     StateLocation state;
     std::string newest_first;    // rows newest first by this column (the query is wrapped), or empty
     // Mirror and remove modes: a run that would delete more than this share (percent) of what was

@@ -233,7 +233,7 @@ private:
     }
     std::string sqlite_diff_query() const {
         const std::string key = "synchost_key(m." + quote_sql_identifier(def_.primary_key) + ")";
-        return "SELECT m.* FROM (" + as_subquery(def_.model_query) +
+        return "SELECT m.* FROM (" + as_subquery(def_.source.written_query) +
                "\n) AS m WHERE NOT EXISTS (SELECT 1 FROM synchost_state.delivered AS d WHERE d.pk = " + key +
                ") AND NOT EXISTS (SELECT 1 FROM synchost_state.rows AS r WHERE r.pk = " + key + " AND r.state = 1)";
     }

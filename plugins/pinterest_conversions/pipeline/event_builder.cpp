@@ -115,8 +115,8 @@ void derive_event_id(Sha256 &sha, std::string_view sync_id, std::string_view rec
     format_event_id(hex, out);
 }
 
-const EventBuilder::Plan &EventBuilder::plan_for(const Mapping &m) {
-    if (plan_.mapping == m.id()) return plan_;
+void EventBuilder::plan_for(const Mapping &m) {
+    if (plan_.mapping == m.id()) return;
     plan_ = Plan{};
     plan_.mapping = m.id();
     for (size_t k = 0; k < std::size(kHashedKeys); ++k)
@@ -129,7 +129,6 @@ const EventBuilder::Plan &EventBuilder::plan_for(const Mapping &m) {
     mapped_of(kEventStrings, plan_.event_strings);
     mapped_of(kUserStrings, plan_.user_strings);
     mapped_of(kCustomStrings, plan_.custom_strings);
-    return plan_;
 }
 
 bool EventBuilder::fail(RowError &err, Field f, std::string_view reason, int index) {
@@ -274,8 +273,8 @@ bool EventBuilder::collect_identifiers(const Mapping &m, const sp_batch &b, uint
         auto add = [&](std::string_view item) -> Reason {
             // Items come from for_each_list_item or shape_string_view, which validated the cell's UTF-8.
             if (Reason bad = normalize(info.normalizer, item, opt_.default_phone_country_code, norm_)) return bad;
-            identifiers_.push_back({static_cast<uint8_t>(k), prehashed, static_cast<uint32_t>(identifier_text_.size()),
-                                    static_cast<uint32_t>(norm_.size())});
+            identifiers_.push_back(
+                {k, prehashed, static_cast<uint32_t>(identifier_text_.size()), static_cast<uint32_t>(norm_.size())});
             identifier_text_.append(norm_);
             return nullptr;
         };

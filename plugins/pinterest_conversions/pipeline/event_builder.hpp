@@ -99,7 +99,7 @@ private:
         std::vector<std::pair<uint8_t, Field>> hashed;  // index into the user_data keys, raw or pre-hashed field
         std::vector<Field> event_strings, user_strings, custom_strings;
     };
-    const Plan &plan_for(const Mapping &m);
+    void plan_for(const Mapping &m);
 
     PipelineOptions opt_;
     Plan plan_;
