@@ -11,6 +11,7 @@ case $BUILD_DIR in /*) ;; *) BUILD_DIR=$BENCH_ROOT/$BUILD_DIR ;; esac
 PLUGIN=$BUILD_DIR/plugins/libpinterest_conversions.so
 ABI_THROUGHPUT=$BUILD_DIR/bin/abi_throughput
 PIPELINE_BENCH=$BUILD_DIR/bin/pipeline_bench
+PARTS_FLOOR=$BUILD_DIR/bin/parts_floor
 SYNCHOST=$BUILD_DIR/host/synchost
 SANDBOX=$BUILD_DIR/tests/sandbox/pinterest-sandbox
 CLK_TCK=$(getconf CLK_TCK)
@@ -97,7 +98,7 @@ die() {
 bench_need() {
     local f
     for f in "$@"; do
-        [ -e "$f" ] || die "missing $f; build it: cmake --build $BUILD_DIR -j2 --target pipeline_bench abi_throughput synchost pinterest-sandbox pinterest_conversions"
+        [ -e "$f" ] || die "missing $f; build it: cmake --build $BUILD_DIR -j2 --target pipeline_bench abi_throughput parts_floor synchost pinterest-sandbox pinterest_conversions"
     done
 }
 
