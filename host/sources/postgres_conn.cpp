@@ -147,6 +147,15 @@ QueryWithin QueryWithin::find(const std::string &written, const std::string &sen
     return w;
 }
 
+bool plans_a_write(PGconn *c, const std::string &written) {
+    const std::string explain = "EXPLAIN (FORMAT JSON) " + written;
+    Result plan(PQexecParams(c, explain.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0));
+    if (PQresultStatus(plan.get()) != PGRES_TUPLES_OK || PQntuples(plan.get()) != 1) return false;
+    // String values in the plan are JSON-escaped, so no literal of the query can spell this.
+    return std::string_view(PQgetvalue(plan.get(), 0, 0)).find(R"("Node Type": "ModifyTable")") !=
+           std::string_view::npos;
+}
+
 std::string describe_error(const PGresult *r, const QueryWithin &within) {
     const char *primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
     if (primary == nullptr) return redact(PQresultErrorMessage(r), {});  // client-side error

@@ -30,6 +30,13 @@ using Result = std::unique_ptr<PGresult, Clear>;
 // never the password.
 Connection connect(const SourceConfig &config, bool read_only);
 
+// Whether the model query as written would modify a table, asked of PostgreSQL's planner
+// (EXPLAIN without ANALYZE plans without running, which a read-only session allows). For
+// synchost's wrappings of a model query: a write inside one (a subquery or CREATE TABLE AS) reads
+// as a syntax error of the wrapping, not as the write it is. False when the query cannot be
+// planned: the wrapped query's own error then says why.
+bool plans_a_write(PGconn *c, const std::string &written);
+
 // Where the query as a user wrote it sits in the text sent (synchost wraps a model query), in
 // characters as PostgreSQL counts an error's position: `at` characters before it, `length` long.
 struct QueryWithin {

@@ -23,6 +23,9 @@ public:
         : query_(describe_query(config.written_query.empty() ? config.query : config.written_query)),
           within_(pg::QueryWithin::find(config.written_query, config.query)) {
         conn_ = pg::connect(config, /*read_only=*/true);
+        if (!config.written_query.empty() && config.written_query != config.query &&
+            pg::plans_a_write(conn_.get(), config.written_query))
+            throw SourceError(where() + kWritesRefusal);
         // PQsendQueryParams (with no parameters) rather than PQsendQuery: the extended protocol
         // makes the server refuse a text with several statements, as the SQLite source does.
         if (PQsendQueryParams(conn_.get(), config.query.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) != 1 ||
@@ -70,6 +73,7 @@ public:
 
 private:
     std::string where() const { return "PostgreSQL query " + query_; }
+
 
     // Takes the next result into result_; false when the query is over. Throws on an error
     // result, after draining the connection.

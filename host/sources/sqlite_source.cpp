@@ -129,7 +129,7 @@ private:
         // The connection is read-only too, but only stepping would find out: `check` prepares
         // without stepping, and must refuse what `sync` refuses.
         if (!sqlite3_stmt_readonly(stmt_.get()))
-            throw SourceError(where() + ": the model query writes to the database; it must only read (a SELECT)");
+            throw SourceError(where() + kWritesRefusal);
         // SQLite's own parser decides what follows: whitespace, semicolons and comments prepare to
         // no statement at all; anything else is a second statement (or a syntax error in one).
         sqlite3_stmt *extra = nullptr;

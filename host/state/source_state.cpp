@@ -2,6 +2,7 @@
 
 #include "exit_codes.hpp"
 #include "sources/postgres_conn.hpp"
+#include "sources/source_util.hpp"
 
 #include <random>
 #include <regex>
@@ -234,6 +235,11 @@ std::unique_ptr<SourceState> SourceState::open(const SyncDefinition &def, Access
     if (!exists && access == Access::existing)
         throw CliError(kExitConfig, "the state table " + im.table + " does not exist (dropped, or another database?)");
     if (!exists && access == Access::run) {
+        // The table is made from the model query wrapped: a write in it would read as the
+        // wrapping's error.
+        if (pg::plans_a_write(im.conn.get(), def.source.written_query))
+            throw CliError(kExitConfig, "PostgreSQL query " + sources::describe_query(def.source.written_query) +
+                                            sources::kWritesRefusal);
         im.create_table();
         s->created_ = true;
     }

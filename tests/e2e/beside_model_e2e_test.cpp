@@ -202,6 +202,41 @@ TEST_F(BesideModelE2E, AnErrorInTheWrappedModelQueryIsPlacedInTheQueryAsWritten)
     std::ofstream(def_file) << good;
 }
 
+// The keys beside the model wrap the query, on a first run (the state table is made from it) and
+// after one (the diff); a write inside either wrapping must still be named a write, not a syntax
+// error of synchost's wrapping, and nothing may change or be sent.
+TEST_F(BesideModelE2E, AWriteInTheWrappedModelQueryIsRefusedAsAWrite) {
+    write_sync(R"("mode": "insert")");
+    const std::string def_file = ws_.dir() + "/people.json", good = read_text(def_file);
+    const std::string query = "SELECT * FROM " + table_, out = ws_.dir() + "/out.jsonl";
+    auto lines_sent = [&] {
+        const std::string text = std::filesystem::exists(out) ? read_text(out) : "";
+        return std::count(text.begin(), text.end(), '\n');
+    };
+    for (const bool after_a_run : {false, true}) {
+        if (after_a_run) {
+            ASSERT_EQ(run_ok().size(), 5u);
+        }
+        const auto sent = lines_sent();
+        for (const std::string &write : {"DELETE FROM " + table_ + " RETURNING *",
+                                         "WITH gone AS (DELETE FROM " + table_ + " RETURNING *) SELECT * FROM gone"}) {
+            SCOPED_TRACE(write + (after_a_run ? ", after a run" : ", first run"));
+            std::string def = good;
+            def.replace(def.find(query), query.size(), write);
+            std::ofstream(def_file) << def;
+            const CommandResult r = sync();
+            EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+            const std::string refusal = "\"" + write + "\": the model query writes to the database; it must only read";
+            EXPECT_NE(r.err.find(refusal), std::string::npos) << r.err;
+            EXPECT_EQ(r.err.find("syntax error"), std::string::npos) << r.err;
+            EXPECT_EQ(r.err.find("top level"), std::string::npos) << r.err;
+            EXPECT_EQ(count("SELECT count(*) FROM " + table_), 5);
+            EXPECT_EQ(lines_sent(), sent);
+        }
+        std::ofstream(def_file) << good;
+    }
+}
+
 TEST_F(BesideModelE2E, AKeyTheModelRepeatsAfterItsFirstRowWasRecordedIsARowErrorNotASecondDelivery) {
     // Newest first by value: a (100), e, d, c, b, a (1), two rows a batch, so the repeat comes two
     // checkpoints after its first row: the table, not the rows in flight, must catch it.
