@@ -1,6 +1,7 @@
 #include "sources/postgres_conn.hpp"
 
 #include "sources/source.hpp"
+#include "sources/source_util.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -147,13 +148,23 @@ QueryWithin QueryWithin::find(const std::string &written, const std::string &sen
     return w;
 }
 
-bool plans_a_write(PGconn *c, const std::string &written) {
+QueryKind classify_query(PGconn *c, const std::string &written) {
     const std::string explain = "EXPLAIN (FORMAT JSON) " + written;
     Result plan(PQexecParams(c, explain.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0));
-    if (PQresultStatus(plan.get()) != PGRES_TUPLES_OK || PQntuples(plan.get()) != 1) return false;
+    if (PQresultStatus(plan.get()) != PGRES_TUPLES_OK || PQntuples(plan.get()) != 1) return QueryKind::unknown;
     // String values in the plan are JSON-escaped, so no literal of the query can spell this.
     return std::string_view(PQgetvalue(plan.get(), 0, 0)).find(R"("Node Type": "ModifyTable")") !=
-           std::string_view::npos;
+                   std::string_view::npos
+               ? QueryKind::writes
+               : QueryKind::reads;
+}
+
+void refuse_unless_it_reads(PGconn *c, const std::string &written, const std::string &where) {
+    switch (classify_query(c, written)) {
+    case QueryKind::writes: throw SourceError(where + sources::kWritesRefusal);
+    case QueryKind::reads:
+    case QueryKind::unknown: return;
+    }
 }
 
 std::string describe_error(const PGresult *r, const QueryWithin &within) {

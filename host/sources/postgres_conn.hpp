@@ -30,12 +30,19 @@ using Result = std::unique_ptr<PGresult, Clear>;
 // never the password.
 Connection connect(const SourceConfig &config, bool read_only);
 
-// Whether the model query as written would modify a table, asked of PostgreSQL's planner
-// (EXPLAIN without ANALYZE plans without running, which a read-only session allows). For
-// synchost's wrappings of a model query: a write inside one (a subquery or CREATE TABLE AS) reads
-// as a syntax error of the wrapping, not as the write it is. False when the query cannot be
-// planned: the wrapped query's own error then says why.
-bool plans_a_write(PGconn *c, const std::string &written);
+// What a model query as written would do, asked of PostgreSQL's planner without running it
+// (EXPLAIN without ANALYZE runs nothing, so a read-only session allows it): a plan that modifies a
+// table, DELETE ... RETURNING and data-modifying WITH included, writes. synchost wraps a model
+// query (a subquery of the diff, CREATE TABLE AS), where a write would read as the wrapping's
+// syntax error, and alone it would read as "cannot execute DELETE in a read-only transaction";
+// asked first, every path refuses it in the SQLite source's words. `unknown` when the planner
+// cannot plan it: running it then says why. (SELECT ... INTO plans as its SELECT: running it
+// names it, as a read-only refusal or as "not allowed here" inside a wrapping.)
+enum class QueryKind { reads, writes, unknown };
+QueryKind classify_query(PGconn *c, const std::string &written);
+
+// Throws SourceError, after `where` (the query's description), when the query writes.
+void refuse_unless_it_reads(PGconn *c, const std::string &written, const std::string &where);
 
 // Where the query as a user wrote it sits in the text sent (synchost wraps a model query), in
 // characters as PostgreSQL counts an error's position: `at` characters before it, `length` long.

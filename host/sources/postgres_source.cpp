@@ -23,9 +23,8 @@ public:
         : query_(describe_query(config.written_query.empty() ? config.query : config.written_query)),
           within_(pg::QueryWithin::find(config.written_query, config.query)) {
         conn_ = pg::connect(config, /*read_only=*/true);
-        if (!config.written_query.empty() && config.written_query != config.query &&
-            pg::plans_a_write(conn_.get(), config.written_query))
-            throw SourceError(where() + kWritesRefusal);
+        pg::refuse_unless_it_reads(conn_.get(), config.written_query.empty() ? config.query : config.written_query,
+                               where());
         // PQsendQueryParams (with no parameters) rather than PQsendQuery: the extended protocol
         // makes the server refuse a text with several statements, as the SQLite source does.
         if (PQsendQueryParams(conn_.get(), config.query.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) != 1 ||

@@ -25,7 +25,7 @@ inline constexpr std::size_t kMaxCellBytes = std::size_t{1} << 30;
 inline constexpr std::size_t kMaxRecordBytes = std::size_t{64} << 20;
 inline constexpr const char *kMaxRecordText = "64 MiB";
 
-// How every source refuses a model query that writes, after the query's description.
+// How the database sources refuse a model query that writes, after the query's description.
 inline constexpr const char *kWritesRefusal = ": the model query writes to the database; it must only read (a SELECT)";
 
 inline sp_value null_cell() {

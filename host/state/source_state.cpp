@@ -237,9 +237,8 @@ std::unique_ptr<SourceState> SourceState::open(const SyncDefinition &def, Access
     if (!exists && access == Access::run) {
         // The table is made from the model query wrapped: a write in it would read as the
         // wrapping's error.
-        if (pg::plans_a_write(im.conn.get(), def.source.written_query))
-            throw CliError(kExitConfig, "PostgreSQL query " + sources::describe_query(def.source.written_query) +
-                                            sources::kWritesRefusal);
+        pg::refuse_unless_it_reads(im.conn.get(), def.source.written_query,
+                                   "PostgreSQL query " + sources::describe_query(def.source.written_query));
         im.create_table();
         s->created_ = true;
     }

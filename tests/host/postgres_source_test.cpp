@@ -189,10 +189,27 @@ TEST_F(PostgresSourceTest, DuplicateColumnNamesAndNonSelect) {
 TEST_F(PostgresSourceTest, AWriteDisguisedAsASelectChangesNothing) {
     exec("CREATE TABLE " + table_ + " (id int8)");
     exec("INSERT INTO " + table_ + " VALUES (1), (2)");
-    const std::string msg =
-        error_of([&] { open_and_drain(postgres("DELETE FROM " + table_ + " RETURNING *")); });
-    EXPECT_THAT(msg, HasSubstr("read-only transaction"));
+    // Named a write in the SQLite source's words, before anything runs: a data-modifying WITH too.
+    for (const std::string &write : {"DELETE FROM " + table_ + " RETURNING *",
+                                     "WITH gone AS (DELETE FROM " + table_ + " RETURNING id) SELECT * FROM gone"}) {
+        const std::string msg = error_of([&] { open_and_drain(postgres(write)); });
+        EXPECT_THAT(msg, HasSubstr("PostgreSQL query \"" + write.substr(0, 20)));  // long queries are shortened
+        EXPECT_THAT(msg, HasSubstr("\": the model query writes to the database; it must only read (a SELECT)"));
+    }
+    // SELECT ... INTO plans as its SELECT; running it in the read-only session refuses it.
+    EXPECT_THAT(error_of([&] { open_and_drain(postgres("SELECT * INTO " + table_ + "_copy FROM " + table_)); }),
+                HasSubstr("read-only transaction"));
     EXPECT_EQ(scalar("SELECT count(*) FROM " + table_), "2");
+    EXPECT_EQ(scalar("SELECT to_regclass('" + table_ + "_copy') IS NULL"), "t");
+}
+
+TEST_F(PostgresSourceTest, AQueryThatSpellsAWritingPlanInALiteralStillReads) {
+    // The plan quotes the literal in its filter, JSON-escaped: it cannot pass for a ModifyTable node.
+    exec("CREATE TABLE " + table_ + " (note text)");
+    exec("INSERT INTO " + table_ + " VALUES ('kept')");
+    auto source = synchost::open_source(
+        postgres("SELECT note FROM " + table_ + R"( WHERE note <> '"Node Type": "ModifyTable"')"));
+    EXPECT_EQ(read_all(*source), (Rows{{"t:kept"}}));
 }
 
 TEST_F(PostgresSourceTest, WrongPasswordNeverAppearsInTheMessage) {
