@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The floor under synchost's CPU per event: each part a sync must do, done alone in the plainest
-# way (build/bin/parts_floor: read the model's rows from SQLite through synchost's read-ahead VFS,
+# The floor under synchost's CPU per event: each part a sync must do, done alone in the cheapest
+# way known here (build/bin/parts_floor: read the model's rows from SQLite through synchost's read-ahead VFS,
 # record the delivered keys as synchost's checkpoints do, send the events' bytes over loopback TLS
 # 1.3; each the CPU of the thread doing it), plus the plugin's encode alone (build/bin/abi_throughput,
 # the process's CPU under /usr/bin/time). Prints each part's median over RUNS runs in CPU-seconds
@@ -9,27 +9,41 @@
 #
 # usage: scripts/bench-floor.sh [RUNS]          (default 3)
 #   ROWS             events (default 1000000; the bench database of that many orders is made once)
-#   BYTES_PER_EVENT  bytes sent per event (default 447: the bench orders' request bodies, headers
-#                    included, as bench-sync.sh's sandbox counts them)
+#   BYTES_PER_EVENT  bytes sent per event (default: the bench orders' request bodies, measured by a
+#                    `synchost sync --dry-run` of its first 10,000 rows; the HTTP headers add about
+#                    0.3 bytes per event and are left out)
 set -euo pipefail
 # shellcheck source=scripts/bench-lib.sh
 source "$(dirname "$0")/bench-lib.sh"
 
 runs=${1:-3}
 rows=${ROWS:-1000000}
-bytes=${BYTES_PER_EVENT:-447}
-bench_need "$PARTS_FLOOR" "$ABI_THROUGHPUT" "$PLUGIN"
-bench_snapshot PARTS_FLOOR ABI_THROUGHPUT PLUGIN
+bench_need "$PARTS_FLOOR" "$ABI_THROUGHPUT" "$PLUGIN" "$SYNCHOST"
+bench_snapshot PARTS_FLOOR ABI_THROUGHPUT PLUGIN SYNCHOST
 bench_need_cmd taskset sqlite3 /usr/bin/time
 db=$BENCH_TMP/bench-$rows.db
 make_db "$rows" "$db"
+if [ -n "${BYTES_PER_EVENT:-}" ]; then
+    bytes=$BYTES_PER_EVENT
+else
+    # A dry run sends nothing: the URL and CA only have to be well-formed.
+    SANDBOX_URL=https://127.0.0.1:9 SANDBOX_CA=/etc/ssl/certs/ca-certificates.crt
+    write_def "$BENCH_TMP/dry.json" bench-floor "$db" ''
+    sample=$((rows < 10000 ? rows : 10000))
+    env "$BENCH_TOKEN_VAR=$BENCH_TOKEN" "$SYNCHOST" sync "$BENCH_TMP/dry.json" --dry-run --limit "$sample" --quiet \
+        --state-dir "$BENCH_TMP/dry-state" --plugin-path "$(dirname "$PLUGIN")" >"$BENCH_TMP/bodies" 2>/dev/null ||
+        die "the dry run that measures the request bodies failed"
+    bytes=$(awk -v n="$sample" -v b="$(wc -c <"$BENCH_TMP/bodies")" 'BEGIN { printf "%.0f", b / n }')
+fi
 
 echo "parts alone: $(fmt_int "$rows") events, $bytes bytes each, $runs runs (load average: $(loadavg))"
 declare -A figures
 parts=(read-256k keys tcp tls encode)
 for i in $(seq "$runs"); do
-    # The sending thread on CPU 0, the reading end (the destination's part) free to use CPU 1.
-    out=$(taskset -c 0,1 "$PARTS_FLOOR" "$db" "$rows" "$bytes" 2>/dev/null)
+    # parts_floor pins its measuring thread to CPU 0 and the receiving end (the destination's
+    # part) to CPU 1.
+    out=$(taskset -c 0,1 "$PARTS_FLOOR" "$db" "$rows" "$bytes" 2>"$BENCH_TMP/parts.err") ||
+        die "parts_floor failed: $(cat "$BENCH_TMP/parts.err")"
     for p in read-256k keys tcp tls; do
         figures[$p]+="$(awk -F'|' -v p="$p" '$2 ~ "^ " p " $" { gsub(/ /, "", $3); print $3 }' <<<"$out") "
     done

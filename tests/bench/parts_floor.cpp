@@ -1,21 +1,24 @@
-// parts_floor BENCH_DB [EVENTS] [BYTES_PER_EVENT]: what the parts of a sync cost when each is done
-// alone, in the plainest way the library allows, in CPU-seconds per 1M events of the thread doing
-// it (user + system, getrusage RUSAGE_THREAD). The sum is a floor under synchost's CPU per event:
-// a sync must read each row, send each event's bytes over TLS and record each delivered key, and
-// here nothing else runs beside those.
+// parts_floor BENCH_DB [EVENTS] [BYTES_PER_EVENT] [PARTS]: what the parts of a sync cost when each
+// is done alone, in the cheapest way known here, in CPU-seconds per 1M events of the thread doing
+// it (user + system, getrusage RUSAGE_THREAD). A sync must read each row, send each event's bytes
+// over TLS and record each delivered key; here nothing else runs beside those.
 //
 //   read      SELECT * FROM orders on BENCH_DB (made by tests/bench/make_bench_db.sql), every
 //             cell read as synchost reads it (text, integer or real), one read call per page
 //   read-256k the same through synchost's read-ahead VFS (host/sources/readahead_vfs.cpp)
 //   keys      the state's table of delivered keys (the same schema, WAL, synchronous=NORMAL), one
-//             transaction per 1,000 keys of 64-row INSERT statements, as synchost checkpoints
+//             transaction per 8,000 keys (a batch) of 64-row INSERT statements, as synchost
+//             checkpoints
 //   tcp       EVENTS x BYTES_PER_EVENT bytes over loopback TCP in 1,000-event writes, no TLS: the
 //             kernel's share of sending
-//   tls       the same bytes through TLS 1.3 (the plugin's offer, AES-128-GCM first; a socket BIO: no copies
-//             but OpenSSL's own), the sending thread's CPU
+//   tls       the same bytes through TLS 1.3 (the plugin's offer, AES-128-GCM first) with a socket
+//             BIO, the sending thread's CPU
+// PARTS (default read,keys,tls; tls also runs tcp) chooses which run.
 //
-// The receiving thread of tcp and tls is not counted (in a sync it is the destination). The
-// plugin's encode alone is abi_throughput's figure; scripts/bench-floor.sh runs both.
+// With two CPUs or more, the measuring thread runs on the first allowed CPU and the receiving end
+// of tcp and tls on the second, as scripts/bench-sync.sh places synchost and the sandbox: the
+// receiver's CPU is not counted (in a sync it is the destination's). The plugin's encode alone is
+// abi_throughput's figure; scripts/bench-floor.sh runs both.
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
@@ -26,6 +29,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -47,6 +52,20 @@ double thread_cpu_s() {
     getrusage(RUSAGE_THREAD, &u);
     auto s = [](const timeval &t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
     return s(u.ru_utime) + s(u.ru_stime);
+}
+
+// Pins the calling thread to the n-th CPU it may run on, when there is one.
+void pin_to(int n) {
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0 || CPU_COUNT(&allowed) < 2) return;
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+        if (!CPU_ISSET(cpu, &allowed) || n-- > 0) continue;
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+        return;
+    }
 }
 
 [[noreturn]] void die(const std::string &what) {
@@ -196,6 +215,7 @@ double send_bytes(bool tls, size_t total, size_t chunk) {
         SSL_set_fd(c, client);
     }
     std::thread reader([&, server = server] {
+        pin_to(1);
         if (tls && SSL_accept(s) != 1) die("SSL_accept");
         std::vector<char> buf(64 * 1024);
         size_t got = 0;
@@ -246,13 +266,14 @@ void row(const char *part, double cpu_s, long events, const char *what) {
 int main(int argc, char **argv) {
     if (argc < 2) {
         std::fprintf(stderr,
-                     "usage: parts_floor BENCH_DB [EVENTS=1000000] [BYTES_PER_EVENT=447] [PARTS=read,keys,tls]\n");
+                     "usage: parts_floor BENCH_DB [EVENTS=1000000] [BYTES_PER_EVENT=487] [PARTS=read,keys,tls]\n");
         return 2;
     }
     const long events = argc > 2 ? std::atol(argv[2]) : 1000000;
-    const size_t per_event = argc > 3 ? static_cast<size_t>(std::atol(argv[3])) : 447;
+    const size_t per_event = argc > 3 ? static_cast<size_t>(std::atol(argv[3])) : 487;  // bench orders' bodies
     if (events <= 0 || per_event == 0) die("EVENTS and BYTES_PER_EVENT must be positive");
     const std::string parts = argc > 4 ? argv[4] : "read,keys,tls";  // tls also runs tcp
+    pin_to(0);
     auto wanted = [&](const char *part) {
         return ("," + parts + ",").find("," + std::string(part) + ",") != std::string::npos;
     };
