@@ -153,15 +153,20 @@ QueryKind classify_query(PGconn *c, const std::string &written) {
     Result plan(PQexecParams(c, explain.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0));
     if (PQresultStatus(plan.get()) != PGRES_TUPLES_OK || PQntuples(plan.get()) != 1) return QueryKind::unknown;
     // String values in the plan are JSON-escaped, so no literal of the query can spell this.
-    return std::string_view(PQgetvalue(plan.get(), 0, 0)).find(R"("Node Type": "ModifyTable")") !=
-                   std::string_view::npos
-               ? QueryKind::writes
-               : QueryKind::reads;
+    if (std::string_view(PQgetvalue(plan.get(), 0, 0)).find(R"("Node Type": "ModifyTable")") != std::string_view::npos)
+        return QueryKind::writes;
+    // The unnamed statement: the query sent next replaces it.
+    Result prepared(PQprepare(c, "", written.c_str(), 0, nullptr));
+    if (PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) return QueryKind::unknown;
+    Result described(PQdescribePrepared(c, ""));
+    if (PQresultStatus(described.get()) != PGRES_COMMAND_OK) return QueryKind::unknown;
+    return PQnfields(described.get()) == 0 ? QueryKind::no_columns : QueryKind::reads;
 }
 
 void refuse_unless_it_reads(PGconn *c, const std::string &written, const std::string &where) {
     switch (classify_query(c, written)) {
     case QueryKind::writes: throw SourceError(where + sources::kWritesRefusal);
+    case QueryKind::no_columns: throw SourceError(where + sources::kNoColumnsRefusal);
     case QueryKind::reads:
     case QueryKind::unknown: return;
     }

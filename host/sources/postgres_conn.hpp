@@ -30,18 +30,19 @@ using Result = std::unique_ptr<PGresult, Clear>;
 // never the password.
 Connection connect(const SourceConfig &config, bool read_only);
 
-// What a model query as written would do, asked of PostgreSQL's planner without running it
-// (EXPLAIN without ANALYZE runs nothing, so a read-only session allows it): a plan that modifies a
-// table, DELETE ... RETURNING and data-modifying WITH included, writes. synchost wraps a model
-// query (a subquery of the diff, CREATE TABLE AS), where a write would read as the wrapping's
-// syntax error, and alone it would read as "cannot execute DELETE in a read-only transaction";
-// asked first, every path refuses it in the SQLite source's words. `unknown` when the planner
-// cannot plan it: running it then says why. (SELECT ... INTO plans as its SELECT: running it
-// names it, as a read-only refusal or as "not allowed here" inside a wrapping.)
-enum class QueryKind { reads, writes, unknown };
+// What a model query as written would do, asked of PostgreSQL without running it: planned with
+// EXPLAIN (without ANALYZE it runs nothing, so a read-only session allows it), a plan that
+// modifies a table writes, DELETE ... RETURNING and data-modifying WITH included; prepared and
+// described, a statement with no result columns returns none (SELECT ... INTO plans as its SELECT
+// but makes a table; SELECT FROM t). synchost wraps a model query (a subquery of the diff, CREATE
+// TABLE AS), where either would read as the wrapping's error, and alone a write would read as
+// "cannot execute DELETE in a read-only transaction"; asked first, every path refuses them in the
+// same words. `unknown` when PostgreSQL cannot plan or prepare it: running it then says why.
+enum class QueryKind { reads, writes, no_columns, unknown };
 QueryKind classify_query(PGconn *c, const std::string &written);
 
-// Throws SourceError, after `where` (the query's description), when the query writes.
+// Throws SourceError, after `where` (the query's description), when the query writes or returns
+// no columns.
 void refuse_unless_it_reads(PGconn *c, const std::string &written, const std::string &where);
 
 // Where the query as a user wrote it sits in the text sent (synchost wraps a model query), in

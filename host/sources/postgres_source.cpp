@@ -41,7 +41,7 @@ public:
         pending_ = status == PGRES_SINGLE_TUPLE;
         done_ = !pending_;
         int n = PQnfields(result_.get());
-        if (n == 0) throw SourceError(where() + " returns no columns");
+        if (n == 0) throw SourceError(where() + kNoColumnsRefusal);
         for (int i = 0; i < n; ++i) {
             columns_.emplace_back(PQfname(result_.get(), i));
             types_.push_back(PQftype(result_.get(), i));

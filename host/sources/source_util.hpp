@@ -25,8 +25,12 @@ inline constexpr std::size_t kMaxCellBytes = std::size_t{1} << 30;
 inline constexpr std::size_t kMaxRecordBytes = std::size_t{64} << 20;
 inline constexpr const char *kMaxRecordText = "64 MiB";
 
-// How the database sources refuse a model query that writes, after the query's description.
+// How the database sources refuse a model query that writes, or one without columns, after the
+// query's description.
 inline constexpr const char *kWritesRefusal = ": the model query writes to the database; it must only read (a SELECT)";
+inline constexpr const char *kNoColumnsRefusal =
+    " returns no columns (the model query must be a SELECT of the columns to sync; SELECT ... INTO makes a table "
+    "instead)";
 
 inline sp_value null_cell() {
     sp_value v{};

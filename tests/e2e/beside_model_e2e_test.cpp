@@ -204,7 +204,8 @@ TEST_F(BesideModelE2E, AnErrorInTheWrappedModelQueryIsPlacedInTheQueryAsWritten)
 
 // The keys beside the model wrap the query, on a first run (the state table is made from it) and
 // after one (the diff); a write inside either wrapping must still be named a write, not a syntax
-// error of synchost's wrapping, in the words `check` uses, and nothing may change or be sent.
+// error of synchost's wrapping, in the words `check` uses, and nothing may change or be sent. A
+// SELECT ... INTO (which makes a table) is named for what it lacks: columns.
 TEST_F(BesideModelE2E, AWriteInTheWrappedModelQueryIsRefusedAsAWrite) {
     write_sync(R"("mode": "insert")");
     const std::string def_file = ws_.dir() + "/people.json", good = read_text(def_file);
@@ -218,21 +219,27 @@ TEST_F(BesideModelE2E, AWriteInTheWrappedModelQueryIsRefusedAsAWrite) {
             ASSERT_EQ(run_ok().size(), 5u);
         }
         const auto sent = lines_sent();
-        for (const std::string &write : {"DELETE FROM " + table_ + " RETURNING *",
-                                         "WITH gone AS (DELETE FROM " + table_ + " RETURNING *) SELECT * FROM gone"}) {
+        const std::string writes = ": the model query writes to the database; it must only read",
+                          no_columns = " returns no columns (the model query must be a SELECT of the columns to sync";
+        for (const auto &[write, says] : std::vector<std::pair<std::string, std::string>>{
+                 {"DELETE FROM " + table_ + " RETURNING *", writes},
+                 {"WITH gone AS (DELETE FROM " + table_ + " RETURNING *) SELECT * FROM gone", writes},
+                 {"SELECT * INTO " + table_ + "_copy FROM " + table_, no_columns}}) {
             SCOPED_TRACE(write + (after_a_run ? ", after a run" : ", first run"));
             std::string def = good;
             def.replace(def.find(query), query.size(), write);
             std::ofstream(def_file) << def;
-            const std::string refusal = "\"" + write + "\": the model query writes to the database; it must only read";
+            const std::string refusal = "\"" + write + "\"" + says;
             for (const CommandResult &r : {ws_.synchost({"check", "people.json"}, {{"E2E_PG", pg_}}), sync()}) {
                 const std::string said = r.out + r.err;  // check reports on stdout
                 EXPECT_EQ(r.exit_code, 2) << said;
                 EXPECT_NE(said.find(refusal), std::string::npos) << said;
                 EXPECT_EQ(said.find("syntax error"), std::string::npos) << said;
                 EXPECT_EQ(said.find("top level"), std::string::npos) << said;
+                EXPECT_EQ(said.find("not allowed here"), std::string::npos) << said;
             }
             EXPECT_EQ(count("SELECT count(*) FROM " + table_), 5);
+            EXPECT_EQ(psql("SELECT to_regclass('" + table_ + "_copy') IS NULL").out, "t\n");
             EXPECT_EQ(lines_sent(), sent);
         }
         std::ofstream(def_file) << good;
