@@ -35,6 +35,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -257,6 +258,14 @@ double send_bytes(bool tls, size_t total, size_t chunk) {
     return cpu;
 }
 
+long positive(const char *text, const char *what) {
+    long v = 0;
+    const char *end = text + std::strlen(text);
+    if (auto [p, ec] = std::from_chars(text, end, v); ec != std::errc() || p != end || v <= 0)
+        die(std::string(what) + " must be a positive integer, not \"" + text + "\"");
+    return v;
+}
+
 void row(const char *part, double cpu_s, long events, const char *what) {
     std::printf("| %s | %.3f | %s |\n", part, cpu_s * 1e6 / static_cast<double>(events), what);
 }
@@ -269,9 +278,8 @@ int main(int argc, char **argv) {
                      "usage: parts_floor BENCH_DB [EVENTS=1000000] [BYTES_PER_EVENT=487] [PARTS=read,keys,tls]\n");
         return 2;
     }
-    const long events = argc > 2 ? std::atol(argv[2]) : 1000000;
-    const size_t per_event = argc > 3 ? static_cast<size_t>(std::atol(argv[3])) : 487;  // bench orders' bodies
-    if (events <= 0 || per_event == 0) die("EVENTS and BYTES_PER_EVENT must be positive");
+    const long events = argc > 2 ? positive(argv[2], "EVENTS") : 1000000;
+    const auto per_event = static_cast<size_t>(argc > 3 ? positive(argv[3], "BYTES_PER_EVENT") : 487);
     const std::string parts = argc > 4 ? argv[4] : "read,keys,tls";  // tls also runs tcp
     pin_to(0);
     auto wanted = [&](const char *part) {
