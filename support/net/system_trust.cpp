@@ -79,14 +79,20 @@ bool trust_system_authorities(SSL_CTX *ctx) {
     X509_LOOKUP_METHOD *lazy = lazy_bundle_method();  // before any store that will use it
     X509_STORE *store = SSL_CTX_get_cert_store(ctx);
     // The hashed directory first: SSL_CERT_DIR or OpenSSL's default, read a certificate at a time.
+    // As with set_default_verify_paths, a directory that cannot be used (SSL_CERT_DIR="") only
+    // trusts nothing.
     X509_LOOKUP *dir = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir());
-    if (dir == nullptr || X509_LOOKUP_add_dir(dir, nullptr, X509_FILETYPE_DEFAULT) != 1) return false;
-    // Then the bundle: SSL_CERT_FILE or OpenSSL's default, read whole when first needed.
-    const char *env = std::getenv(X509_get_default_cert_file_env());
+    if (dir == nullptr) return false;
+    X509_LOOKUP_add_dir(dir, nullptr, X509_FILETYPE_DEFAULT);
+    ERR_clear_error();
+    // Then the bundle: SSL_CERT_FILE when set (even empty: it names no file then, as for OpenSSL;
+    // ignored in a setuid process, as OpenSSL ignores it) or OpenSSL's default, read whole when
+    // first needed.
     X509_LOOKUP *file = lazy ? X509_STORE_add_lookup(store, lazy) : nullptr;
     if (file == nullptr) return false;
+    const char *env = secure_getenv(X509_get_default_cert_file_env());
     auto *bundle = new LazyBundle;
-    bundle->path = env && *env ? env : X509_get_default_cert_file();
+    bundle->path = env ? env : X509_get_default_cert_file();
     X509_LOOKUP_set_method_data(file, bundle);
     return true;
 }
