@@ -1,6 +1,5 @@
 #include "net/https_client.hpp"
 
-#include "net/system_trust.hpp"
 #include "net/tls_stream.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -391,8 +390,8 @@ struct HttpsClient::Impl {
     }
 
     // One TLS client context per CA configuration (the CA file, as it is on disk) and io_context,
-    // shared by every client of the process on that io_context: building one loads the CA file,
-    // and the system's authorities as chains need them (system_trust.hpp). A context
+    // shared by every client of the process on that io_context: building one loads the system
+    // trust store and the CA file, which costs tens of milliseconds and about a megabyte. A context
     // is configured completely before it is shared, and the peer name each connection checks is
     // set on the connection. One per io_context, because a context's connections then all
     // handshake on one thread: with two threads, TSan reported OpenSSL 3.0 writing session data
@@ -414,10 +413,7 @@ struct HttpsClient::Impl {
         // server still chooses.
         SSL_CTX_set_ciphersuites(tls->native_handle(),
                                  "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
-        // The system's authorities, each read when a chain needs it (system_trust.hpp): the whole
-        // bundle parsed up front was most of a small sync's CPU.
-        if (!trust_system_authorities(tls->native_handle()))
-            throw std::runtime_error("cannot use the system's certificate authorities (out of memory)");
+        tls->set_default_verify_paths();
         if (!ca_file.empty()) {
             error_code ec;
             tls->load_verify_file(ca_file, ec);

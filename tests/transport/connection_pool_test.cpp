@@ -6,21 +6,13 @@
 #include "sandbox_process.hpp"
 
 #include "net/https_client.hpp"
-#include "net/system_trust.hpp"
 
 #include <boost/json.hpp>
 
 #include <gtest/gtest.h>
 
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-
-#include <cstdio>
-#include <cstdlib>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -252,77 +244,4 @@ TEST(ConnectionPoolReuse, AConnectionWithBytesAfterItsResponseIsClosedInsteadOfR
     EXPECT_EQ(got.opened, 2u);
     EXPECT_EQ(got.accepted, 2);
     EXPECT_EQ(got.processed, 2);
-}
-
-// The system's authorities (support/net/system_trust.hpp), as SSL_CERT_DIR and SSL_CERT_FILE name
-// them for OpenSSL, are the only way these clients know the sandbox's CA (no ca_file): the hashed
-// directory is asked first, certificate by certificate, and the bundle file is read, once, only
-// when the directory lacks the issuer.
-class SystemTrust : public ::testing::Test {
-protected:
-    void SetUp() override {
-        root = fs::path(d.sandbox.dir()) / "system-trust";
-        fs::create_directories(root / "certs");
-        no_ca = d.options();
-        no_ca.ca_file.clear();
-    }
-    void TearDown() override {
-        unsetenv("SSL_CERT_DIR");
-        unsetenv("SSL_CERT_FILE");
-    }
-    // The directory holds the sandbox's CA under its subject hash, as c_rehash links it.
-    void ca_in_directory() {
-        FILE *f = std::fopen(d.sandbox.ca_file().c_str(), "r");
-        ASSERT_NE(f, nullptr);
-        X509 *ca = PEM_read_X509(f, nullptr, nullptr, nullptr);
-        std::fclose(f);
-        ASSERT_NE(ca, nullptr);
-        char name[16];
-        std::snprintf(name, sizeof name, "%08lx.0", X509_subject_name_hash(ca));
-        X509_free(ca);
-        fs::copy_file(d.sandbox.ca_file(), root / "certs" / name);
-    }
-    // The bundle file: the CA, or nothing.
-    void bundle(bool with_ca) {
-        std::ofstream(root / "bundle.pem") << read(with_ca ? d.sandbox.ca_file() : "");
-    }
-    static std::string read(const std::string &path) {
-        std::ifstream in(path);
-        return std::string(std::istreambuf_iterator<char>(in), {});
-    }
-    // One request on a new client and I/O context (so a new TLS context, reading the variables),
-    // then a second on the same client; returns the first answer's error.
-    spnet::NetError two_requests() {
-        setenv("SSL_CERT_DIR", (root / "certs").c_str(), 1);
-        setenv("SSL_CERT_FILE", (root / "bundle.pem").c_str(), 1);
-        boost::asio::io_context own;
-        HttpsClient client(own, no_ca, 1);
-        const auto first = send_at_once(own, client, 1);
-        if (first[0].error == spnet::NetError::none) expect_answered(send_at_once(own, client, 1));
-        return first[0].error;
-    }
-
-    Destination d;
-    fs::path root;
-    spnet::ClientOptions no_ca;
-};
-
-TEST_F(SystemTrust, AnAuthorityInTheHashedDirectoryIsFoundThereAndTheBundleIsNeverRead) {
-    ca_in_directory();
-    bundle(/*with_ca=*/true);
-    const int reads = spnet::system_bundle_reads();
-    EXPECT_EQ(two_requests(), spnet::NetError::none);
-    EXPECT_EQ(spnet::system_bundle_reads(), reads);
-}
-
-TEST_F(SystemTrust, AnAuthorityOnlyInTheBundleIsFoundThereWithTheBundleReadOnce) {
-    bundle(/*with_ca=*/true);  // the directory is empty: a system without hashed links
-    const int reads = spnet::system_bundle_reads();
-    EXPECT_EQ(two_requests(), spnet::NetError::none);
-    EXPECT_EQ(spnet::system_bundle_reads(), reads + 1);
-}
-
-TEST_F(SystemTrust, AnAuthorityInNeitherIsNotTrusted) {
-    bundle(/*with_ca=*/false);
-    EXPECT_EQ(two_requests(), spnet::NetError::tls_verify);
 }
