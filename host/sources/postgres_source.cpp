@@ -20,11 +20,10 @@ enum : Oid { kBool = 16, kBytea = 17, kInt8 = 20, kInt2 = 21, kInt4 = 23, kOid =
 class PostgresSource final : public RowSource {
 public:
     explicit PostgresSource(const SourceConfig &config)
-        : query_(describe_query(config.written_query.empty() ? config.query : config.written_query)),
+        : query_(describe_query(as_written(config))),
           within_(pg::QueryWithin::find(config.written_query, config.query)) {
         conn_ = pg::connect(config, /*read_only=*/true);
-        pg::refuse_unless_it_reads(conn_.get(), config.written_query.empty() ? config.query : config.written_query,
-                               where());
+        pg::refuse_unless_it_reads(conn_.get(), as_written(config), where());
         // PQsendQueryParams (with no parameters) rather than PQsendQuery: the extended protocol
         // makes the server refuse a text with several statements, as the SQLite source does.
         if (PQsendQueryParams(conn_.get(), config.query.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) != 1 ||
@@ -72,7 +71,6 @@ public:
 
 private:
     std::string where() const { return "PostgreSQL query " + query_; }
-
 
     // Takes the next result into result_; false when the query is over. Throws on an error
     // result, after draining the connection.

@@ -25,6 +25,12 @@ inline constexpr std::size_t kMaxCellBytes = std::size_t{1} << 30;
 inline constexpr std::size_t kMaxRecordBytes = std::size_t{64} << 20;
 inline constexpr const char *kMaxRecordText = "64 MiB";
 
+// The model query as the definition wrote it: `query` may wrap it, and a source opened directly
+// (not from a definition) has only `query`.
+inline const std::string &as_written(const SourceConfig &config) {
+    return config.written_query.empty() ? config.query : config.written_query;
+}
+
 // How the database sources refuse a model query that writes, or one without columns, after the
 // query's description.
 inline constexpr const char *kWritesRefusal = ": the model query writes to the database; it must only read (a SELECT)";

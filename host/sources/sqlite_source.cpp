@@ -39,7 +39,7 @@ class SqliteSource final : public RowSource {
 public:
     explicit SqliteSource(const SourceConfig &config)
         : file_(describe_file(config.path)),
-          query_(describe_query(config.written_query.empty() ? config.query : config.written_query)) {
+          query_(describe_query(as_written(config))) {
         std::error_code ec;
         if (!std::filesystem::is_regular_file(config.path, ec)) {
             throw SourceError("sqlite database " + config.path.string() + " does not exist (or is not a file)");

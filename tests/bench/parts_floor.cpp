@@ -19,7 +19,6 @@
 // of tcp and tls on the second, as scripts/bench-sync.sh places synchost and the sandbox: the
 // receiver's CPU is not counted (in a sync it is the destination's). The plugin's encode alone is
 // abi_throughput's figure; scripts/bench-floor.sh runs both.
-#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -35,13 +34,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <functional>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -288,10 +286,9 @@ int main(int argc, char **argv) {
 
     std::printf("| part | CPU-s per 1M events | what |\n|---|---:|---|\n");
     size_t bytes = 0;
-    double t0 = 0;
     for (const char *vfs : {static_cast<const char *>(nullptr), synchost::sources::readahead_vfs()}) {
         if (!wanted("read")) break;
-        t0 = thread_cpu_s();
+        const double t0 = thread_cpu_s();
         const long rows = read_model(argv[1], vfs, bytes);
         if (rows != events)
             die(std::string(argv[1]) + " holds " + std::to_string(rows) + " rows, not " + std::to_string(events));
@@ -309,7 +306,7 @@ int main(int argc, char **argv) {
         for (long i = 0; i < events; ++i)
             keys[static_cast<size_t>(i)].assign(
                 key, static_cast<size_t>(std::snprintf(key, sizeof key, "ord-%08ld", i + 1)));
-        t0 = thread_cpu_s();
+        const double t0 = thread_cpu_s();
         record_keys((dir / "state.db").string(), keys);
         row("keys", thread_cpu_s() - t0, events, "delivered keys, 64 per INSERT, 8,000 per commit, WAL");
         std::filesystem::remove_all(dir);
