@@ -1,5 +1,7 @@
 #include "net/https_client.hpp"
 
+#include "net/shared_by_key.hpp"
+#include "net/system_trust.hpp"
 #include "net/tls_stream.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -15,11 +17,9 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include <concepts>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -54,20 +54,6 @@ const char *to_string(NetError e) {
 }
 
 namespace {
-
-// One T per key for the whole process: made by make() on first use, kept while someone holds it,
-// forgotten when nobody does.
-template <class T, class Make>
-std::shared_ptr<T> shared_by_key(const std::string &key, Make make) {
-    static std::mutex mu;
-    static std::map<std::string, std::weak_ptr<T>> held;
-    std::lock_guard lock(mu);
-    if (auto existing = held[key].lock()) return existing;
-    std::erase_if(held, [](const auto &kv) { return kv.second.expired(); });
-    auto made = make();
-    held[key] = made;
-    return made;
-}
 
 // Kept-alive connections that carry no request, to one destination (host and port) under one TLS
 // context (one CA configuration on one io_context), shared by every client of the process there.
@@ -389,31 +375,34 @@ struct HttpsClient::Impl {
         for (size_t i = 0; i < n; ++i) slots.push_back(std::make_unique<Slot>(*this));
     }
 
-    // One TLS client context per CA configuration (the CA file, as it is on disk) and io_context,
-    // shared by every client of the process on that io_context: building one loads the system
-    // trust store and the CA file, which costs tens of milliseconds and about a megabyte. A context
-    // is configured completely before it is shared, and the peer name each connection checks is
-    // set on the connection. One per io_context, because a context's connections then all
-    // handshake on one thread: with two threads, TSan reported OpenSSL 3.0 writing session data
-    // during one handshake that another was reading (openssl/openssl#25202).
+    // One TLS client context per CA configuration (net/system_trust.hpp) and io_context, shared by
+    // every client of the process on that io_context. A context is configured completely before
+    // it is shared, and the peer name each connection checks is set on the connection. One per
+    // io_context, because a context's connections then all handshake on one thread: with two
+    // threads, TSan reported OpenSSL 3.0 writing session data during one handshake that another
+    // was reading (openssl/openssl#25202). The system's bundle, the costly part of trusting, is
+    // read once per configuration for all of them, and only if a chain needs it.
     static std::shared_ptr<ssl::context> shared_tls_context(const std::string &ca_file, const net::io_context &io) {
-        std::string key = ca_file + "\n" + std::to_string(reinterpret_cast<std::uintptr_t>(&io));
-        struct stat st {};
-        if (!ca_file.empty() && ::stat(ca_file.c_str(), &st) == 0)
-            key += "\n" + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + "\n" +
-                   std::to_string(st.st_size) + "\n" + std::to_string(st.st_ino);
+        const std::string key =
+            ca_configuration_key(ca_file) + "\n" + std::to_string(reinterpret_cast<std::uintptr_t>(&io));
         return shared_by_key<ssl::context>(key, [&ca_file] { return make_tls_context(ca_file); });
     }
 
     static std::shared_ptr<ssl::context> make_tls_context(const std::string &ca_file) {
-        auto tls = std::make_shared<ssl::context>(ssl::context::tls_client);
+        // The context and the trust its verification uses live and go together.
+        struct Trusting {
+            ssl::context tls{ssl::context::tls_client};
+            std::shared_ptr<SystemTrust> trust;
+        };
+        auto made = std::make_shared<Trusting>();
+        std::shared_ptr<ssl::context> tls(made, &made->tls);
         SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
         // TLS 1.3 suites, AES-128-GCM first as browsers offer them: with AES-NI it is as safe in
         // practice and a quarter cheaper than AES-256 per byte, and request bodies are large. The
         // server still chooses.
         SSL_CTX_set_ciphersuites(tls->native_handle(),
                                  "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
-        tls->set_default_verify_paths();
+        made->trust = trust_system_authorities(tls->native_handle(), ca_file);
         if (!ca_file.empty()) {
             error_code ec;
             tls->load_verify_file(ca_file, ec);

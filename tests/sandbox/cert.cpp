@@ -92,7 +92,7 @@ bool is_ip(const std::string& s) {
 
 }  // namespace
 
-Certificates make_certificates(const std::string& host, bool expired) {
+Certificates make_certificates(const std::string& host, bool expired, bool intermediate) {
     constexpr long hour = 3600, day = 86400;
 
     Key ca_key = make_key();
@@ -101,20 +101,32 @@ Certificates make_certificates(const std::string& host, bool expired) {
     add_ext(ca.get(), ca.get(), NID_key_usage, "critical,keyCertSign,cRLSign");
     sign(ca.get(), ca_key.get());
 
+    // The leaf's issuer: the root itself, or an intermediate CA the root signs.
+    Key mid_key = intermediate ? make_key() : nullptr;
+    Cert mid = intermediate ? make_cert(mid_key.get(), "pinterest-sandbox intermediate CA", ca.get(), -hour, 30 * day)
+                            : nullptr;
+    if (mid) {
+        add_ext(mid.get(), ca.get(), NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
+        add_ext(mid.get(), ca.get(), NID_key_usage, "critical,keyCertSign,cRLSign");
+        sign(mid.get(), ca_key.get());
+    }
+    X509* issuer = mid ? mid.get() : ca.get();
+    EVP_PKEY* issuer_key = mid ? mid_key.get() : ca_key.get();
+
     Key leaf_key = make_key();
     const std::string cn = host.empty() ? "localhost" : host;
-    Cert leaf = expired ? make_cert(leaf_key.get(), cn.c_str(), ca.get(), -2 * day, -day)
-                        : make_cert(leaf_key.get(), cn.c_str(), ca.get(), -hour, 30 * day);
+    Cert leaf = expired ? make_cert(leaf_key.get(), cn.c_str(), issuer, -2 * day, -day)
+                        : make_cert(leaf_key.get(), cn.c_str(), issuer, -hour, 30 * day);
     const std::string san = host.empty() ? "DNS:localhost,IP:127.0.0.1" : (is_ip(host) ? "IP:" : "DNS:") + host;
-    add_ext(leaf.get(), ca.get(), NID_subject_alt_name, san.c_str());
-    add_ext(leaf.get(), ca.get(), NID_basic_constraints, "critical,CA:FALSE");
-    add_ext(leaf.get(), ca.get(), NID_key_usage, "critical,digitalSignature");
-    add_ext(leaf.get(), ca.get(), NID_ext_key_usage, "serverAuth");
-    sign(leaf.get(), ca_key.get());
+    add_ext(leaf.get(), issuer, NID_subject_alt_name, san.c_str());
+    add_ext(leaf.get(), issuer, NID_basic_constraints, "critical,CA:FALSE");
+    add_ext(leaf.get(), issuer, NID_key_usage, "critical,digitalSignature");
+    add_ext(leaf.get(), issuer, NID_ext_key_usage, "serverAuth");
+    sign(leaf.get(), issuer_key);
 
     Certificates out;
     out.ca_pem = pem_of(ca.get());
-    out.chain_pem = pem_of(leaf.get()) + out.ca_pem;
+    out.chain_pem = pem_of(leaf.get()) + pem_of(issuer);
     out.leaf_key_pem = pem_of(leaf_key.get());
     return out;
 }

@@ -36,6 +36,8 @@ Network and TLS:
   --cert-host NAME          the server certificate names only NAME (DNS or IP) instead of
                             localhost and 127.0.0.1: for hostname-mismatch tests
   --cert-expired            the server certificate expired yesterday
+  --cert-intermediate       the server certificate is signed by an intermediate CA that the CA
+                            signed, and sent with it (not the CA), as public servers send theirs
   --idle-timeout SECONDS    close keep-alive connections idle this long (default 60)
   --body-limit BYTES        largest request body; bigger gets 413 (default 16777216)
 
@@ -165,6 +167,8 @@ sandbox::Options parse(int argc, char** argv, bool& help) {
             if (o.cert_host.empty()) throw UsageError("--cert-host needs a non-empty name");
         } else if (a == "--cert-expired") {
             o.cert_expired = true;
+        } else if (a == "--cert-intermediate") {
+            o.cert_intermediate = true;
         } else if (a == "--idle-timeout") {
             o.idle_timeout_seconds = static_cast<unsigned>(to_number(a, value(), 1, 86400));
         } else if (a == "--body-limit") {
@@ -281,7 +285,7 @@ int main(int argc, char** argv) {
     }
 
     try {
-        const auto certs = sandbox::make_certificates(opts.cert_host, opts.cert_expired);
+        const auto certs = sandbox::make_certificates(opts.cert_host, opts.cert_expired, opts.cert_intermediate);
         if (!opts.ca_out.empty()) write_atomically(opts.ca_out, certs.ca_pem);
 
         sandbox::State state(opts);

@@ -19,6 +19,7 @@ struct Options {
     std::string ca_out;       // where the CA certificate PEM is written ("" = nowhere)
     std::string cert_host;    // leaf SAN: "" = localhost + 127.0.0.1, else only this name
     bool cert_expired = false;
+    bool cert_intermediate = false;  // the leaf is signed by an intermediate CA, sent with it
 
     std::vector<std::string> ad_accounts;            // accessible with any valid token
     std::vector<std::string> forbidden_accounts;     // exist, but 403

@@ -1,0 +1,40 @@
+// The authorities a TLS client context trusts: the system's, where OpenSSL's default paths name
+// them (the hashed directory, SSL_CERT_DIR, and the bundle file, SSL_CERT_FILE), and an optional
+// CA file. That is what SSL_CTX_set_default_verify_paths and a CA file trust, without parsing the
+// whole bundle (about 140 authorities, 30 ms of CPU and a megabyte) for every context:
+//   1. a server's chain is verified against the hashed directory, which reads one file per issuer
+//      asked for, and the CA file;
+//   2. only if that fails is the bundle read, once per process and CA configuration (shared by
+//      every context of that configuration, on any thread), and the chain verified again against
+//      the directory, the bundle and the CA file together, with the same parameters (host name,
+//      purpose, depth, time).
+// A chain is accepted when either verification accepts it. Every anchor either uses is one the
+// default paths or the CA file name, so nothing is trusted that set_default_verify_paths would not
+// trust. A real server's chain (leaf, intermediate) verifies at step 1 on a system with hashed
+// links, such as Debian's /etc/ssl/certs.
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <memory>
+#include <string>
+
+namespace spnet {
+
+class SystemTrust;
+
+// Names a CA configuration: the CA file as it is on disk (path, modification time, size, inode) and
+// the variables that move OpenSSL's default paths. Two contexts with the same key trust the same.
+std::string ca_configuration_key(const std::string &ca_file);
+
+// Makes `ctx` trust as described above: adds the hashed directory to its store and installs the
+// verification of steps 1 and 2. The CA file is not loaded into `ctx` here (the caller loads it,
+// reporting its own error); the bundle's store of step 2 loads it too. Call before `ctx` is used.
+// The result is shared by every context of the same configuration and must outlive `ctx`.
+// Throws std::runtime_error when OpenSSL cannot add the directory.
+[[nodiscard]] std::shared_ptr<SystemTrust> trust_system_authorities(SSL_CTX *ctx, const std::string &ca_file);
+
+// How many times this process has read a system bundle (step 2's store made); for tests.
+int system_bundle_reads();
+
+}  // namespace spnet
