@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstdlib>
 #include <regex>
 #include <string_view>
@@ -182,9 +183,12 @@ std::string describe_error(const PGresult *r, const QueryWithin &within) {
         if (open != std::string::npos && close > open) msg.replace(open + 1, close - open - 1, "...");
     }
     std::string extra = state.empty() ? "" : "SQLSTATE " + state;
-    if (const char *pos = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION)) {
+    const char *pos = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION);
+    const std::string_view position_text = pos ? pos : "";
+    long position = 0;  // 1-based, in characters of the statement sent; the server's, not parsed if malformed
+    if (std::from_chars(position_text.data(), position_text.data() + position_text.size(), position).ec == std::errc{}) {
         extra += extra.empty() ? "" : ", ";
-        const long in_written = std::atol(pos) - within.at;
+        const long in_written = position - within.at;
         if (within.length == 0) extra += std::string("at character ") + pos;
         else if (in_written >= 1 && in_written <= within.length) extra += "at character " + std::to_string(in_written);
         else extra += "in synchost's wrapping of the query, not in the query as written";
