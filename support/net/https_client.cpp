@@ -381,7 +381,7 @@ struct HttpsClient::Impl {
     // io_context, because a context's connections then all handshake on one thread: with two
     // threads, TSan reported OpenSSL 3.0 writing session data during one handshake that another
     // was reading (openssl/openssl#25202). The system's bundle, the costly part of trusting, is
-    // read once per configuration for all of them, and only if a chain needs it.
+    // read by a context only if a chain needs it.
     static std::shared_ptr<ssl::context> shared_tls_context(const std::string &ca_file, const net::io_context &io) {
         const std::string key =
             ca_configuration_key(ca_file) + "\n" + std::to_string(reinterpret_cast<std::uintptr_t>(&io));

@@ -1,14 +1,11 @@
 #include "net/system_trust.hpp"
 
-#include "net/shared_by_key.hpp"
-
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
 #include <sys/stat.h>
 
 #include <atomic>
 #include <cstdlib>
-#include <mutex>
 #include <stdexcept>
 
 namespace spnet {
@@ -25,8 +22,7 @@ std::string variable(const char *name) {
 
 }  // namespace
 
-// Step 2's store, made when a chain first needs it and kept while a context of the configuration
-// lives.
+// Step 2's store of one context, made when a chain first needs it and kept while the context lives.
 class SystemTrust {
 public:
     explicit SystemTrust(std::string ca_file) : ca_file_(std::move(ca_file)) {}
@@ -34,25 +30,24 @@ public:
     SystemTrust(const SystemTrust &) = delete;
     SystemTrust &operator=(const SystemTrust &) = delete;
 
-    // What set_default_verify_paths and the CA file trust, read on the first call (any thread);
-    // nullptr if OpenSSL could not make a store.
+    // What set_default_verify_paths and the CA file trust, read on the first call; nullptr if
+    // OpenSSL could not make a store. On the context's thread only.
     X509_STORE *everything() {
-        std::call_once(made_, [this] {
-            X509_STORE *store = X509_STORE_new();
-            if (store == nullptr) return;
-            // Each part trusts nothing more when it is missing or unreadable, as for a context.
-            X509_STORE_set_default_paths(store);
-            if (!ca_file_.empty()) X509_STORE_load_file(store, ca_file_.c_str());
-            ERR_clear_error();
-            ++bundle_reads;
-            everything_ = store;
-        });
+        if (tried_) return everything_;
+        tried_ = true;
+        everything_ = X509_STORE_new();
+        if (everything_ == nullptr) return nullptr;
+        // Each part trusts nothing more when it is missing or unreadable, as for a context.
+        X509_STORE_set_default_paths(everything_);
+        if (!ca_file_.empty()) X509_STORE_load_file(everything_, ca_file_.c_str());
+        ERR_clear_error();
+        ++bundle_reads;
         return everything_;
     }
 
 private:
     std::string ca_file_;
-    std::once_flag made_;
+    bool tried_ = false;
     X509_STORE *everything_ = nullptr;
 };
 
@@ -115,8 +110,7 @@ std::shared_ptr<SystemTrust> trust_system_authorities(SSL_CTX *ctx, const std::s
     // be used (SSL_CERT_DIR="") only trusts nothing.
     X509_LOOKUP_add_dir(dir, nullptr, X509_FILETYPE_DEFAULT);
     ERR_clear_error();
-    auto trust = shared_by_key<SystemTrust>(ca_configuration_key(ca_file),
-                                            [&ca_file] { return std::make_shared<SystemTrust>(ca_file); });
+    auto trust = std::make_shared<SystemTrust>(ca_file);
     SSL_CTX_set_cert_verify_callback(ctx, verify_directory_then_bundle, trust.get());
     return trust;
 }

@@ -4,10 +4,13 @@
 // whole bundle (about 140 authorities, 30 ms of CPU and a megabyte) for every context:
 //   1. a server's chain is verified against the hashed directory, which reads one file per issuer
 //      asked for, and the CA file;
-//   2. only if that fails is the bundle read, once per process and CA configuration (shared by
-//      every context of that configuration, on any thread), and the chain verified again against
-//      the directory, the bundle and the CA file together, with the same parameters (host name,
-//      purpose, depth, time).
+//   2. only if that fails is the bundle read, once per context, and the chain verified again
+//      against the directory, the bundle and the CA file together, with the same parameters (host
+//      name, purpose, depth, time).
+// Once per context, not per process: a context's connections handshake on one thread, and its
+// stores' certificates must stay on that thread. OpenSSL 3.0 caches a certificate's extensions on
+// first use, and with one store shared by two threads' handshakes TSan reported that cache being
+// written while the other thread compared key identifiers.
 // A chain is accepted when either verification accepts it. Every anchor either uses is one the
 // default paths or the CA file name, so nothing is trusted that set_default_verify_paths would not
 // trust. A real server's chain (leaf, intermediate) verifies at step 1 on a system with hashed
@@ -29,12 +32,12 @@ std::string ca_configuration_key(const std::string &ca_file);
 
 // Makes `ctx` trust as described above: adds the hashed directory to its store and installs the
 // verification of steps 1 and 2. The CA file is not loaded into `ctx` here (the caller loads it,
-// reporting its own error); the bundle's store of step 2 loads it too. Call before `ctx` is used.
-// The result is shared by every context of the same configuration and must outlive `ctx`.
+// reporting its own error); the bundle's store of step 2 loads it too. Call before `ctx` is used,
+// and use `ctx` for handshakes on one thread at a time. The result must outlive `ctx`.
 // Throws std::runtime_error when OpenSSL cannot add the directory.
 [[nodiscard]] std::shared_ptr<SystemTrust> trust_system_authorities(SSL_CTX *ctx, const std::string &ca_file);
 
-// How many times this process has read a system bundle (step 2's store made); for tests.
+// How many times this process has read a system bundle (a step 2 store made); for tests.
 int system_bundle_reads();
 
 }  // namespace spnet

@@ -1,6 +1,6 @@
 // The system's authorities (support/net/system_trust.hpp), as SSL_CERT_DIR and SSL_CERT_FILE name
 // them for OpenSSL, are the only way these clients know the sandbox's CA (no ca_file). A chain is
-// verified against the hashed directory first; the bundle is read, once per configuration, only
+// verified against the hashed directory first; the bundle is read, once per TLS context, only
 // when that fails, and the chain verified again with the same host name and time. The sandboxes
 // send a leaf and an intermediate CA, as public servers do, and every sandbox's CA has the same
 // subject name, so another sandbox's CA is a root of the same name with another key.
@@ -84,34 +84,40 @@ protected:
         }
     }
 
-    // A client of `to` that trusts only the system's authorities, on an I/O context of its own
-    // (so a TLS context of its own, made under the variables set now).
+    // A client of `to` that trusts only the system's authorities, with `slots` connections, on
+    // `ioc` (a TLS context per I/O context and configuration, made under the variables set now).
+    static std::unique_ptr<HttpsClient> client_of(boost::asio::io_context &ioc, const sandbox_test::Sandbox &to,
+                                                  const std::string &host, size_t slots = 1) {
+        const std::string rest = to.url().substr(to.url().find("://") + 3);
+        spnet::ClientOptions o;  // no ca_file
+        o.host = host;
+        o.port = rest.substr(rest.rfind(':') + 1);
+        o.step_timeout = std::chrono::seconds(10);
+        return std::make_unique<HttpsClient>(ioc, o, slots);
+    }
+
+    // One request on each of the client's slots at once (a connection, and a handshake, each);
+    // runs `ioc` until all are answered.
+    static std::vector<HttpResponse> ask_on_every_slot(boost::asio::io_context &ioc, HttpsClient &client) {
+        std::vector<HttpResponse> got(client.slots());
+        const std::string authorization = "Bearer " + kToken;  // viewed until answered
+        HttpsClient::Request r;
+        r.target = "/_sandbox/stats";
+        r.authorization = authorization;
+        for (size_t i = 0; i < got.size(); ++i)
+            client.request(i, r, [&got, i](HttpResponse answer) { got[i] = std::move(answer); });
+        ioc.restart();
+        ioc.run();
+        return got;
+    }
+
+    // A client on an I/O context of its own, so a TLS context of its own.
     struct Client {
-        Client(const sandbox_test::Sandbox &to, const std::string &host) : client(ioc, options(to, host), 1) {}
-
-        HttpResponse ask() {
-            HttpResponse got;
-            const std::string authorization = "Bearer " + kToken;  // viewed until answered
-            HttpsClient::Request r;
-            r.target = "/_sandbox/stats";
-            r.authorization = authorization;
-            client.request(0, r, [&got](HttpResponse answer) { got = std::move(answer); });
-            ioc.restart();
-            ioc.run();
-            return got;
-        }
-
-        static spnet::ClientOptions options(const sandbox_test::Sandbox &to, const std::string &host) {
-            const std::string rest = to.url().substr(to.url().find("://") + 3);
-            spnet::ClientOptions o;
-            o.host = host;
-            o.port = rest.substr(rest.rfind(':') + 1);
-            o.step_timeout = std::chrono::seconds(10);
-            return o;  // no ca_file
-        }
+        Client(const sandbox_test::Sandbox &to, const std::string &host) : client(client_of(ioc, to, host)) {}
+        HttpResponse ask() { return ask_on_every_slot(ioc, *client).front(); }
 
         boost::asio::io_context ioc;
-        HttpsClient client;
+        std::unique_ptr<HttpsClient> client;
     };
 
     HttpResponse ask(const sandbox_test::Sandbox &to, const std::string &host = "127.0.0.1") {
@@ -137,15 +143,26 @@ TEST_F(SystemTrust, AServersChainWhoseRootIsInTheHashedDirectoryNeverReadsTheBun
     // to read the bundle: it came with the leaf.
     EXPECT_EQ(spnet::system_bundle_reads(), reads);
     // The context holds the one authority the directory gave it, not the bundle's.
-    auto *ctx = static_cast<SSL_CTX *>(const_cast<void *>(client.client.tls_context()));
+    auto *ctx = static_cast<SSL_CTX *>(const_cast<void *>(client.client->tls_context()));
     EXPECT_EQ(sk_X509_OBJECT_num(X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx))), 1);
 }
 
-TEST_F(SystemTrust, ARootOnlyInTheBundleIsReadOnceForEveryContextOfTheConfiguration) {
+TEST_F(SystemTrust, ARootOnlyInTheBundleIsReadOnceByAContextForAllItsConnections) {
     system_trusts({}, {a.get()});  // an empty directory: a system without hashed links
     const int reads = spnet::system_bundle_reads();
-    // Two TLS contexts of one configuration, handshaking at once on two threads, as the plugin's
-    // I/O threads do: one makes the bundle's store while the other waits for it or uses it.
+    boost::asio::io_context ioc;
+    const auto client = client_of(ioc, *a, "127.0.0.1", 3);
+    for (const HttpResponse &got : ask_on_every_slot(ioc, *client))
+        EXPECT_EQ(got.error, NetError::none) << got.error_detail;
+    EXPECT_EQ(client->connections_opened(), 3u);
+    EXPECT_EQ(spnet::system_bundle_reads(), reads + 1);
+}
+
+// Two TLS contexts of one configuration, on two threads, as the plugin's I/O threads hold them:
+// each reads the bundle into a store of its own, whose certificates no other thread touches.
+TEST_F(SystemTrust, TwoThreadsContextsEachReadTheBundleForThemselves) {
+    system_trusts({}, {a.get()});
+    const int reads = spnet::system_bundle_reads();
     Client first(*a, "127.0.0.1"), second(*a, "localhost");
     HttpResponse got_first, got_second;
     std::thread other_thread([&] { got_second = second.ask(); });
@@ -153,7 +170,7 @@ TEST_F(SystemTrust, ARootOnlyInTheBundleIsReadOnceForEveryContextOfTheConfigurat
     other_thread.join();
     EXPECT_EQ(got_first.error, NetError::none) << got_first.error_detail;
     EXPECT_EQ(got_second.error, NetError::none) << got_second.error_detail;
-    EXPECT_EQ(spnet::system_bundle_reads(), reads + 1);
+    EXPECT_EQ(spnet::system_bundle_reads(), reads + 2);
 }
 
 TEST_F(SystemTrust, ARootOfTheSameNameInTheDirectoryDoesNotHideTheBundlesRoot) {
@@ -172,12 +189,14 @@ TEST_F(SystemTrust, AChainNoAuthorityVouchesForIsRefusedAfterBothLooks) {
 }
 
 TEST_F(SystemTrust, AnotherBundleIsAnotherConfiguration) {
+    boost::asio::io_context ioc;  // one I/O context: only the configuration tells the contexts apart
     system_trusts({}, {a.get()});
-    Client trusting(*a, "127.0.0.1");
-    EXPECT_EQ(trusting.ask().error, NetError::none);
-    // While the first configuration's contexts live, a bundle without the root trusts nothing.
+    const auto trusting = client_of(ioc, *a, "127.0.0.1");
+    EXPECT_EQ(ask_on_every_slot(ioc, *trusting).front().error, NetError::none);
+    // While the first configuration's context lives, a bundle without the root trusts nothing.
     system_trusts({}, {other.get()});
-    const HttpResponse got = ask(*a);
+    const auto distrusting = client_of(ioc, *a, "127.0.0.1");
+    const HttpResponse got = ask_on_every_slot(ioc, *distrusting).front();
     EXPECT_EQ(got.error, NetError::tls_verify) << got.error_detail;
 }
 
