@@ -389,10 +389,11 @@ struct HttpsClient::Impl {
     }
 
     static std::shared_ptr<ssl::context> make_tls_context(const std::string &ca_file) {
-        // The context and the trust its verification uses live and go together.
+        // The context and the trust its verification uses live and go together; the trust is
+        // destroyed last, after the context and anything its connections still call back.
         struct Trusting {
-            ssl::context tls{ssl::context::tls_client};
             std::shared_ptr<SystemTrust> trust;
+            ssl::context tls{ssl::context::tls_client};
         };
         auto made = std::make_shared<Trusting>();
         std::shared_ptr<ssl::context> tls(made, &made->tls);

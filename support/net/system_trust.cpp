@@ -22,41 +22,62 @@ std::string variable(const char *name) {
 
 }  // namespace
 
-// Step 2's store of one context, made when a chain first needs it and kept while the context lives.
+// Step 2's store of one context, and where its parts are. Everything it trusts is named when the
+// context is made, as set_default_verify_paths and the CA file would name it then: the variables
+// read, the CA file read; only the bundle and the directory are read later, when first needed.
 class SystemTrust {
 public:
-    explicit SystemTrust(std::string ca_file) : ca_file_(std::move(ca_file)) {}
+    explicit SystemTrust(const std::string &ca_file)
+        : bundle_(where(X509_get_default_cert_file_env(), X509_get_default_cert_file())),
+          directory_(where(X509_get_default_cert_dir_env(), X509_get_default_cert_dir())),
+          everything_(X509_STORE_new()) {
+        if (everything_ == nullptr) throw std::runtime_error("cannot make a certificate store");
+        // A CA file that cannot be read is the caller's error to report (it loads the same file).
+        ERR_set_mark();
+        if (!ca_file.empty()) X509_STORE_load_file(everything_, ca_file.c_str());
+        ERR_pop_to_mark();
+    }
     ~SystemTrust() { X509_STORE_free(everything_); }
     SystemTrust(const SystemTrust &) = delete;
     SystemTrust &operator=(const SystemTrust &) = delete;
 
-    // What set_default_verify_paths and the CA file trust, read on the first call; nullptr if
-    // OpenSSL could not make a store. On the context's thread only.
+    // The hashed directory, for the context's own store (step 1).
+    const std::string &directory() const { return directory_; }
+
+    // What set_default_verify_paths and the CA file trust: the bundle and the directory are added
+    // on the first call. On the context's thread only.
     X509_STORE *everything() {
-        if (tried_) return everything_;
-        tried_ = true;
-        everything_ = X509_STORE_new();
-        if (everything_ == nullptr) return nullptr;
-        // Each part trusts nothing more when it is missing or unreadable, as for a context.
-        X509_STORE_set_default_paths(everything_);
-        if (!ca_file_.empty()) X509_STORE_load_file(everything_, ca_file_.c_str());
-        ERR_clear_error();
-        ++bundle_reads;
+        if (!read_) {
+            read_ = true;
+            // Each part trusts nothing more when it is missing or unreadable, as for a context.
+            // The bundle first, as set_default_verify_paths adds it.
+            ERR_set_mark();
+            X509_STORE_load_file(everything_, bundle_.c_str());
+            X509_STORE_load_path(everything_, directory_.c_str());
+            ERR_pop_to_mark();
+            ++bundle_reads;
+        }
         return everything_;
     }
 
 private:
-    std::string ca_file_;
-    bool tried_ = false;
-    X509_STORE *everything_ = nullptr;
+    // An environment variable as OpenSSL reads it (ignored in a setuid process), or its default.
+    static std::string where(const char *variable, const char *otherwise) {
+        const char *value = secure_getenv(variable);
+        return value ? value : otherwise;
+    }
+
+    std::string bundle_, directory_;
+    X509_STORE *everything_;
+    bool read_ = false;
 };
 
 namespace {
 
 // Verifies `first`'s chain again against `store`, as the connection would have: the same leaf,
-// the certificates the server sent, the parameters (host name or address, purpose, depth, time),
-// the connection and the verify callback. Leaves the outcome, as the connection reads it, in
-// `first`: the error and its depth, and the chain verified.
+// the certificates the server sent, the parameters (host name or address, purpose, depth, time,
+// flags, security level), the connection, its DANE records and the verify callback. Leaves the outcome, as the
+// connection reads it, in `first`: the error and its depth, and the chain verified.
 bool verify_again(X509_STORE_CTX *first, X509_STORE *store) {
     const std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> again(X509_STORE_CTX_new(),
                                                                                 X509_STORE_CTX_free);
@@ -66,7 +87,9 @@ bool verify_again(X509_STORE_CTX *first, X509_STORE *store) {
         X509_VERIFY_PARAM_set1(X509_STORE_CTX_get0_param(again.get()), X509_STORE_CTX_get0_param(first)) != 1)
         return false;
     const int ssl_index = SSL_get_ex_data_X509_STORE_CTX_idx();
-    X509_STORE_CTX_set_ex_data(again.get(), ssl_index, X509_STORE_CTX_get_ex_data(first, ssl_index));
+    auto *ssl = static_cast<SSL *>(X509_STORE_CTX_get_ex_data(first, ssl_index));
+    X509_STORE_CTX_set_ex_data(again.get(), ssl_index, ssl);
+    if (ssl != nullptr) X509_STORE_CTX_set0_dane(again.get(), SSL_get0_dane(ssl));  // TLSA records, if any
     X509_STORE_CTX_set_verify_cb(again.get(), X509_STORE_CTX_get_verify_cb(first));
     const bool ok = X509_verify_cert(again.get()) > 0;
     X509_STORE_CTX_set_error(first, X509_STORE_CTX_get_error(again.get()));
@@ -84,11 +107,12 @@ bool verify_again(X509_STORE_CTX *first, X509_STORE *store) {
 // and fails with a signature or validity error rather than a missing one.
 int verify_directory_then_bundle(X509_STORE_CTX *ctx, void *arg) {
     ERR_set_mark();
-    if (X509_verify_cert(ctx) > 0) return 1;
-    X509_STORE *everything = static_cast<SystemTrust *>(arg)->everything();
-    if (everything == nullptr || !verify_again(ctx, everything)) return 0;
-    ERR_pop_to_mark();  // what step 1 queued must not read as the handshake's error
-    return 1;
+    if (X509_verify_cert(ctx) > 0 || verify_again(ctx, static_cast<SystemTrust *>(arg)->everything())) {
+        ERR_pop_to_mark();  // what a failed step 1 queued must not read as the handshake's error
+        return 1;
+    }
+    ERR_clear_last_mark();  // refused: what either step queued stays, as set_default_verify_paths' would
+    return 0;
 }
 
 }  // namespace
@@ -104,13 +128,14 @@ std::string ca_configuration_key(const std::string &ca_file) {
 }
 
 std::shared_ptr<SystemTrust> trust_system_authorities(SSL_CTX *ctx, const std::string &ca_file) {
+    auto trust = std::make_shared<SystemTrust>(ca_file);
     X509_LOOKUP *dir = X509_STORE_add_lookup(SSL_CTX_get_cert_store(ctx), X509_LOOKUP_hash_dir());
     if (dir == nullptr) throw std::runtime_error("cannot add the system's certificate directory");
-    // SSL_CERT_DIR or OpenSSL's default. As for set_default_verify_paths, a directory that cannot
-    // be used (SSL_CERT_DIR="") only trusts nothing.
-    X509_LOOKUP_add_dir(dir, nullptr, X509_FILETYPE_DEFAULT);
-    ERR_clear_error();
-    auto trust = std::make_shared<SystemTrust>(ca_file);
+    // As for set_default_verify_paths, a directory that cannot be used (SSL_CERT_DIR="") only
+    // trusts nothing.
+    ERR_set_mark();
+    X509_LOOKUP_add_dir(dir, trust->directory().c_str(), X509_FILETYPE_PEM);
+    ERR_pop_to_mark();
     SSL_CTX_set_cert_verify_callback(ctx, verify_directory_then_bundle, trust.get());
     return trust;
 }

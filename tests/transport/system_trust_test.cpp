@@ -87,9 +87,11 @@ protected:
     // A client of `to` that trusts only the system's authorities, with `slots` connections, on
     // `ioc` (a TLS context per I/O context and configuration, made under the variables set now).
     static std::unique_ptr<HttpsClient> client_of(boost::asio::io_context &ioc, const sandbox_test::Sandbox &to,
-                                                  const std::string &host, size_t slots = 1) {
+                                                  const std::string &host, size_t slots = 1,
+                                                  const std::string &ca_file = "") {
         const std::string rest = to.url().substr(to.url().find("://") + 3);
-        spnet::ClientOptions o;  // no ca_file
+        spnet::ClientOptions o;
+        o.ca_file = ca_file;
         o.host = host;
         o.port = rest.substr(rest.rfind(':') + 1);
         o.step_timeout = std::chrono::seconds(10);
@@ -176,6 +178,40 @@ TEST_F(SystemTrust, TwoThreadsContextsEachReadTheBundleForThemselves) {
 TEST_F(SystemTrust, ARootOfTheSameNameInTheDirectoryDoesNotHideTheBundlesRoot) {
     system_trusts({other.get()}, {a.get()});
     const HttpResponse got = ask(*a);
+    EXPECT_EQ(got.error, NetError::none) << got.error_detail;
+}
+
+// Where the directory and the bundle hold different roots of one name, the directory's vouches
+// for its chains (set_default_verify_paths, asking the bundle first, would refuse them): the one
+// difference net/system_trust.hpp declares.
+TEST_F(SystemTrust, TheDirectorysRootVouchesForItsChainsWhateverTheBundleHoldsOfTheSameName) {
+    system_trusts({a.get()}, {other.get()});
+    const HttpResponse got = ask(*a);
+    EXPECT_EQ(got.error, NetError::none) << got.error_detail;
+}
+
+// The CA file is read when the context is made, for both looks: a file changed since trusts a
+// context made later, not this one (the context is one per CA file as it is on disk).
+TEST_F(SystemTrust, TheCaFileIsTheOneTheContextWasMadeWith) {
+    system_trusts({}, {});
+    const fs::path ca = fs::path(own.dir()) / "changing-ca.pem";
+    fs::copy_file(other->ca_file(), ca);
+    boost::asio::io_context ioc;
+    const auto client = client_of(ioc, *a, "127.0.0.1", 1, ca.string());
+    fs::remove(ca);
+    fs::copy_file(a->ca_file(), ca);  // now the right one, after the context was made
+    const HttpResponse got = ask_on_every_slot(ioc, *client).front();
+    EXPECT_EQ(got.error, NetError::tls_verify) << got.error_detail;
+}
+
+// So are the system's paths: variables changed after the context was made (even before its first
+// handshake) move contexts made later, not this one.
+TEST_F(SystemTrust, TheSystemsPathsAreTheOnesTheContextWasMadeWith) {
+    system_trusts({}, {a.get()});
+    boost::asio::io_context ioc;
+    const auto client = client_of(ioc, *a, "127.0.0.1");
+    system_trusts({}, {other.get()});
+    const HttpResponse got = ask_on_every_slot(ioc, *client).front();
     EXPECT_EQ(got.error, NetError::none) << got.error_detail;
 }
 
