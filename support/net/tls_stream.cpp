@@ -53,6 +53,7 @@ void TlsStream::notify_close() {
 }
 
 void TlsStream::release_buffers() {
+    if (busy_) return;  // a pending operation uses them
     if (!has_output()) {
         std::vector<char>().swap(out_);
         out_sent_ = 0;

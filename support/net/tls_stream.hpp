@@ -15,7 +15,9 @@
 //
 // Threading: on the stream's executor, and one operation at a time of any kind, unlike Asio's
 // streams: a read and a write share the ciphertext buffer (a read may write, e.g. the reply to a
-// TLS 1.3 KeyUpdate), so a request is written and then its response read, as HTTP/1.1 does.
+// TLS 1.3 KeyUpdate), so a request is written and then its response read, as HTTP/1.1 does. An
+// operation started while another is pending is refused, without touching the pending one: its
+// handler gets net::error::already_started, through a post.
 #pragma once
 
 #include <boost/asio/compose.hpp>
@@ -60,7 +62,7 @@ public:
     executor_type get_executor() { return tcp_.get_executor(); }
 
     // Frees the buffers while the connection waits unused; bytes not yet consumed are kept.
-    // Only while no operation is pending (a pending read may be filling the input buffer).
+    // Does nothing while an operation is pending (a pending read may be filling the input buffer).
     void release_buffers();
 
     // True when the peer sent bytes no read has consumed yet: ciphertext taken from the socket,
@@ -71,12 +73,14 @@ public:
 
     template <class Token>
     auto async_handshake(Token &&token) {
+        if (busy_) return refuse(std::forward<Token>(token));
         return start(handshake_step{}, std::forward<Token>(token));
     }
 
     // Encrypts and sends at most write_chunk bytes of `buffers`; completes with how many.
     template <class ConstBufferSequence, class Token>
     auto async_write_some(const ConstBufferSequence &buffers, Token &&token) {
+        if (busy_) return refuse(std::forward<Token>(token));
         plan_.clear();
         planned_done_ = 0;
         std::size_t total = 0;
@@ -93,6 +97,7 @@ public:
     // Decrypts into the first non-empty buffer of `buffers`; completes with how many bytes.
     template <class MutableBufferSequence, class Token>
     auto async_read_some(const MutableBufferSequence &buffers, Token &&token) {
+        if (busy_) return refuse(std::forward<Token>(token));
         read_into_ = {};
         for (auto it = boost::asio::buffer_sequence_begin(buffers); it != boost::asio::buffer_sequence_end(buffers);
              ++it) {
@@ -157,19 +162,19 @@ private:
         void operator()(Self &self, error_code ec = {}, std::size_t n = 0) {
             switch (state) {
                 case State::posted:
-                    return self.complete(result.ec, result.bytes);
+                    return finish(self, result.ec, result.bytes);
                 case State::reading:
-                    if (ec) return self.complete(s.input_failed(ec), 0);
+                    if (ec) return finish(self, s.input_failed(ec), 0);
                     s.received(n);
                     break;
                 case State::flushing:
                     s.sent(n);  // what went out before a failure too: nothing is sent twice
                     if (ec) {
                         s.failed_ = true;
-                        if (const std::size_t kept = kept_on_failed_flush()) return self.complete({}, kept);
-                        return self.complete(result.ec ? result.ec : ec, 0);
+                        if (const std::size_t kept = kept_on_failed_flush()) return finish(self, {}, kept);
+                        return finish(self, result.ec ? result.ec : ec, 0);
                     }
-                    if (done) return self.complete(result.ec, result.bytes);
+                    if (done) return finish(self, result.ec, result.bytes);
                     break;
                 case State::start:
                     break;
@@ -179,13 +184,13 @@ private:
                 result = step(s);
                 done = !result.want_input;
                 if (result.ec) result.bytes = 0;
-                if (result.ec && !s.has_output()) return was == State::start ? post(self) : self.complete(result.ec, 0);
+                if (result.ec && !s.has_output()) return was == State::start ? post(self) : finish(self, result.ec, 0);
             }
             if (s.has_output()) {
                 state = State::flushing;
                 return boost::asio::async_write(s.tcp_, s.output(), std::move(self));
             }
-            if (done) return state == State::start ? post(self) : self.complete(result.ec, result.bytes);
+            if (done) return state == State::start ? post(self) : finish(self, result.ec, result.bytes);
             state = State::reading;
             s.tcp_.async_read_some(s.input_space(), std::move(self));
         }
@@ -197,6 +202,14 @@ private:
             return done && !result.ec && std::is_same_v<StepFn, read_step> ? result.bytes : 0;
         }
 
+        // Every completion: the stream is free again before the handler runs (it may start the
+        // next operation, or destroy the stream).
+        template <class Self>
+        void finish(Self &self, error_code ec, std::size_t n) {
+            s.busy_ = false;
+            self.complete(ec, n);
+        }
+
         template <class Self>
         void post(Self &self) {
             state = State::posted;
@@ -206,7 +219,26 @@ private:
 
     template <class StepFn, class Token>
     auto start(StepFn step, Token &&token) {
+        busy_ = true;
         return boost::asio::async_compose<Token, void(error_code, std::size_t)>(io_op<StepFn>{*this, step}, token,
+                                                                                tcp_);
+    }
+
+    // An operation started while another is pending: completes, through a post, with
+    // already_started and no bytes, and leaves the pending one and the stream's state alone.
+    struct refused_op {
+        executor_type executor;
+        bool posted = false;
+        template <class Self>
+        void operator()(Self &self) {
+            if (posted) return self.complete(boost::asio::error::already_started, 0);
+            posted = true;
+            boost::asio::post(executor, std::move(self));
+        }
+    };
+    template <class Token>
+    auto refuse(Token &&token) {
+        return boost::asio::async_compose<Token, void(error_code, std::size_t)>(refused_op{get_executor()}, token,
                                                                                 tcp_);
     }
 
@@ -220,6 +252,7 @@ private:
     std::size_t planned_done_ = 0;                 // bytes of plan_ already encrypted
     boost::asio::mutable_buffer read_into_;
     bool failed_ = false;  // OpenSSL failed or the peer vanished: nothing more may be sent
+    bool busy_ = false;    // an operation is pending
 };
 
 }  // namespace spnet
