@@ -32,7 +32,7 @@ using spnet::HttpResponse;
 using spnet::HttpsClient;
 using spnet::NetError;
 
-const std::string kToken = "system-trust-test-token-5";
+constexpr char kToken[] = "system-trust-test-token-5";
 
 std::string read_file(const std::string &path) {
     std::ifstream in(path);
@@ -102,7 +102,7 @@ protected:
     // runs `ioc` until all are answered.
     static std::vector<HttpResponse> ask_on_every_slot(boost::asio::io_context &ioc, HttpsClient &client) {
         std::vector<HttpResponse> got(client.slots());
-        const std::string authorization = "Bearer " + kToken;  // viewed until answered
+        const std::string authorization = std::string("Bearer ") + kToken;  // viewed until answered
         HttpsClient::Request r;
         r.target = "/_sandbox/stats";
         r.authorization = authorization;

@@ -20,7 +20,7 @@ namespace {
 namespace net = boost::asio;
 using boost::system::error_code;
 
-const std::string kToken = "tls-stream-test-token-7";
+constexpr char kToken[] = "tls-stream-test-token-7";
 
 struct Connection {
     explicit Connection(const sandbox_test::Sandbox &sandbox) {
@@ -72,8 +72,9 @@ TEST(TlsStream, AnOperationStartedWhileAnotherIsPendingIsRefusedAndTheFirstCompl
     EXPECT_EQ(second_handshake.ec, net::error::already_started);
 
     // A read started while the request is being written is refused; the write is whole.
-    const std::string request = "GET /_sandbox/stats HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + kToken +
-                                "\r\nConnection: close\r\n\r\n";
+    const std::string request =
+        std::string("GET /_sandbox/stats HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ") + kToken +
+        "\r\nConnection: close\r\n\r\n";
     std::array<char, 4096> buffer{};
     Outcome write, early_read;
     c.stream->async_write_some(net::buffer(request), write.handler());
