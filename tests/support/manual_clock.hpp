@@ -59,6 +59,12 @@ public:
         changed_.notify_all();
     }
 
+    // Requests (and questions to the host) out now: while any is, time stands still.
+    int round_trips_out() const {
+        std::lock_guard lock(mu_);
+        return round_trips_;
+    }
+
     // Every wait asked for so far (fired, cancelled or pending), in order, optionally of one kind.
     std::vector<Wait> waits() const {
         std::lock_guard lock(mu_);
@@ -111,9 +117,10 @@ public:
             if (!finish_running_handlers(threads, guard)) return false;
             lock.lock();
             if (*finished || !waiting()) continue;  // the handlers since may have ended it or sent
-            const time_point next = std::min_element(pending_.begin(), pending_.end(), [](const Pending &a, const Pending &b) {
-                                        return a.deadline < b.deadline;
-                                    })->deadline;
+            const time_point next =
+                std::min_element(pending_.begin(), pending_.end(), [](const Pending &a, const Pending &b) {
+                    return a.deadline < b.deadline;
+                })->deadline;
             if (next > end) return false;
             lock.unlock();
             advance_to(next);

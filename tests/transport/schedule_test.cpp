@@ -81,9 +81,10 @@ struct Rig {
     // Delivers `rows` events, `per_request` per request, and returns the report. With `accounts`
     // (one per row), each row is routed to its own ad account (the ad_account_id field).
     pcapi::DeliveryReport deliver(int rows, size_t per_request = 1000, const std::vector<std::string> &accounts = {}) {
-        OwnedMapping mapping = accounts.empty()
-                                   ? OwnedMapping({{"event_name", "=checkout"}, {"email", "email"}})
-                                   : OwnedMapping({{"event_name", "=checkout"}, {"email", "email"}, {"ad_account_id", "acct"}});
+        OwnedMapping mapping =
+            accounts.empty()
+                ? OwnedMapping({{"event_name", "=checkout"}, {"email", "email"}})
+                : OwnedMapping({{"event_name", "=checkout"}, {"email", "email"}, {"ad_account_id", "acct"}});
         pcapi::PipelineOptions opt = pcapi::pipeline_options();
         opt.sync_id = "schedule-test";
         pcapi::Pipeline pipeline(pcapi::Mapping::compile(mapping.get(), {}), opt, per_request, 4 << 20);
@@ -96,8 +97,9 @@ struct Rig {
         }
         pcapi::EncodedBatch encoded;
         // The events' own timestamps: the sandbox checks them against its real wall clock.
-        const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
-                                  std::chrono::system_clock::now().time_since_epoch()).count();
+        const int64_t now_s =
+            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
         pipeline.encode(*b.finish(), now_s, encoded);
         pcapi::DeliveryOptions options;
         options.clock = &clock;
@@ -204,7 +206,8 @@ TEST(Schedule, RetryAfterHttpDateUsesTheHostsWallClock) {
 // rows come back RETRY at once, with the clamped wait as the hint.
 TEST(Schedule, BadRetryAfterIsIgnoredAndAHugeOneIsClampedToTheBudget) {
     Rig rig({"--fault", "status:503,code=1,on=1,retry_after=soon", "--fault", "status:503,code=1,on=2,retry_after=-5",
-             "--fault", "status:503,code=1,on=3,retry_after=1.5", "--fault", "status:503,code=1,on=4,retry_after=86400"});
+             "--fault", "status:503,code=1,on=3,retry_after=1.5", "--fault",
+             "status:503,code=1,on=4,retry_after=86400"});
     const auto report = rig.deliver(2);
     Jitter j;
     const int64_t d0 = j.draw(0), d1 = j.draw(1), d2 = j.draw(2);
@@ -230,7 +233,8 @@ TEST(Schedule, RampedDown503BacksOffHarderThanAnOrdinary503) {
         EXPECT_GE(got[i], lo) << "wait " << i;
         EXPECT_LE(got[i], hi) << "wait " << i;
         if (ramped) {
-            EXPECT_GE(got[i], j.bounds(i, false).second) << "wait " << i << " is not harder than an ordinary one's ceiling";
+            EXPECT_GE(got[i], j.bounds(i, false).second)
+                << "wait " << i << " is not harder than an ordinary one's ceiling";
         }
         EXPECT_EQ(got[i], j.draw(i, ramped)) << "wait " << i;
     }
@@ -278,13 +282,47 @@ TEST(Schedule, PacingSpacesCallsAndSlowsDownAfter429) {
     EXPECT_EQ(pacing[0].deadline - ManualClock::kStart, milliseconds(50));
     std::vector<double> spacing_ms;
     for (size_t i = 1; i < pacing.size(); ++i)
-        spacing_ms.push_back(std::chrono::duration<double, std::milli>(pacing[i].deadline - pacing[i - 1].deadline).count());
+        spacing_ms.push_back(
+            std::chrono::duration<double, std::milli>(pacing[i].deadline - pacing[i - 1].deadline).count());
     // Sends 5, 6, 7 and the retry of 7 at the full pace; the retry reserved its successor's slot
     // at half pace; then each success adds 0.02 to the factor.
     std::vector<double> expected{50, 50, 50, 100};
     for (double f = 0.52; expected.size() < spacing_ms.size(); f += 0.02) expected.push_back(60000.0 / (1200 * f));
     ASSERT_EQ(spacing_ms.size(), expected.size());
     for (size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(spacing_ms[i], expected[i], 0.01) << "gap " << i;
+}
+
+// After a 401 the delivery asks the host for a fresh token on another thread; on this clock the
+// host's answer takes no time, as a request's does, so the schedule stays the one the transport
+// computed: the clock holds still while the host answers (it would otherwise jump to the second
+// request's pacing slot the moment the delivery's thread went idle), the request that got the 401
+// is sent again at once, and the second keeps its slot a second after the first.
+TEST(Schedule, TheClockHoldsStillWhileTheHostAnswersATokenRefreshAfterA401) {
+    Rig rig({"--fault", "status:401,on=1"});
+    rig.config.calls_per_minute = 60;         // one request a second: the second waits for its slot
+    rig.host.on_refresh(SP_CRED_OK, kToken);  // the 401 was the sandbox's fault: the same token works
+    // The host's token service, seen from inside: what the clock says while a refresh is answered.
+    static ManualClock *clock = nullptr;
+    static std::vector<int> open_while_refreshing;
+    static decltype(sp_host::get_access_token) inner = nullptr;
+    clock = &rig.clock;
+    open_while_refreshing.clear();
+    inner = rig.host_with_wall_clock.get_access_token;
+    rig.host_with_wall_clock.get_access_token = [](void *ctx, uint32_t flags, const char *rejected, char *out,
+                                                   uint32_t cap, uint32_t *len, char *msg, uint32_t msg_cap) {
+        if (flags & SP_CRED_FORCE_REFRESH) open_while_refreshing.push_back(clock->round_trips_out());
+        return inner(ctx, flags, rejected, out, cap, len, msg, msg_cap);
+    };
+    const auto report = rig.deliver(2, 1);
+    EXPECT_EQ(count(report, SP_RECORD_OK), 2u);
+    EXPECT_EQ(rig.events_requests(), 3);  // the first, its resend after the refresh, the second
+    EXPECT_EQ(rig.host.refreshes(), 1);
+    ASSERT_EQ(open_while_refreshing.size(), 1u);
+    EXPECT_EQ(open_while_refreshing[0], 1) << "the host's answer is not counted as a round trip out";
+    const auto pacing = rig.clock.waits(WaitReason::pacing);
+    ASSERT_FALSE(pacing.empty());
+    for (const auto &w : pacing) EXPECT_EQ(w.deadline - ManualClock::kStart, milliseconds(1000));
+    EXPECT_TRUE(rig.clock.waits(WaitReason::backoff).empty());
 }
 
 // One sync, many ad accounts: a request backing off holds no connection, so one account's trouble
@@ -320,8 +358,7 @@ TEST(Schedule, AnAccountBackingOffHoldsNoConnectionFromTheOthers) {
     const auto last_222 = order.rend() - std::find(order.rbegin(), order.rend(), "222") - 1;
     EXPECT_LE(first_222, 3) << "222 waited behind 111's backoffs (" << order.size() << " requests)";
     EXPECT_EQ(std::count(order.begin(), order.end(), "222"), 8);
-    EXPECT_GT(std::count(order.begin() + last_222, order.end(), "111"), 7)
-        << "111 kept retrying after 222 was done";
+    EXPECT_GT(std::count(order.begin() + last_222, order.end(), "111"), 7) << "111 kept retrying after 222 was done";
     // A failing account has no more requests at once than it has connections, in flight or
     // backing off: two of 111's backoffs overlap, never more, though 7 of its jobs were waiting.
     // Exactly two: its first refusals both come back at the start, as the clock stands still
@@ -365,16 +402,16 @@ TEST(Schedule, AnAccountWaitingForItsBudgetHoldsOneConnectionAtMost) {
     std::vector<int64_t> at_start;
     for (const auto &w : rig.clock.waits(WaitReason::pacing))
         if (w.armed_at == ManualClock::kStart) at_start.push_back(offset(w.deadline));
-    EXPECT_EQ(at_start, (std::vector<int64_t>{1000, 1200})) << "each account, and only one call of each, waited from the start";
+    EXPECT_EQ(at_start, (std::vector<int64_t>{1000, 1200}))
+        << "each account, and only one call of each, waited from the start";
     for (const auto &[account, list] : waits) {
         EXPECT_LE(list.size(), 4u) << account << ": only calls 2 to 5 wait";
         for (size_t i = 1; i < list.size(); ++i)
             EXPECT_GE(offset(list[i].armed_at), offset(list[i - 1].deadline))
                 << "two connections waited on account " << account << " at once (wait " << i << ", ms from the start)";
     }
-    const json::object by_account = json::parse(rig.sandbox.client()->request("GET", "/_sandbox/stats").body)
-                                        .at("events_by_account")
-                                        .as_object();
+    const json::object by_account =
+        json::parse(rig.sandbox.client()->request("GET", "/_sandbox/stats").body).at("events_by_account").as_object();
     EXPECT_EQ(by_account.at("111").to_number<int64_t>(), 5);
     EXPECT_EQ(by_account.at("222").to_number<int64_t>(), 5);
     EXPECT_EQ(rig.clock.waits(WaitReason::backoff).size(), 0u);

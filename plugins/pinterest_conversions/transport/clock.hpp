@@ -34,9 +34,11 @@ public:
     virtual time_point now() const = 0;
     virtual std::unique_ptr<Timer> make_timer(boost::asio::io_context &ioc) = 0;
     // The transport brackets each request it sends, from just before the send until its response
-    // handler runs, on the delivery's thread. A test clock holds time still while one is open
-    // (network round trips take no time on it), so a schedule with several connections is as
-    // deterministic as one with one; the real clock ignores them.
+    // handler runs, and each question to the host for a token, from just before it is asked until
+    // the answer's handler runs, on the delivery's thread. A test clock holds time still while one
+    // is open (network round trips and the host's answers take no time on it), so a schedule with
+    // several connections, or with a token refresh, is as deterministic as one with one request;
+    // the real clock ignores them.
     virtual void round_trip_begins() {}
     virtual void round_trip_ends() {}
 };

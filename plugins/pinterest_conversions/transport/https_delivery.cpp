@@ -467,10 +467,12 @@ private:
         const TokenWait &w = token_waits_.front();
         if (w.force && w.generation != token_generation_)
             return net::post(ioc_, [this, ticket = wait_ticket()] { token_answered(true); });
+        clock_.round_trip_begins();  // the host's answer, like a response, takes no time on a test's clock
         net::post(pool_->host_calls(), [this, force = w.force, rejected = token_, ticket = wait_ticket()]() mutable {
             auto answer = std::make_shared<HostServices::Token>(host_services().token(force, rejected));
             cleanse(rejected);
             net::post(ioc_, [this, force, answer, ticket = std::move(ticket)] {
+                clock_.round_trip_ends();
                 const bool ok = take_token(force, *answer);  // which cleanses the answer
                 if (force) ++refreshes_answered_;
                 token_answered(ok);
