@@ -5,9 +5,12 @@
 # 1.3; each the CPU of the thread doing it), plus the plugin's encode alone (build/bin/abi_throughput,
 # the process's CPU under /usr/bin/time). Prints each part's median over RUNS runs in CPU-seconds
 # per 1M events and their sum: what synchost would spend if it did these and nothing else.
-# Compare with `RUNS=3 scripts/bench-sync.sh 1000000` (the whole sync) in the same hour.
+# Compare with `RUNS=3 scripts/bench-sync.sh 1000000` (the whole sync) in the same hour, or let
+# WITH_SYNC=1 run one such sync after each run of the parts and print synchost's CPU per 1M events
+# as a multiple of the parts' sum: a figure that holds still while this VM's speed moves.
 #
 # usage: scripts/bench-floor.sh [RUNS]          (default 3)
+#   WITH_SYNC=1      also `RUNS=1 scripts/bench-sync.sh ROWS` after each run (same BUILD_DIR)
 #   ROWS             events (default 1000000; the bench database of that many orders is made once)
 #   BYTES_PER_EVENT  bytes sent per event (default: the bench orders' request bodies, measured by a
 #                    `synchost sync --dry-run` of its first 10,000 rows; the HTTP headers add about
@@ -51,6 +54,14 @@ for i in $(seq "$runs"); do
     figures[encode]+="$(awk -v n="$rows" '{ printf "%.3f", ($1 + $2) * 1e6 / n }' "$BENCH_TMP/time") "
     line="  run $i:"
     for p in "${parts[@]}"; do line+=" $p $(awk '{ print $NF }' <<<"${figures[$p]}")"; done
+    if [ "${WITH_SYNC:-0}" = 1 ]; then
+        # The table row of the whole sync: | rows | rows/s | synchost CPU-s / 1M events | ...
+        sync_out=$(RUNS=1 "$BENCH_ROOT/scripts/bench-sync.sh" "$rows" 2>&1) || die "bench-sync.sh failed: $sync_out"
+        cpu=$(awk -F'|' '$2 ~ /^ [0-9,]+ $/ && $4 ~ /[0-9]/ { gsub(/ /, "", $4); print $4; exit }' <<<"$sync_out")
+        [ -n "$cpu" ] || die "no synchost CPU figure in bench-sync.sh's output: $sync_out"
+        figures[sync]+="$cpu "
+        line+=" | whole sync $cpu"
+    fi
     echo "$line"
 done
 
@@ -68,3 +79,9 @@ done
 echo "| **sum: read-256k + keys + tls + encode** | **$sum** |"
 echo
 echo "A sync does at least these; synchost's CPU per 1M events above $sum is what it adds around them."
+if [ "${WITH_SYNC:-0}" = 1 ]; then
+    # shellcheck disable=SC2086
+    whole=$(median ${figures[sync]})
+    echo "The whole sync (synchost, all threads, median of $runs): $whole CPU-s per 1M events," \
+        "$(awk -v a="$whole" -v b="$sum" 'BEGIN { printf "%.2f", a / b }')x the parts' sum."
+fi
