@@ -212,7 +212,7 @@ struct HttpsClient::Impl {
                 if (!ec) resolver.cancel();
             }));
             resolver.async_resolve(c.opt.host, c.opt.port,
-                                   counted([this](error_code ec, tcp::resolver::results_type results) {
+                                   counted([this](error_code ec, const tcp::resolver::results_type &results) {
                                        const bool timed_out = resolve_timer.expiry() <= net::steady_timer::clock_type::now();
                                        resolve_timer.cancel();
                                        if (ec) return fail(timed_out ? NetError::timeout : NetError::resolve, ec.message());
