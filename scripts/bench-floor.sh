@@ -7,7 +7,8 @@
 # per 1M events and their sum: what synchost would spend if it did these and nothing else.
 # Compare with `RUNS=3 scripts/bench-sync.sh 1000000` (the whole sync) in the same hour, or let
 # WITH_SYNC=1 run one such sync after each run of the parts and print synchost's CPU per 1M events
-# as a multiple of the parts' sum: a figure that holds still while this VM's speed moves.
+# as a multiple of the parts' sum, which moves less than either as this VM's speed moves (still by
+# about a tenth: docs/performance.md, "What the parts cost alone").
 #
 # usage: scripts/bench-floor.sh [RUNS]          (default 3)
 #   WITH_SYNC=1      also `RUNS=1 scripts/bench-sync.sh ROWS` after each run (same BUILD_DIR)

@@ -189,7 +189,7 @@ std::string describe_error(const PGresult *r, const QueryWithin &within) {
     if (std::from_chars(position_text.data(), position_text.data() + position_text.size(), position).ec == std::errc{}) {
         extra += extra.empty() ? "" : ", ";
         const long in_written = position - within.at;
-        if (within.length == 0) extra += std::string("at character ") + pos;
+        if (within.length == 0) extra += "at character " + std::to_string(position);
         else if (in_written >= 1 && in_written <= within.length) extra += "at character " + std::to_string(in_written);
         else extra += "in synchost's wrapping of the query, not in the query as written";
     }

@@ -403,12 +403,12 @@ struct HttpsClient::Impl {
         // server still chooses.
         SSL_CTX_set_ciphersuites(tls->native_handle(),
                                  "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
-        made->trust = trust_system_authorities(tls->native_handle(), ca_file);
         if (!ca_file.empty()) {
             error_code ec;
             tls->load_verify_file(ca_file, ec);
             if (ec) throw std::runtime_error("cannot load ca_file: " + ec.message());
         }
+        made->trust = trust_system_authorities(tls->native_handle());
         tls->set_verify_mode(ssl::verify_peer);
         return tls;
     }

@@ -14,28 +14,42 @@ namespace {
 
 std::atomic<int> bundle_reads{0};
 
-// An environment variable as OpenSSL reads it (ignored in a setuid process), or "(unset)".
-std::string variable(const char *name) {
-    const char *value = secure_getenv(name);
-    return value ? std::string("=") + value : std::string("(unset)");
+// Where one of OpenSSL's default paths points now: its environment variable as OpenSSL reads it
+// (ignored in a setuid process), or its default.
+std::string default_path(const char *variable, const char *otherwise) {
+    const char *value = secure_getenv(variable);
+    return value ? value : otherwise;
+}
+
+std::string default_bundle() {
+    return default_path(X509_get_default_cert_file_env(), X509_get_default_cert_file());
+}
+
+std::string default_directory() {
+    return default_path(X509_get_default_cert_dir_env(), X509_get_default_cert_dir());
 }
 
 }  // namespace
 
 // Step 2's store of one context, and where its parts are. Everything it trusts is named when the
-// context is made, as set_default_verify_paths and the CA file would name it then: the variables
-// read, the CA file read; only the bundle and the directory are read later, when first needed.
+// context is made, as set_default_verify_paths and the CA file would name it then: the paths
+// resolved, the CA file's certificates taken from the context's store; only the bundle and the
+// directory are read later, when first needed.
 class SystemTrust {
 public:
-    explicit SystemTrust(const std::string &ca_file)
-        : bundle_(where(X509_get_default_cert_file_env(), X509_get_default_cert_file())),
-          directory_(where(X509_get_default_cert_dir_env(), X509_get_default_cert_dir())),
-          everything_(X509_STORE_new()) {
+    // Holds what `ctx`'s store holds now: the CA file's certificates and CRLs, as the caller
+    // loaded them (one read of the file serves both stores).
+    explicit SystemTrust(SSL_CTX *ctx)
+        : bundle_(default_bundle()), directory_(default_directory()), everything_(X509_STORE_new()) {
         if (everything_ == nullptr) throw std::runtime_error("cannot make a certificate store");
-        // A CA file that cannot be read is the caller's error to report (it loads the same file).
-        ERR_set_mark();
-        if (!ca_file.empty()) X509_STORE_load_file(everything_, ca_file.c_str());
-        ERR_pop_to_mark();
+        STACK_OF(X509_OBJECT) *loaded = X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx));
+        for (int i = 0; i < sk_X509_OBJECT_num(loaded); ++i) {
+            const X509_OBJECT *o = sk_X509_OBJECT_value(loaded, i);
+            const bool added = X509_OBJECT_get_type(o) == X509_LU_X509
+                                   ? X509_STORE_add_cert(everything_, X509_OBJECT_get0_X509(o)) == 1
+                                   : X509_STORE_add_crl(everything_, X509_OBJECT_get0_X509_CRL(o)) == 1;
+            if (!added) throw std::runtime_error("cannot copy the CA file's certificates");
+        }
     }
     ~SystemTrust() { X509_STORE_free(everything_); }
     SystemTrust(const SystemTrust &) = delete;
@@ -61,12 +75,6 @@ public:
     }
 
 private:
-    // An environment variable as OpenSSL reads it (ignored in a setuid process), or its default.
-    static std::string where(const char *variable, const char *otherwise) {
-        const char *value = secure_getenv(variable);
-        return value ? value : otherwise;
-    }
-
     std::string bundle_, directory_;
     X509_STORE *everything_;
     bool read_ = false;
@@ -118,8 +126,7 @@ int verify_directory_then_bundle(X509_STORE_CTX *ctx, void *arg) {
 }  // namespace
 
 std::string ca_configuration_key(const std::string &ca_file) {
-    std::string key =
-        ca_file + "\n" + variable(X509_get_default_cert_dir_env()) + "\n" + variable(X509_get_default_cert_file_env());
+    std::string key = ca_file + "\n" + default_directory() + "\n" + default_bundle();
     struct stat st {};
     if (!ca_file.empty() && ::stat(ca_file.c_str(), &st) == 0)
         key += "\n" + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + "\n" +
@@ -127,8 +134,8 @@ std::string ca_configuration_key(const std::string &ca_file) {
     return key;
 }
 
-std::shared_ptr<SystemTrust> trust_system_authorities(SSL_CTX *ctx, const std::string &ca_file) {
-    auto trust = std::make_shared<SystemTrust>(ca_file);
+std::shared_ptr<SystemTrust> trust_system_authorities(SSL_CTX *ctx) {
+    auto trust = std::make_shared<SystemTrust>(ctx);  // before the directory joins ctx's store
     X509_LOOKUP *dir = X509_STORE_add_lookup(SSL_CTX_get_cert_store(ctx), X509_LOOKUP_hash_dir());
     if (dir == nullptr) throw std::runtime_error("cannot add the system's certificate directory");
     // As for set_default_verify_paths, a directory that cannot be used (SSL_CERT_DIR="") only

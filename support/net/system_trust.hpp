@@ -32,15 +32,17 @@ namespace spnet {
 class SystemTrust;
 
 // Names a CA configuration: the CA file as it is on disk (path, modification time, size, inode) and
-// the variables that move OpenSSL's default paths. Two contexts with the same key trust the same.
+// where OpenSSL's default paths point (their variables, or the defaults). Two contexts with the
+// same key trust the same.
 std::string ca_configuration_key(const std::string &ca_file);
 
 // Makes `ctx` trust as described above: adds the hashed directory to its store and installs the
-// verification of steps 1 and 2. The CA file is not loaded into `ctx` here (the caller loads it,
-// reporting its own error); the bundle's store of step 2 loads it too. Call before `ctx` is used,
-// and use `ctx` for handshakes on one thread at a time. The result must outlive `ctx`.
-// Throws std::runtime_error when OpenSSL cannot add the directory.
-[[nodiscard]] std::shared_ptr<SystemTrust> trust_system_authorities(SSL_CTX *ctx, const std::string &ca_file);
+// verification of steps 1 and 2. Call once the CA file, if any, is loaded into `ctx`'s store (by
+// the caller, who reports its own error) and nothing else is: step 2's store starts from a copy of
+// what it holds. Call before `ctx` is used, and use `ctx` for handshakes on one thread at a time.
+// The result must outlive `ctx`. Throws std::runtime_error when OpenSSL cannot make or fill the
+// stores.
+[[nodiscard]] std::shared_ptr<SystemTrust> trust_system_authorities(SSL_CTX *ctx);
 
 // How many times this process has read a system bundle (a step 2 store made); for tests.
 int system_bundle_reads();
