@@ -126,8 +126,10 @@ Certificates make_certificates(const std::string& host, bool expired, bool inter
 
     Certificates out;
     out.ca_pem = pem_of(ca.get());
-    out.chain_pem = pem_of(leaf.get()) + pem_of(issuer);
+    out.leaf_pem = pem_of(leaf.get());
+    out.chain_pem = out.leaf_pem + pem_of(issuer);
     out.leaf_key_pem = pem_of(leaf_key.get());
+    if (mid) out.intermediate_pem = pem_of(mid.get());
     return out;
 }
 

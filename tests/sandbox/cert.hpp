@@ -12,6 +12,8 @@ struct Certificates {
     std::string chain_pem;      // what the server sends: the leaf, then its issuer (the root, or
                                 // the intermediate without the root, as public servers send it)
     std::string leaf_key_pem;   // the leaf's private key (never leaves the process)
+    std::string leaf_pem;       // the leaf alone, for a server that withholds its intermediate
+    std::string intermediate_pem;  // the intermediate CA ("" without one)
 };
 
 // `host` empty: the leaf's SAN is DNS:localhost and IP:127.0.0.1; otherwise only `host`

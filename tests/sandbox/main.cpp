@@ -38,6 +38,10 @@ Network and TLS:
   --cert-expired            the server certificate expired yesterday
   --cert-intermediate       the server certificate is signed by an intermediate CA that the CA
                             signed, and sent with it (not the CA), as public servers send theirs
+  --cert-intermediate-out FILE
+                            as --cert-intermediate, but the server sends the leaf alone and the
+                            intermediate is written to FILE (atomically, before the URL), as a
+                            server that withholds it relies on clients knowing it from elsewhere
   --idle-timeout SECONDS    close keep-alive connections idle this long (default 60)
   --body-limit BYTES        largest request body; bigger gets 413 (default 16777216)
 
@@ -169,6 +173,10 @@ sandbox::Options parse(int argc, char** argv, bool& help) {
             o.cert_expired = true;
         } else if (a == "--cert-intermediate") {
             o.cert_intermediate = true;
+        } else if (a == "--cert-intermediate-out") {
+            o.intermediate_out = value();
+            if (o.intermediate_out.empty()) throw UsageError("--cert-intermediate-out needs a file name");
+            o.cert_intermediate = true;
         } else if (a == "--idle-timeout") {
             o.idle_timeout_seconds = static_cast<unsigned>(to_number(a, value(), 1, 86400));
         } else if (a == "--body-limit") {
@@ -259,7 +267,7 @@ void write_atomically(const std::string& path, const std::string& content) {
     std::filesystem::rename(tmp, path, ec);
     if (ec) {
         std::filesystem::remove(tmp, ec);
-        throw std::runtime_error("cannot rename the CA file into " + path);
+        throw std::runtime_error("cannot rename the certificate file into " + path);
     }
 }
 
@@ -285,7 +293,11 @@ int main(int argc, char** argv) {
     }
 
     try {
-        const auto certs = sandbox::make_certificates(opts.cert_host, opts.cert_expired, opts.cert_intermediate);
+        auto certs = sandbox::make_certificates(opts.cert_host, opts.cert_expired, opts.cert_intermediate);
+        if (!opts.intermediate_out.empty()) {
+            write_atomically(opts.intermediate_out, certs.intermediate_pem);
+            certs.chain_pem = certs.leaf_pem;
+        }
         if (!opts.ca_out.empty()) write_atomically(opts.ca_out, certs.ca_pem);
 
         sandbox::State state(opts);

@@ -20,6 +20,7 @@ struct Options {
     std::string cert_host;    // leaf SAN: "" = localhost + 127.0.0.1, else only this name
     bool cert_expired = false;
     bool cert_intermediate = false;  // the leaf is signed by an intermediate CA, sent with it
+    std::string intermediate_out;    // non-empty: the intermediate is written here and not sent
 
     std::vector<std::string> ad_accounts;            // accessible with any valid token
     std::vector<std::string> forbidden_accounts;     // exist, but 403

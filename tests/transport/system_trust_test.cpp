@@ -54,13 +54,16 @@ protected:
 
     // The system's authorities from now on: a hashed directory holding `in_directory` (linked as
     // c_rehash links them, by subject hash) and a bundle holding `in_bundle`. Each call makes a
-    // new pair, so a configuration already in use is not changed under it.
+    // new pair, so a configuration already in use is not changed under it. `also_in_bundle`: more
+    // certificates (PEM files) for the bundle.
     void system_trusts(const std::vector<const sandbox_test::Sandbox *> &in_directory,
-                       const std::vector<const sandbox_test::Sandbox *> &in_bundle) {
+                       const std::vector<const sandbox_test::Sandbox *> &in_bundle,
+                       const std::vector<std::string> &also_in_bundle = {}) {
         const fs::path root = fs::path(own.dir()) / ("system-" + std::to_string(++configurations));
         fs::create_directories(root / "certs");
         for (const auto *s : in_directory) link_by_hash(s->ca_file(), root / "certs");
         std::string bundle;
+        for (const std::string &pem : also_in_bundle) bundle += read_file(pem);
         for (const auto *s : in_bundle) bundle += read_file(s->ca_file());
         std::ofstream(root / "bundle.pem") << bundle;
         setenv("SSL_CERT_DIR", (root / "certs").c_str(), 1);
@@ -251,4 +254,34 @@ TEST_F(SystemTrust, TheBundlesLookChecksTheHostNameAndTheTimeAsTheDirectorysDoes
     const HttpResponse too_old = ask(*expired);
     EXPECT_EQ(too_old.error, NetError::tls_verify);
     EXPECT_NE(too_old.error_detail.find("certificate has expired"), std::string::npos) << too_old.error_detail;
+}
+
+// A server that withholds its intermediate, whose root only the CA file holds: the directory's look
+// (the CA file and the directory) lacks the intermediate and the bundle holds no root for it, so
+// only the bundle's look with the CA file's authorities in it reaches the root.
+TEST_F(SystemTrust, TheBundlesLookAlsoHoldsTheCaFilesAuthorities) {
+    const std::string intermediate = (fs::path(own.dir()) / "withheld-intermediate.pem").string();
+    const auto withholding = server({"--cert-intermediate-out", intermediate});
+    auto ask_with = [&](const std::string &ca_file) {
+        boost::asio::io_context ioc;
+        return ask_on_every_slot(ioc, *client_of(ioc, *withholding, "127.0.0.1", 1, ca_file)).front();
+    };
+    // The server really sends the leaf alone: its root is not enough without the intermediate ...
+    system_trusts({}, {});
+    const HttpResponse no_intermediate = ask_with(withholding->ca_file());
+    EXPECT_EQ(no_intermediate.error, NetError::tls_verify);
+    EXPECT_NE(no_intermediate.error_detail.find("unable to get local issuer certificate"), std::string::npos)
+        << no_intermediate.error_detail;
+    // ... and the bundle's intermediate is no authority without a root.
+    system_trusts({}, {}, {intermediate});
+    const HttpResponse no_root = ask_with("");
+    EXPECT_EQ(no_root.error, NetError::tls_verify);
+    EXPECT_NE(no_root.error_detail.find("unable to get issuer certificate"), std::string::npos) << no_root.error_detail;
+
+    system_trusts({}, {}, {intermediate});
+    const int reads = spnet::system_bundle_reads();
+    const HttpResponse got = ask_with(withholding->ca_file());
+    EXPECT_EQ(got.error, NetError::none) << got.error_detail;
+    EXPECT_EQ(got.status, 200u);
+    EXPECT_EQ(spnet::system_bundle_reads(), reads + 1);
 }
