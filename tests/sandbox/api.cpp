@@ -350,7 +350,7 @@ Outcome Api::events(const ApiRequest& req, const std::string& account, bool test
     out.in_flight = state_.begin_in_flight();
     out.delay = std::chrono::milliseconds(opts_.latency_ms);
 
-    const FaultSpec* fault = faults_.select(FaultTarget::events, state_.rng(), req.body);
+    const FaultSpec* fault = faults_.select(FaultTarget::events, state_.rng(), req.body, account);
     out.log_endpoint = "events";
     out.log_account = account;
     out.log_events = count_events_cheaply(req.body);
@@ -455,6 +455,7 @@ Outcome Api::events(const ApiRequest& req, const std::string& account, bool test
     if (fault && fault->action == FaultAction::reset_mid_body) out.transport = Transport::reset_mid_body;
     if (fault && fault->action == FaultAction::drop_idle) out.transport = Transport::drop_after;
     if (fault && fault->action == FaultAction::stray_record) out.transport = Transport::stray_after;
+    if (fault && fault->action == FaultAction::delay) out.delay += std::chrono::milliseconds(fault->delay_ms);
     return out;
 }
 
@@ -516,6 +517,7 @@ Outcome Api::apply_event_fault(const FaultSpec& f, Outcome out, std::size_t n_ev
     case FaultAction::event_fail:
     case FaultAction::reset_after_headers:
     case FaultAction::reset_mid_body:
+    case FaultAction::delay:
         break;  // handled by the endpoint, after processing
     }
     if (f.retry_after) out.reply.headers.emplace_back("Retry-After", *f.retry_after);

@@ -28,6 +28,7 @@ constexpr ActionName kActions[] = {
     {"huge_body", FaultAction::huge_body},
     {"huge_headers", FaultAction::huge_headers},
     {"invalid_grant", FaultAction::invalid_grant},
+    {"delay", FaultAction::delay},
 };
 
 [[noreturn]] void fail(std::string_view spec, const std::string& why) {
@@ -78,6 +79,7 @@ bool answers_without_processing(FaultAction a) {
     case FaultAction::stray_record:
     case FaultAction::reset_after_headers:
     case FaultAction::reset_mid_body:
+    case FaultAction::delay:
         return false;
     default:
         return true;
@@ -123,6 +125,10 @@ FaultSpec parse_fault(std::string_view spec) {
                 start = plus + 1;
             }
         }
+    } else if (f.action == FaultAction::delay) {
+        if (!has_arg) fail(spec, "delay needs milliseconds, e.g. delay:500");
+        f.delay_ms = to_u64(spec, arg, "delay");
+        if (f.delay_ms > 3600000) fail(spec, "delay must be at most 3600000 ms");
     } else if (has_arg) {
         fail(spec, std::string(to_string(f.action)) + " takes no argument");
     }
@@ -166,8 +172,12 @@ FaultSpec parse_fault(std::string_view spec) {
         } else if (key == "contains") {
             if (val.empty()) fail(spec, "contains needs a text");
             f.contains = std::string(val);
+        } else if (key == "account") {
+            if (val.empty()) fail(spec, "account needs an ad account id");
+            f.account = std::string(val);
         } else {
-            fail(spec, "unknown key '" + std::string(key) + "' (on, every, p, target, retry_after, code, contains, message)");
+            fail(spec, "unknown key '" + std::string(key) +
+                           "' (on, every, p, target, retry_after, code, contains, account, message)");
         }
     }
 
@@ -176,16 +186,20 @@ FaultSpec parse_fault(std::string_view spec) {
         fail(spec, std::string(to_string(f.action)) + " applies to the events endpoint only");
     if (f.target == FaultTarget::events && f.action == FaultAction::invalid_grant)
         fail(spec, "invalid_grant needs target=token");
+    if (f.target == FaultTarget::token && (f.action == FaultAction::delay || !f.account.empty()))
+        fail(spec, "delay and account apply to the events endpoint only");
     return f;
 }
 
-const FaultSpec* FaultInjector::select(FaultTarget target, std::mt19937_64& rng, std::string_view body) {
+const FaultSpec* FaultInjector::select(FaultTarget target, std::mt19937_64& rng, std::string_view body,
+                                       std::string_view account) {
     const std::uint64_t n = target == FaultTarget::events ? ++events_seen_ : ++token_seen_;
     for (const auto& f : specs_) {
         if (f.target != target) continue;
         if (f.on_from && (n < f.on_from || n > f.on_to)) continue;
         if (f.every && n % f.every != 0) continue;
         if (!f.contains.empty() && body.find(f.contains) == std::string_view::npos) continue;
+        if (!f.account.empty() && account != f.account) continue;
         if (f.probability < 1.0 && std::uniform_real_distribution<double>(0, 1)(rng) >= f.probability) continue;
         return &f;
     }

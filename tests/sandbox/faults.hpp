@@ -5,6 +5,7 @@
 //           | retry_after (any text, sent verbatim as Retry-After; may contain commas, not '=')
 //           | code (status only: the error body's code instead of the default for the status)
 //           | contains (TEXT: only requests whose body contains TEXT, e.g. one event_id; no commas)
+//           | account (ID: only events requests for ad account ID)
 //           | message (status and event_fail: the error message sent instead of the default one, any
 //             bytes but '=', e.g. escape sequences and line breaks to try a client's printing)
 // Selection keys combine with AND; without any, the fault hits every request. With several
@@ -37,6 +38,7 @@ enum class FaultAction {
     huge_body,            // 200 with a 100 MiB body, streamed
     huge_headers,         // response with about 1 MiB of header fields
     invalid_grant,        // token endpoint only: 400 invalid_grant
+    delay,                // process and answer normally, ARG ms later (on top of --latency-ms)
 };
 
 enum class FaultTarget { events, token };
@@ -54,6 +56,8 @@ struct FaultSpec {
     std::uint64_t every = 0;               // 0 = no modulus
     double probability = 1.0;
     std::string contains;  // empty = any body
+    std::string account;   // empty = any ad account
+    std::uint64_t delay_ms = 0;  // delay only
     std::optional<std::string> message;  // status and event_fail: replaces the default message
 };
 
@@ -61,8 +65,8 @@ const char* to_string(FaultAction a);
 
 // True for faults that replace processing altogether: the sandbox answers without looking at the
 // request, so nothing is counted as processed. False for event_fail, close, drop_idle,
-// stray_record, reset_after_headers and reset_mid_body, which process the request first (a real
-// server would have).
+// stray_record, reset_after_headers, reset_mid_body and delay, which process the request first (a
+// real server would have).
 bool answers_without_processing(FaultAction a);
 
 // Parses one SPEC; throws std::invalid_argument with a message naming the problem.
@@ -72,8 +76,10 @@ class FaultInjector {
 public:
     explicit FaultInjector(std::vector<FaultSpec> specs) : specs_(std::move(specs)) {}
 
-    // Counts one request on `target` and returns the fault that applies to it, if any.
-    const FaultSpec* select(FaultTarget target, std::mt19937_64& rng, std::string_view body = {});
+    // Counts one request on `target` and returns the fault that applies to it, if any. `account`:
+    // the ad account an events request is for.
+    const FaultSpec* select(FaultTarget target, std::mt19937_64& rng, std::string_view body = {},
+                            std::string_view account = {});
 
     // Forgets request numbers, so on=N counts from the next request (POST /_sandbox/reset).
     void reset() { events_seen_ = token_seen_ = 0; }

@@ -85,6 +85,7 @@ Fault injection:
     target=events|token
                      the endpoint: POST /v5/ad_accounts/{id}/events (default) or POST /v5/oauth/token
     contains=TEXT    only requests whose body contains TEXT (e.g. one event_id)
+    account=ID       only events requests for ad account ID
   Actions:
     status:CODE      reply CODE with a Pinterest error body (429: code 8; 500/502/503/504: code 4197)
                      retry_after=VALUE adds Retry-After: VALUE verbatim (commas allowed, '=' not)
@@ -105,6 +106,7 @@ Fault injection:
     close            process and answer normally with Connection: close, then close
     drop_idle        process and answer normally, kept alive, then close TCP (no TLS close_notify):
                      the connection the client kept is dead when it next sends on it
+    delay:MS         process and answer normally, MS milliseconds later (after --latency-ms)
     stray_record     process and answer normally, kept alive, and send in the same TCP segment a
                      second TLS record holding a 200 nobody asked for: a client that reuses the
                      connection reads it as the answer to its next request

@@ -558,9 +558,32 @@ TEST(Faults, BadBodiesIn200) {
     EXPECT_EQ(stat(*c, "events_processed"), 0);
 }
 
+// delay:MS with account=ID holds one account's answers back and no other's: the held request is
+// in flight while another account's is answered, and is then processed and answered normally.
+TEST(Faults, DelayHoldsBackOneAccountsAnswers) {
+    Sandbox sb({"--ad-account", kAccount, "--ad-account", "111", "--fault", "delay:3000,account=111"});
+    unsigned held_status = 0;
+    std::thread held([&] {
+        Client c(sb.options());
+        held_status = post_events(c, batch_of(1, "held-"), kToken, "111").status;
+    });
+    auto c = sb.client();
+    for (int i = 0; i < 2000 && stat(*c, "in_flight") == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ASSERT_EQ(stat(*c, "in_flight"), 1) << "account 111's request never arrived";
+    EXPECT_EQ(post_events(*c, batch_of(2)).status, 200u);
+    EXPECT_EQ(stat(*c, "in_flight"), 1) << "another account's answer waited for 111's delay";
+    held.join();
+    EXPECT_EQ(held_status, 200u);
+    const auto s = stats(*c);
+    EXPECT_EQ(s.at("events_by_account").at("111").to_number<std::int64_t>(), 1);
+    EXPECT_EQ(s.at("events_by_account").at(kAccount).to_number<std::int64_t>(), 2);
+    EXPECT_EQ(s.at("faults_by_action").at("delay").to_number<std::int64_t>(), 1);
+}
+
 TEST(Faults, BadSpecsAndOptionsExitWith2) {
     for (const std::string args : {"--fault bogus", "--fault status", "--fault status:503,on=0",
-                                   "--fault invalid_grant", "--port x", "--nope", "--ad-account abc"}) {
+                                   "--fault invalid_grant", "--fault delay", "--fault delay:5,target=token",
+                                   "--fault status:503,account=", "--port x", "--nope", "--ad-account abc"}) {
         const std::string cmd = std::string(SANDBOX_EXE) + " " + args + " >/dev/null 2>&1";
         const int rc = std::system(cmd.c_str());
         EXPECT_TRUE(WIFEXITED(rc) && WEXITSTATUS(rc) == 2) << args;

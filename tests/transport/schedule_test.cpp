@@ -416,3 +416,26 @@ TEST(Schedule, AnAccountWaitingForItsBudgetHoldsOneConnectionAtMost) {
     EXPECT_EQ(by_account.at("222").to_number<int64_t>(), 5);
     EXPECT_EQ(rig.clock.waits(WaitReason::backoff).size(), 0u);
 }
+
+// A refusal that stops the run (the configured account's 403) sends nothing new, but the answers
+// of requests already out still count: events Pinterest processed are delivered, not left to be
+// sent again. Account 111's answers come a second after the refusal (sandbox fault delay).
+TEST(Schedule, AnswersArrivingAfterTheRunStoppedStillCount) {
+    Rig rig({"--ad-account", "111", "--forbidden-account", "549755885175", "--fault", "delay:1000,account=111"});
+    rig.config.max_in_flight = 4;
+    const auto report = rig.deliver(4, 1, {"", "111", "111", "111"});
+    ASSERT_EQ(report.outcomes.size(), 4u);  // the configured account's request first, then 111's
+    EXPECT_EQ(report.fatal_category, SP_ERR_PERMISSION);
+    ASSERT_EQ(report.outcomes[0].size(), 1u);
+    EXPECT_EQ(report.outcomes[0][0].status, SP_RECORD_RETRY);
+    EXPECT_NE(report.outcomes[0][0].message.find("denied access to ad account 549755885175"), std::string::npos)
+        << report.outcomes[0][0].message;
+    for (size_t p = 1; p < 4; ++p) {
+        ASSERT_EQ(report.outcomes[p].size(), 1u);
+        EXPECT_EQ(report.outcomes[p][0].status, SP_RECORD_OK)
+            << "111's request " << p << ": " << report.outcomes[p][0].message;
+    }
+    const json::object stats = json::parse(rig.sandbox.client()->request("GET", "/_sandbox/stats").body).as_object();
+    EXPECT_EQ(stats.at("events_by_account").at("111").to_number<int64_t>(), 3);
+    EXPECT_EQ(stats.at("faults_by_action").at("delay").to_number<int64_t>(), 3) << "111's answers came after the 403";
+}

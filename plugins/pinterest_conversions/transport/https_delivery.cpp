@@ -384,7 +384,10 @@ private:
 
     void on_response(Job *j, size_t slot, const HttpResponse &r) {
         const std::string rid = r.request_id.empty() ? "" : " (x-pinterest-rid " + r.request_id + ")";
-        if (r.error == NetError::cancelled || stopping_) return end_job(j, slot);
+        if (r.error == NetError::cancelled) return end_job(j, slot);
+        // Stopping (another account's refusal, say) sends nothing new, but an answer that says what
+        // Pinterest did with the events still counts: they must not be left to send again.
+        if (stopping_) return settle_while_stopping(j, slot, r);
         if (r.error == NetError::tls_verify)
             return fatal(j, slot, SP_ERR_CONFIG,
                          "cannot verify the TLS certificate of the Pinterest API: " + r.error_detail +
@@ -435,6 +438,17 @@ private:
                                ramped_down(s, r.body), s == 429 ? SP_ERR_RATE_LIMIT : SP_ERR_TRANSIENT);
         }
         reject_all(j, slot, "Pinterest refused the request: " + error_summary(s, r.body) + rid);
+    }
+
+    // Once the run stops: a 200 or 422 with per-event results is applied; anything else leaves the
+    // job's events RETRY, as the run stops without sending them again.
+    void settle_while_stopping(Job *j, size_t slot, const HttpResponse &r) {
+        std::vector<EventOutcome> outcomes;
+        std::string problem;
+        if (r.error == NetError::none && (r.status == 200 || r.status == 422) &&
+            parse_event_results(r.body, j->size(), outcomes, problem))
+            return complete(j, slot, std::move(outcomes));
+        end_job(j, slot);
     }
 
     void on_unauthorized(Job *j, size_t slot, const std::string &rid) {
@@ -608,7 +622,8 @@ private:
         end_job(j, slot);
     }
 
-    // Stops the run: nothing new is sent; what is in flight completes; the rest is RETRY.
+    // Stops the run: nothing new is sent; what is in flight completes, and its answers count
+    // (settle_while_stopping); the rest is RETRY.
     void fatal(Job *j, size_t slot, sp_error_category category, const std::string &message) {
         set_fatal(category, message);
         stopping_ = true;
