@@ -43,18 +43,38 @@ std::optional<RouteCounts> RouteCounts::find(const sp_descriptor &d, const SyncD
     return std::nullopt;
 }
 
+// As syncplugin.h says a routing value is read: ASCII white space and U+00A0 (C2 A0) off both ends,
+// a byte-order mark (EF BB BF) off the start.
+std::string_view trim_routing_text(std::string_view t) {
+    auto space = [](unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+    for (;;) {
+        if (!t.empty() && space(static_cast<unsigned char>(t.front())))
+            t.remove_prefix(1);
+        else if (t.substr(0, 2) == "\xC2\xA0")
+            t.remove_prefix(2);
+        else if (t.substr(0, 3) == "\xEF\xBB\xBF")
+            t.remove_prefix(3);
+        else
+            break;
+    }
+    for (;;) {
+        if (!t.empty() && space(static_cast<unsigned char>(t.back())))
+            t.remove_suffix(1);
+        else if (t.size() >= 2 && t.substr(t.size() - 2) == "\xC2\xA0")
+            t.remove_suffix(2);
+        else
+            break;
+    }
+    return t;
+}
+
 std::string RouteCounts::value_of(const std::vector<sp_value> &cells) const {
     if (column_ >= cells.size()) return "";
     const sp_value &v = cells[column_];
     switch (v.type) {
     case SP_VALUE_NULL: return "";
     case SP_VALUE_INT: return std::to_string(v.as.i);
-    case SP_VALUE_TEXT: {  // trimmed, as a plugin reads a text value; blank is no value
-        std::string_view t(v.as.text, v.len);
-        const auto first = t.find_first_not_of(" \t\r\n\f\v");
-        if (first == std::string_view::npos) return "";
-        return std::string(t.substr(first, t.find_last_not_of(" \t\r\n\f\v") - first + 1));
-    }
+    case SP_VALUE_TEXT: return std::string(trim_routing_text(std::string_view(v.as.text, v.len)));
     default: return invalid_;  // a real, a boolean or bytes is no config value
     }
 }

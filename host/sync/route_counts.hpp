@@ -16,6 +16,7 @@
 #include <optional>
 #include <regex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace boost::json {
@@ -32,6 +33,9 @@ boost::json::value routes_json(const RunSummary &r);
 // What `status` prints of them: one line per value.
 void print_routes(std::ostream &out, const RunSummary &r);
 
+// `t` without ASCII white space and U+00A0 at either end and a byte-order mark at the start.
+std::string_view trim_routing_text(std::string_view t);
+
 class RouteCounts {
 public:
     struct Counts {
@@ -45,9 +49,9 @@ public:
     static std::optional<RouteCounts> find(const sp_descriptor &d, const SyncDefinition &def,
                                            const std::vector<std::string> &columns);
 
-    // The row's value of the routing column as a plugin reads it: text trimmed, an integer in
-    // decimal; "" for NULL or blank (the config's value is counted for it); a real, a boolean or
-    // bytes give a value that is never valid.
+    // The row's value of the routing column as syncplugin.h says plugins read it (config_key):
+    // text trimmed (trim_routing_text), an integer in decimal; "" for NULL or blank (the config's
+    // value is counted for it); a real, a boolean or bytes give a value that is never valid.
     std::string value_of(const std::vector<sp_value> &cells) const;
 
     // Whether `value` matches the config key's pattern (values that do not are never shown).

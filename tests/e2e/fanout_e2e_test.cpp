@@ -47,28 +47,31 @@ int64_t count_in(const json::value &stats, const char *object, const std::string
     return n ? n->to_number<int64_t>() : 0;
 }
 
-// rows o1..o240 alternate between the 20 accounts (o1's padded with blanks), o241..o260 name none,
-// o261 and o262 name "12ab".
+// rows o1..o240 alternate between the 20 accounts (o1's padded with a byte-order mark, no-break
+// spaces and a blank), o241..o260 name none but o241 names the configured account, o261 names
+// "12ab" and o262 holds a floating-point number (the column has no type, so it stays one).
 void write_fanout_sync(Workspace &w, const std::string &extra_config = "") {
     const int rows = kAccounts * kRowsPerAccount;
     w.add_valid_orders(1, rows + 22);
     w.sql(
-        "ALTER TABLE orders ADD COLUMN account TEXT;"
+        "ALTER TABLE orders ADD COLUMN account;"
         "UPDATE orders SET account = CAST(1000000000 + CAST(substr(order_id, 2) AS INTEGER) % 20 AS TEXT) "
         "WHERE CAST(substr(order_id, 2) AS INTEGER) <= " +
         std::to_string(rows) +
         ";"
-        "UPDATE orders SET account = ' ' || account || ' ' WHERE order_id = 'o1';"  // read trimmed, as the plugin does
-        "UPDATE orders SET account = '12ab' WHERE order_id IN ('o" +
-        std::to_string(rows + 21) + "', 'o" + std::to_string(rows + 22) + "');");
+        "UPDATE orders SET account = char(65279, 160) || account || char(160) || ' ' WHERE order_id = 'o1';"
+        "UPDATE orders SET account = '549755885175' WHERE order_id = 'o" + std::to_string(rows + 1) + "';" +
+        "UPDATE orders SET account = '12ab' WHERE order_id = 'o" + std::to_string(rows + 21) + "';" +
+        "UPDATE orders SET account = " + account(1) + ".0 WHERE order_id = 'o" + std::to_string(rows + 22) + "';");
     const std::string mapping = kOrderMapping.substr(0, kOrderMapping.size() - 1) + R"(, "ad_account_id": "account"})";
     w.write_sync("orders", R"("mode": "insert", "batch_size": 20)", "SELECT * FROM orders", mapping, budgets_config() + extra_config);
 }
 
 }  // namespace
 
-// 240 rows over 20 accounts, 20 rows with no account (they go to the configured one) and 2 with
-// an account that is not an id. Every allowed account gets exactly its rows with no 429 answer;
+// 240 rows over 20 accounts, 20 rows with no account or the configured one (they go to the
+// configured one) and 2 with an account that is not an id (text that is not digits, a
+// floating-point number). Every allowed account gets exactly its rows with no 429 answer;
 // the forbidden account's 12 rows and the 2 malformed ones are rejected with their reasons (exit 1).
 TEST(FanOutE2E, EachAccountOnItsOwnBudgetAndAForbiddenOneRejectsOnlyItsOwnRows) {
     Workspace w(sandbox_args());
@@ -97,7 +100,9 @@ TEST(FanOutE2E, EachAccountOnItsOwnBudgetAndAForbiddenOneRejectsOnlyItsOwnRows) 
     int64_t forbidden = 0, malformed = 0;
     for (const auto &[reason, n] : reasons) {
         if (reason.find("denied access to ad account " + account(kForbidden)) != std::string::npos) forbidden += n;
-        if (reason.find("ad_account_id: is not an ad account id") != std::string::npos) malformed += n;
+        if (reason.find("ad_account_id: is not an ad account id") != std::string::npos ||
+            reason.find("ad_account_id: is a floating-point number") != std::string::npos)
+            malformed += n;
     }
     EXPECT_EQ(forbidden, kRowsPerAccount) << st;
     EXPECT_EQ(malformed, 2) << st;

@@ -266,6 +266,40 @@ TEST(Pipeline, RoutedRowsTravelInRequestsOfTheirOwnAccount) {
     EXPECT_EQ(out.payloads[1].items[0].record, 3u);
 }
 
+// A row that names the configured account (in any spelling) travels with the rows that name none;
+// a floating-point cell names no account, whatever it holds: above 2^53 it has already been
+// rounded to another account's id (123456789012345678.0 is 123456789012345680).
+TEST(Pipeline, TheConfiguredAccountNamedInARowAndFloatingPointIdsAreReadAsThePluginSendsThem) {
+    OwnedMapping m({{"event_name", "=lead"}, {"email", "e"}, {"ad_account_id", "acct"}});
+    PipelineOptions opt = pipeline_options();
+    opt.configured_account = "549755885175";
+    Pipeline p(Mapping::compile(m.get(), {}), opt, 1000, 4 << 20);
+    support::BatchBuilder b({"e", "acct"});
+    const auto row = [&b](int i) {
+        b.begin_row(std::to_string(i));
+        b.add_text("u" + std::to_string(i) + "@x.io");
+    };
+    row(0), b.add_null();
+    row(1), b.add_text("549755885175");
+    row(2), b.add_text("\u00a0 0549755885175 ");  // a no-break space and a leading zero
+    row(3), b.add_int(549755885175);
+    row(4), b.add_real(123456789012345678.0);
+    row(5), b.add_real(111.0);
+    row(6), b.add_text("111");
+    EncodedBatch out;
+    p.encode(*b.finish(), kNow, out);
+    std::map<std::string, std::vector<uint32_t>> requests;
+    for (const auto &pl : out.payloads)
+        for (const auto &it : pl.items) requests[pl.account].push_back(it.record);
+    EXPECT_EQ(requests, (std::map<std::string, std::vector<uint32_t>>{{"", {0, 1, 2, 3}}, {"111", {6}}}));
+    for (uint32_t r : {4u, 5u}) {
+        ASSERT_TRUE(out.records[r].rejected) << r;
+        EXPECT_EQ(out.records[r].field, Field::ad_account_id);
+        EXPECT_NE(out.messages[out.records[r].message].find("is a floating-point number"), std::string::npos)
+            << out.messages[out.records[r].message];
+    }
+}
+
 TEST(Pipeline, SliceRebuildsAValidSubsetBody) {
     OwnedMapping m({{"event_name", "=lead"}, {"email", "e"}});
     Pipeline p = make_pipeline(m);

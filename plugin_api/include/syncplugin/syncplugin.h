@@ -378,7 +378,11 @@ typedef struct sp_destination_field {
      * row without one uses the config. NULL for ordinary fields. The plugin keeps each value's
      * failures to that value's rows. A host may check every distinct value of the mapped column
      * by passing it to check() under `config_key`, with the entry SP_CONFIG_ROUTED_CHECK = "true"
-     * beside it, and may break its results down by it. */
+     * beside it, and may break its results down by it. Host and plugin read a cell alike: an
+     * integer in decimal; text without the ASCII white space and U+00A0 at either end and a
+     * byte-order mark at the start; NULL or blank text is no value (the config's). A real, a
+     * boolean or bytes is never a value: the plugin rejects the row. A plugin may still treat
+     * two spellings as one (Pinterest: leading zeros); hosts show values as the model spells them. */
     const char *config_key;
 } sp_destination_field;
 

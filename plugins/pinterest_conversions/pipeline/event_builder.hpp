@@ -27,6 +27,9 @@ struct PipelineOptions {
     int64_t max_age_seconds = 7 * 86400;
     int64_t max_future_seconds = 300;
     std::string sync_id;  // seeds derived event ids
+    // The configured ad account, canonical (canonical_ad_account): rows that name it travel with
+    // the rows that name none, in the same requests.
+    std::string configured_account;
     // Limited Data Processing: events whose state (normalized: "ca") is one of these, in the US
     // (country "us" or not given), are sent with opt_out_type LDP, as are rows whose `ldp` field
     // is true. LDP events always carry st and country.

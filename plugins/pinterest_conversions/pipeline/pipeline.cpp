@@ -33,16 +33,25 @@ void EncodedBatch::drop_last_payload() {
 }
 
 Pipeline::Pipeline(Mapping mapping, PipelineOptions options, size_t max_events, size_t max_bytes)
-    : mapping_(std::move(mapping)), builder_(std::move(options)), max_events_(max_events), max_bytes_(max_bytes) {}
+    : mapping_(std::move(mapping)),
+      configured_account_(options.configured_account),
+      builder_(std::move(options)),
+      max_events_(max_events),
+      max_bytes_(max_bytes) {}
 
 namespace {
 const char *operation_name(uint32_t op) {
     switch (op) {
-    case SP_OP_UPSERT: return "row upsert";
-    case SP_OP_DELETE: return "row delete";
-    case SP_OP_ADD: return "member add";
-    case SP_OP_REMOVE: return "member removal";
-    default: return "operation the ABI does not define";
+        case SP_OP_UPSERT:
+            return "row upsert";
+        case SP_OP_DELETE:
+            return "row delete";
+        case SP_OP_ADD:
+            return "member add";
+        case SP_OP_REMOVE:
+            return "member removal";
+        default:
+            return "operation the ABI does not define";
     }
 }
 
@@ -65,16 +74,27 @@ void Pipeline::route(const sp_batch &batch, EncodedBatch &out) {
     std::string scratch;
     std::vector<uint32_t> per_route(1, 0);
     for (uint32_t r = 0; r < batch.record_count; ++r) {
+        const sp_value &cell = mapping_.value(batch, r, Field::ad_account_id);
+        // A floating-point cell is refused whole: an id above 2^53 has already been rounded to
+        // another account's, and the host's per-account counts read such a cell as no id either.
+        if (cell.type == SP_VALUE_REAL) {
+            reject(out, r, SP_ERR_DATA, Field::ad_account_id,
+                   "ad_account_id: is a floating-point number, which may already have rounded the id to "
+                   "another account's: read the column as text or as an integer in the model query");
+            route_of_[r] = kUnrouted;
+            continue;
+        }
         std::string_view id;
-        const char *why = shape_string_view(mapping_.value(batch, r, Field::ad_account_id), scratch, id);
-        const std::string_view canonical = canonical_ad_account(id);
+        const char *why = shape_string_view(cell, scratch, id);
+        std::string_view canonical = canonical_ad_account(id);
         if (why != nullptr || (!id.empty() && canonical.empty())) {
             reject(out, r, SP_ERR_DATA, Field::ad_account_id,
                    "ad_account_id: is not an ad account id (digits only, at most 18)");
             route_of_[r] = kUnrouted;
             continue;
         }
-        if (!id.empty()) {
+        if (canonical == configured_account_) canonical = {};  // the configured account: route 0
+        if (!canonical.empty()) {
             auto it = known.find(canonical);  // most rows name an account seen before: no string built for them
             if (it == known.end()) {
                 it = known.emplace(std::string(canonical), static_cast<uint32_t>(routes_.size())).first;

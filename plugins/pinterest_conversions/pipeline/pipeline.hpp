@@ -78,6 +78,7 @@ private:
     void route(const sp_batch &batch, EncodedBatch &out);
 
     Mapping mapping_;
+    std::string configured_account_;  // canonical: rows naming it are routed as rows naming none
     EventBuilder builder_;
     size_t max_events_, max_bytes_;
     std::string event_, event_id_;  // event_: one that moves to the next payload

@@ -54,6 +54,7 @@ Instance::Instance(const sp_open_params &params, const sp_host *host) : host_(ho
     opt.max_age_seconds = config_.event_time_max_age_days * 86400;
     opt.max_future_seconds = config_.event_time_max_future_seconds;
     opt.sync_id = params.sync_id ? params.sync_id : "";
+    opt.configured_account = config_.ad_account_id;  // canonical already (parse_config)
     pipeline_ = std::make_unique<Pipeline>(std::move(mapping), std::move(opt), m.max_batch_records,
                                            static_cast<size_t>(config_.max_request_bytes));
     const bool audience = params.target_kind == SP_TARGET_AUDIENCE;
