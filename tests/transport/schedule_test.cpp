@@ -439,3 +439,44 @@ TEST(Schedule, AnswersArrivingAfterTheRunStoppedStillCount) {
     EXPECT_EQ(stats.at("events_by_account").at("111").to_number<int64_t>(), 3);
     EXPECT_EQ(stats.at("faults_by_action").at("delay").to_number<int64_t>(), 3) << "111's answers came after the 403";
 }
+
+namespace {
+// Events requests the sandbox received, by ad account.
+std::map<std::string, int> requests_by_account(Rig &rig) {
+    std::map<std::string, int> n;
+    const json::value log = json::parse(rig.sandbox.client()->request("GET", "/_sandbox/log").body);
+    for (const auto &e : log.as_array())
+        if (e.at("endpoint") == "events") ++n[json::value_to<std::string>(e.at("account"))];
+    return n;
+}
+}  // namespace
+
+// A token that may not send events (a missing ads:write scope) is refused by every account alike.
+// Until some request was accepted, a routed account's 403 may be that: its rows are not rejected
+// but left RETRY, and each account is asked once, its other requests held back.
+TEST(Schedule, RefusalsBeforeAnyAcceptedRequestMayBeTheTokensAndRejectNothing) {
+    Rig rig({"--ad-account", "111", "--ad-account", "222", "--fault", "status:403,code=29"});
+    const auto report = rig.deliver(4, 1, {"111", "111", "222", "222"});
+    EXPECT_EQ(report.fatal_category, SP_ERR_NONE);
+    for (const auto &payload : report.outcomes)
+        for (const auto &o : payload) {
+            EXPECT_EQ(o.status, SP_RECORD_RETRY) << o.message;
+            EXPECT_NE(o.message.find("may be the token's"), std::string::npos) << o.message;
+        }
+    EXPECT_EQ(requests_by_account(rig), (std::map<std::string, int>{{"111", 1}, {"222", 1}}));
+}
+
+// Once another account's request is accepted, the token may send events: a routed account's
+// earlier refusal is its own, and its rows held back meanwhile are rejected without another call.
+TEST(Schedule, AnotherAccountsAcceptedRequestMakesAnEarlierRefusalTheAccountsOwn) {
+    Rig rig({"--forbidden-account", "111", "--ad-account", "222"});
+    const auto report = rig.deliver(3, 1, {"111", "111", "222"});
+    ASSERT_EQ(report.outcomes.size(), 3u);  // 111's two requests, then 222's
+    for (size_t p = 0; p < 2; ++p) {
+        EXPECT_EQ(report.outcomes[p][0].status, SP_RECORD_REJECTED) << report.outcomes[p][0].message;
+        EXPECT_NE(report.outcomes[p][0].message.find("denied access to ad account 111"), std::string::npos)
+            << report.outcomes[p][0].message;
+    }
+    EXPECT_EQ(report.outcomes[2][0].status, SP_RECORD_OK);
+    EXPECT_EQ(requests_by_account(rig), (std::map<std::string, int>{{"111", 1}, {"222", 1}}));
+}

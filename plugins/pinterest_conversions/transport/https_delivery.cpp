@@ -23,6 +23,8 @@
 #include <map>
 #include <optional>
 #include <thread>
+#include <utility>
+#include <vector>
 
 namespace pcapi {
 
@@ -54,7 +56,12 @@ struct Account {
     // (which holds no connection; see retry_later).
     size_t in_use = 0;
     sp_error_category refused = SP_ERR_NONE;
+    // Refused before any request of this delivery was accepted: the refusal may be the token's (a
+    // scope it lacks refuses every account alike) rather than the account's, so its jobs wait
+    // (parked) for a verdict: another account's accepted request makes it `refused`.
+    sp_error_category doubted = SP_ERR_NONE;
     std::string refusal;
+    bool held() const { return refused != SP_ERR_NONE || doubted != SP_ERR_NONE; }
     Account(std::string account, std::string request_target, double calls_per_minute, bool by_rows)
         : id(std::move(account)), target(std::move(request_target)), pacer(calls_per_minute), routed(by_rows) {}
 };
@@ -252,6 +259,7 @@ private:
             paced_send(j, slot);
         }
         if (stopping_) drop_queue();
+        else if (!parked_.empty() && parked_.size() == jobs_.size()) release_parked();
     }
 
     // The first queued job whose account may send at once, else the first whose account has no
@@ -265,8 +273,8 @@ private:
         auto pick = queue_.end();
         for (auto it = queue_.begin(); it != queue_.end(); ++it) {
             const Account &a = *(*it)->account;
-            if (a.refused == SP_ERR_NONE && a.in_use >= slot_timers_.size()) continue;
-            if (a.refused != SP_ERR_NONE || a.pacer.ready(now)) {
+            if (!a.held() && a.in_use >= slot_timers_.size()) continue;
+            if (a.held() || a.pacer.ready(now)) {
                 pick = it;
                 break;
             }
@@ -297,6 +305,7 @@ private:
 
     void paced_send(Job *j, size_t slot) {
         if (j->account->refused != SP_ERR_NONE) return refused(j, slot);
+        if (j->account->doubted != SP_ERR_NONE) return park(j, slot);
         const auto now = clock_.now();
         const auto when = j->account->pacer.reserve(now);
         if (when <= now) return send(j, slot);
@@ -319,6 +328,7 @@ private:
     void send(Job *j, size_t slot) {
         if (stopping_) return end_job(j, slot);
         if (j->account->refused != SP_ERR_NONE) return refused(j, slot);
+        if (j->account->doubted != SP_ERR_NONE) return park(j, slot);
         host_services().metric("pinterest.requests", 1);
         j->token_generation = token_generation_;
         HttpsClient::Request req;
@@ -349,6 +359,10 @@ private:
 
     // Jobs not started when the run stops: their events stay RETRY.
     void drop_queue() {
+        for (Job *p : std::exchange(parked_, {})) {
+            --p->account->in_use;
+            queue_.push_back(p);
+        }
         while (!queue_.empty()) {
             Job *j = queue_.front();
             queue_.pop_front();
@@ -576,6 +590,7 @@ private:
     }
 
     void complete(Job *j, size_t slot, std::vector<EventOutcome> outcomes) {
+        writes_accepted();
         auto &dst = j->batch->report->outcomes[j->p];
         size_t ok = 0;
         for (size_t i = 0; i < outcomes.size(); ++i) {
@@ -606,15 +621,62 @@ private:
 
     // Pinterest refused the job's account. The configured account's refusal stops the run (nothing
     // could be delivered); a routed account's rejects its events, now and in every later job, and
-    // the other accounts go on.
+    // the other accounts go on. Until some request of this delivery was accepted, though, the
+    // refusal may be the token's: the account is only doubted, and its jobs wait for a verdict.
     void refuse(Job *j, size_t slot, sp_error_category category, const std::string &message) {
-        if (!j->account->routed) return fatal(j, slot, category, message);
-        if (j->account->refused == SP_ERR_NONE) {
-            j->account->refused = category;
-            j->account->refusal = message;
-            host_services().log(SP_LOG_ERROR, message + "; rejecting that account's events, the others go on");
+        Account &a = *j->account;
+        if (!a.routed) return fatal(j, slot, category, message);
+        if (!a.held()) {
+            a.refusal = message;
+            if (accepted_) {
+                a.refused = category;
+                host_services().log(SP_LOG_ERROR, message + "; rejecting that account's events, the others go on");
+            } else {
+                a.doubted = category;
+                host_services().log(SP_LOG_ERROR, message + "; no request of this run was accepted yet, so its events "
+                                                            "wait until one is (then they are rejected)");
+            }
         }
+        if (a.doubted != SP_ERR_NONE) return park(j, slot);
         refused(j, slot);
+    }
+
+    // A job of a doubted account waits, holding no connection, for the verdict. The connection
+    // goes to the next job by a pump() run after this handler (park is called inside pump() too).
+    void park(Job *j, size_t slot) {
+        if (slot != kNoSlot) idle_.push_back(slot);
+        parked_.push_back(j);
+        if (pump_posted_) return;
+        pump_posted_ = true;
+        net::post(ioc_, [this, ticket = wait_ticket()] {
+            pump_posted_ = false;
+            pump();
+        });
+    }
+
+    // A request was accepted (a 200 or 422 with per-event results): the token may send events, so
+    // the doubted accounts' refusals are their own, and their jobs are rejected.
+    void writes_accepted() {
+        if (accepted_) return;
+        accepted_ = true;
+        for (auto &[id, a] : accounts_) {
+            if (a.doubted == SP_ERR_NONE) continue;
+            a.refused = std::exchange(a.doubted, SP_ERR_NONE);
+            host_services().log(SP_LOG_ERROR, a.refusal + "; rejecting that account's events, the others go on");
+        }
+        for (Job *p : std::exchange(parked_, {})) refused(p, kNoSlot);
+    }
+
+    // Nothing but parked jobs is left and no verdict came: their events are sent again by a later
+    // run, as a refusal that may be the token's must not reject them.
+    void release_parked() {
+        for (Job *p : std::exchange(parked_, {})) {
+            fill(p, SP_RECORD_RETRY, p->account->doubted,
+                 p->account->refusal +
+                     "; no request of this run was accepted, so the refusal may be the token's (the ads:write "
+                     "scope, or its access) rather than this account's: sent again on the next run");
+            end_job(p, kNoSlot);
+        }
     }
 
     void refused(Job *j, size_t slot) {
@@ -714,6 +776,9 @@ private:
     std::list<Batch> batches_;  // stable addresses
     std::list<Job> jobs_;
     std::deque<Job *> queue_;
+    std::vector<Job *> parked_;  // jobs of doubted accounts (Account::doubted)
+    bool accepted_ = false;      // a request of this delivery was accepted (writes_accepted)
+    bool pump_posted_ = false;   // park() has a pump() queued
     std::vector<size_t> idle_;
     static constexpr size_t kNoSlot = static_cast<size_t>(-1);
     bool stopping_ = false, watching_ = false;
