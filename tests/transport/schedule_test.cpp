@@ -480,3 +480,23 @@ TEST(Schedule, AnotherAccountsAcceptedRequestMakesAnEarlierRefusalTheAccountsOwn
     EXPECT_EQ(report.outcomes[2][0].status, SP_RECORD_OK);
     EXPECT_EQ(requests_by_account(rig), (std::map<std::string, int>{{"111", 1}, {"222", 1}}));
 }
+
+// A 429's Retry-After holds back every call of that account, not only the one it answered: the
+// account's next call, already waiting for its turn (one call a second), waits for it too instead of
+// going out at its turn.
+TEST(Schedule, ARetryAfterHoldsBackTheWholeAccount) {
+    Rig rig({"--ad-account", "111", "--fault", "status:429,on=1,retry_after=5"});
+    rig.config.max_in_flight = 2;
+    rig.config.account_calls_per_minute = {{"111", 60}};
+    const auto report = rig.deliver(2, 1, {"111", "111"});
+    EXPECT_EQ(count(report, SP_RECORD_OK), 2u);
+    const auto at = [](ManualClock::time_point t) {
+        return std::chrono::duration_cast<milliseconds>(t - ManualClock::kStart).count();
+    };
+    std::vector<std::pair<int64_t, int64_t>> pacing;  // (armed at, deadline), ms from the start
+    for (const auto &w : rig.clock.waits(WaitReason::pacing)) pacing.emplace_back(at(w.armed_at), at(w.deadline));
+    ASSERT_GE(pacing.size(), 2u);
+    EXPECT_EQ(pacing[0], (std::pair<int64_t, int64_t>{0, 1000})) << "the second call's turn";
+    EXPECT_EQ(pacing[1], (std::pair<int64_t, int64_t>{1000, 5000})) << "its turn came before the Retry-After ended";
+    EXPECT_EQ(json::parse(rig.sandbox.client()->request("GET", "/_sandbox/stats").body).at("responses").at("429"), 1);
+}

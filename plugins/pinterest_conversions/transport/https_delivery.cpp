@@ -312,6 +312,8 @@ private:
         j->account->pacing_wait = true;
         wait_then(j, slot, when, WaitReason::pacing, [this, j, slot] {
             j->account->pacing_wait = false;
+            // A Retry-After that came while this call waited holds it back too: a new slot after it.
+            if (j->account->pacer.held_until() > clock_.now()) return paced_send(j, slot);
             send(j, slot);
             pump();  // the account's next call may wait now
         });
@@ -442,14 +444,16 @@ private:
             return reject_all(j, slot, "Pinterest rejected the event: " + summary + rid);
         }
         if (retryable_status(s)) {
+            const auto retry_after =
+                parse_retry_after(r.retry_after, host_services().now_unix_seconds(), policy_.max_retry_after);
             if (s == 429) {
                 j->account->pacer.on_rate_limited();
+                // The account's budget is spent until then: none of its calls starts earlier.
+                if (retry_after) j->account->pacer.hold_until(clock_.now() + *retry_after);
                 host_services().metric("pinterest.rate_limited", 1);
             }
-            return retry_later(j, slot, error_summary(s, r.body) + rid,
-                               parse_retry_after(r.retry_after, host_services().now_unix_seconds(),
-                                                 policy_.max_retry_after),
-                               ramped_down(s, r.body), s == 429 ? SP_ERR_RATE_LIMIT : SP_ERR_TRANSIENT);
+            return retry_later(j, slot, error_summary(s, r.body) + rid, retry_after, ramped_down(s, r.body),
+                               s == 429 ? SP_ERR_RATE_LIMIT : SP_ERR_TRANSIENT);
         }
         reject_all(j, slot, "Pinterest refused the request: " + error_summary(s, r.body) + rid);
     }

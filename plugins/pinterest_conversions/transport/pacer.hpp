@@ -22,6 +22,13 @@ public:
     bool ready(clock::time_point now) const { return next_ <= now; }
 
     void on_rate_limited();  // a 429: slow down
+    // No call starts before `t` (a 429's Retry-After: the budget is spent until then), including
+    // calls already reserved: their waits end no earlier than held_until().
+    void hold_until(clock::time_point t) {
+        next_ = std::max(next_, t);
+        held_until_ = std::max(held_until_, t);
+    }
+    clock::time_point held_until() const { return held_until_; }
     void on_success();       // recover towards the configured pace
 
     double current_calls_per_minute() const { return calls_per_minute_ * factor_; }
@@ -38,6 +45,7 @@ private:
     double calls_per_minute_;
     double factor_ = 1.0;
     clock::time_point next_{};
+    clock::time_point held_until_{};
 };
 
 }  // namespace pcapi::transport
