@@ -33,6 +33,13 @@ constexpr size_t kMaxRouteChecks = 1000;
 template <class Check, class Report>
 int check_routes(const RouteCounts &routes, RowSource &source, bool offline, Check &&plugin_check, Report &&report) {
     const std::string what = "routing by " + routes.field();
+    if (const auto &constant = routes.constant()) {  // one value for every row: no need to read the model
+        if (constant->empty() || *constant == routes.fallback()) return kExitOk;
+        const auto e = plugin_check(routes.config_key(), *constant);
+        report("destination " + routes.config_key() + " " + *constant + " (the mapping's constant)", !e,
+               e ? e->message : offline ? "valid (offline: not contacted)" : "accepted the live check");
+        return e ? exit_code_for(e->category) : kExitOk;
+    }
     if (offline) {
         report(what, true, "rows choose their " + routes.config_key() +
                                "; its values were not checked (that needs reading the model: run without --offline)");

@@ -3,6 +3,7 @@
 #include "exit_codes.hpp"
 #include "sync/json_file.hpp"
 #include "sync/mode_rules.hpp"
+#include "sync/route_counts.hpp"
 
 #include <support/suggest.hpp>
 
@@ -450,6 +451,20 @@ void check_against(SyncDefinition &d, const spmanifest::Manifest &caps, uint32_t
             e.value.as.text = e.text.c_str();
             e.value.len = static_cast<uint32_t>(e.text.size());
         }
+    // A routing field's constant stands for its config key in every row: one that is no valid value
+    // of that key would have every row rejected; refused here instead, where the mapping says it.
+    for (const auto &e : d.mapping) {
+        const spmanifest::DestinationField *f = e.constant ? caps.field(e.destination) : nullptr;
+        const spmanifest::ConfigField *key = f && !f->config_key.empty() ? caps.config_field(f->config_key) : nullptr;
+        if (key == nullptr) continue;
+        const std::optional<std::string> v = routing_text(e.value);
+        if (!v)
+            fail({"mapping", e.destination}, "the constant stands for config key " + key->key +
+                                                 " and must be text or an integer");
+        if (!v->empty() && !key->pattern.empty() && !std::regex_match(*v, std::regex(key->pattern)))
+            fail({"mapping", e.destination}, "the constant \"" + *v + "\" is not a valid " + key->key +
+                                                 " (it must match " + key->pattern + ")");
+    }
     for (const auto &r : caps.required) {
         bool ok = false;
         for (const auto &name : r.any_of)

@@ -20,10 +20,10 @@ std::optional<RouteCounts> RouteCounts::find(const sp_descriptor &d, const SyncD
             f->name == nullptr)
             continue;
         auto mapped = std::find_if(def.mapping.begin(), def.mapping.end(),
-                                   [&](const MappingEntry &e) { return !e.constant && e.destination == f->name; });
+                                   [&](const MappingEntry &e) { return e.destination == f->name; });
         if (mapped == def.mapping.end()) continue;
         auto column = std::find(columns.begin(), columns.end(), mapped->column);
-        if (column == columns.end()) continue;  // the run reports the missing column itself
+        if (!mapped->constant && column == columns.end()) continue;  // the run reports the missing column itself
         RouteCounts r;
         for (uint32_t k = 0; k < d.config_field_count; ++k) {
             const sp_config_field *c = d.config_fields[k];
@@ -36,6 +36,7 @@ std::optional<RouteCounts> RouteCounts::find(const sp_descriptor &d, const SyncD
         r.field_ = f->name;
         r.config_key_ = f->config_key;
         r.column_ = static_cast<size_t>(column - columns.begin());
+        if (mapped->constant) r.constant_ = routing_text(mapped->value).value_or(r.invalid_);
         for (const auto &[key, value] : def.config)
             if (key == f->config_key) r.fallback_ = value;
         return r;
@@ -68,15 +69,19 @@ std::string_view trim_routing_text(std::string_view t) {
     return t;
 }
 
-std::string RouteCounts::value_of(const std::vector<sp_value> &cells) const {
-    if (column_ >= cells.size()) return "";
-    const sp_value &v = cells[column_];
+std::optional<std::string> routing_text(const sp_value &v) {
     switch (v.type) {
-    case SP_VALUE_NULL: return "";
+    case SP_VALUE_NULL: return std::string();
     case SP_VALUE_INT: return std::to_string(v.as.i);
     case SP_VALUE_TEXT: return std::string(trim_routing_text(std::string_view(v.as.text, v.len)));
-    default: return invalid_;  // a real, a boolean or bytes is no config value
+    default: return std::nullopt;  // a real, a boolean or bytes is no config value
     }
+}
+
+std::string RouteCounts::value_of(const std::vector<sp_value> &cells) const {
+    if (constant_) return *constant_;
+    if (column_ >= cells.size()) return "";
+    return routing_text(cells[column_]).value_or(invalid_);
 }
 
 bool RouteCounts::valid(const std::string &value) const { return !pattern_ || std::regex_match(value, *pattern_); }

@@ -36,13 +36,18 @@ void print_routes(std::ostream &out, const RunSummary &r);
 // `t` without ASCII white space and U+00A0 at either end and a byte-order mark at the start.
 std::string_view trim_routing_text(std::string_view t);
 
+// A cell's value for a routing field, read as syncplugin.h says (config_key): an integer in
+// decimal, text trimmed, "" for NULL or blank; nothing for a real, a boolean or bytes (never a value).
+std::optional<std::string> routing_text(const sp_value &v);
+
 class RouteCounts {
 public:
     struct Counts {
         uint64_t delivered = 0, rejected = 0, retry = 0;
     };
 
-    // The first routing field of `d` that `def` maps to a column of `columns`, or nothing. A field
+    // The first routing field of `d` that `def` maps to a column of `columns` or to a constant, or
+    // nothing. A field
     // that replaces a secret config key, or one without a pattern, is never broken down (its values
     // would be shown). Values that do not match the config key's pattern are counted together,
     // never shown: a column mapped by mistake (emails, say) must not put personal data into `status`.
@@ -60,6 +65,8 @@ public:
     const std::string &field() const { return field_; }
     const std::string &config_key() const { return config_key_; }
     const std::string &fallback() const { return fallback_; }  // the configured value
+    // The mapping's constant, when the field is mapped to one (every row has that value).
+    const std::optional<std::string> &constant() const { return constant_; }
 
     // Adds `delta` (1, or -1 to take back a repeated key's outcome) for a record's final status.
     void count(const std::string &value, uint32_t status, int delta = 1);
@@ -74,6 +81,7 @@ private:
     std::string field_, config_key_, fallback_, invalid_;
     std::optional<std::regex> pattern_;
     size_t column_ = 0;
+    std::optional<std::string> constant_;
     std::map<std::string, Counts> counts_;
 };
 

@@ -167,3 +167,43 @@ TEST(FanOutE2E, CheckVerifiesEveryAccountTheModelRoutesTo) {
               std::string::npos)
         << offline.out;
 }
+
+// ad_account_id mapped to a constant stands for the configured account in every row: a constant
+// that is no account id is refused with the definition (exit 2) instead of rejecting every row;
+// a valid one is checked as a routed account would be, and the run's counts are kept under it.
+TEST(FanOutE2E, AConstantAccountIsCheckedAndCountedAsEveryRowsAccount) {
+    std::vector<std::string> args = sandbox_args();
+    Workspace w(args);
+    w.add_valid_orders(1, 5);
+    const auto with_constant = [&](const std::string &constant) {
+        const std::string mapping =
+            kOrderMapping.substr(0, kOrderMapping.size() - 1) + R"(, "ad_account_id": {"value": ")" + constant + "\"}}";
+        w.write_sync("orders", R"("mode": "insert")", "SELECT * FROM orders", mapping);
+    };
+    with_constant("12ab");
+    for (const char *command : {"check", "sync"}) {
+        CommandResult refused = w.synchost({command, "orders.json"});
+        EXPECT_EQ(refused.exit_code, 2) << command << "\n" << refused.out << refused.err;
+        EXPECT_NE((refused.out + refused.err).find("the constant \"12ab\" is not a valid ad_account_id"),
+                  std::string::npos)
+            << command << "\n" << refused.out << refused.err;
+    }
+    EXPECT_EQ(w.stat("events_received"), 0);
+
+    with_constant(account(kForbidden));
+    CommandResult check = w.synchost({"check", "orders.json"});
+    EXPECT_EQ(check.exit_code, 3) << check.out << check.err;
+    EXPECT_NE(check.out.find("FAIL  destination ad_account_id " + account(kForbidden) +
+                             " (the mapping's constant): the token has no access to ad account " + account(kForbidden)),
+              std::string::npos)
+        << check.out;
+
+    with_constant(" " + account(2) + " ");
+    CommandResult run = w.synchost({"sync", "orders.json", "--json"});
+    ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+    EXPECT_EQ(count_in(w.stats(), "events_by_account", account(2)), 5);
+    const json::value s = summary(run);
+    const json::object &by = s.at("routes").at("counts").as_object();
+    EXPECT_EQ(by.size(), 1u) << by;
+    EXPECT_EQ(by.at(account(2)).at("delivered").as_int64(), 5) << by;
+}
