@@ -58,18 +58,20 @@ int check_routes(const RouteCounts &routes, RowSource &source, bool offline, Che
         else truncated = true;
     }
     int code = kExitOk;
+    size_t failed = 0;
     for (const std::string &v : values) {
         const auto e = plugin_check(routes.config_key(), v);
         report("destination " + routes.config_key() + " " + v, !e, e ? e->message : "accepted the live check");
+        failed += e ? 1 : 0;
         if (e && code == kExitOk) code = exit_code_for(e->category);
     }
     // Never shown: a column mapped by mistake may hold personal data.
     if (invalid) report(what, false, std::to_string(invalid) + " rows have a value that is not a valid " +
                                         routes.config_key() + " (the run rejects them)");
-    else report(what, true, std::to_string(values.size()) + " distinct " + routes.config_key() + " values in " +
-                                std::to_string(rows) + " rows" +
-                                (truncated ? "; more were found, only " + std::to_string(kMaxRouteChecks) + " checked"
-                                           : ""));
+    else report(what, failed == 0,
+                std::to_string(values.size()) + " distinct " + routes.config_key() + " values in " +
+                    std::to_string(rows) + " rows" + (failed ? ", " + std::to_string(failed) + " failed the check" : "") +
+                    (truncated ? "; more were found, only " + std::to_string(kMaxRouteChecks) + " checked" : ""));
     return code != kExitOk ? code : invalid ? kExitRejectedRows : kExitOk;
 }
 

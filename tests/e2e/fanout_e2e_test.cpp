@@ -160,6 +160,15 @@ TEST(FanOutE2E, CheckVerifiesEveryAccountTheModelRoutesTo) {
         << "each routed account and the configured one, once";
     EXPECT_EQ(count_in(w.stats(), "requests", "conversion_tag"), 1) << "the tag of the configured account only";
 
+    // Without the malformed values, the summary says how many accounts failed, and is no "ok".
+    w.sql("UPDATE orders SET account = NULL WHERE typeof(account) = 'real' OR account = '12ab';");
+    CommandResult clean = w.synchost({"check", "orders.json"});
+    EXPECT_EQ(clean.exit_code, 3) << clean.out << clean.err;
+    EXPECT_NE(clean.out.find("FAIL  routing by ad_account_id: 20 distinct ad_account_id values in 262 rows, 1 failed "
+                             "the check\n"),
+              std::string::npos)
+        << clean.out;
+
     CommandResult offline = w.synchost({"check", "orders.json", "--offline"});
     EXPECT_EQ(offline.exit_code, 0) << offline.out;
     EXPECT_NE(offline.out.find(
