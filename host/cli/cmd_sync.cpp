@@ -7,6 +7,7 @@
 #include "runtime/metrics_json.hpp"
 #include "runtime/terminal_text.hpp"
 #include "runtime/progress.hpp"
+#include "sources/source.hpp"
 #include "sync/route_counts.hpp"
 #include "sync/runner.hpp"
 
@@ -108,6 +109,8 @@ void check_keys_location(const SyncDefinition &def, StateStore &state, const std
                                     "(synchost state move " + file + " --to source)" + again);
 }
 
+int sync_command(const Args &args);  // the command, once its flags are parsed
+
 }  // namespace
 
 int cmd_sync(const Argv &argv) {
@@ -129,6 +132,34 @@ int cmd_sync(const Argv &argv) {
               "each row gone from the model; audience add: members who joined; remove: a removal for each who "
               "left; mirror: both; upsert: members who joined or changed), checkpointing after each acknowledged "
               "batch. A mode the plugin does not declare is refused before anything is read.");
+    if (!args.has("json")) return sync_command(args);
+    // An engine reading --json gets a summary from a run refused before it started too; the
+    // message still goes to stderr, by main().
+    auto refused = [&](int code, const char *what) {
+        std::cout << boost::json::serialize(boost::json::object{
+                         {"definition", args.positional().empty() ? "" : args.positional()[0]},
+                         {"status", "not run"},
+                         {"exit_code", code},
+                         {"error", what}})
+                  << "\n";
+    };
+    try {
+        return sync_command(args);
+    } catch (const CliError &e) {
+        refused(e.code(), e.what());
+        throw;
+    } catch (const SourceError &e) {
+        refused(kExitConfig, e.what());
+        throw;
+    } catch (const std::exception &e) {
+        refused(kExitInternal, e.what());
+        throw;
+    }
+}
+
+namespace {
+
+int sync_command(const Args &args) {
     if (args.positional().size() != 1) throw CliError(kExitConfig, "usage: synchost sync SYNC.json [options]");
     auto session = Session::load(args, args.positional()[0]);
     Logger &log = session->log;
@@ -241,5 +272,7 @@ int cmd_sync(const Argv &argv) {
         std::cerr << "synchost sync: " << terminal_safe(r.error) << "\n";
     return r.exit_code;
 }
+
+}  // namespace
 
 }  // namespace synchost

@@ -197,6 +197,15 @@ TEST(FanOutE2E, AConstantAccountIsCheckedAndCountedAsEveryRowsAccount) {
                   std::string::npos)
             << command << "\n" << refused.out << refused.err;
     }
+    // --json prints a summary of a run refused before it started too (the message also on stderr).
+    CommandResult json_refused = w.synchost({"sync", "orders.json", "--json"});
+    EXPECT_EQ(json_refused.exit_code, 2) << json_refused.out << json_refused.err;
+    const json::value refusal = json::parse(json_refused.out);
+    EXPECT_EQ(refusal.at("status"), "not run") << json_refused.out;
+    EXPECT_EQ(refusal.at("exit_code"), 2) << json_refused.out;
+    EXPECT_NE(json::value_to<std::string>(refusal.at("error")).find("the constant \"12ab\" is not a valid"),
+              std::string::npos)
+        << json_refused.out;
     EXPECT_EQ(w.stat("events_received"), 0);
 
     with_constant(account(kForbidden));
