@@ -500,3 +500,20 @@ TEST(Schedule, ARetryAfterHoldsBackTheWholeAccount) {
     EXPECT_EQ(pacing[1], (std::pair<int64_t, int64_t>{1000, 5000})) << "its turn came before the Retry-After ended";
     EXPECT_EQ(json::parse(rig.sandbox.client()->request("GET", "/_sandbox/stats").body).at("responses").at("429"), 1);
 }
+
+// Rows refused for one cause share one reason, whatever request carried them: the request id
+// (x-pinterest-rid, one per answer) goes to the log, not into the rows' reason, so that
+// `synchost status` counts them together.
+TEST(Schedule, RowsRejectedForOneCauseShareOneReasonWithoutTheRequestId) {
+    Rig rig({"--fault", "status:422"});
+    const auto report = rig.deliver(2, 1);
+    ASSERT_EQ(report.outcomes.size(), 2u);
+    const std::string &first = report.outcomes[0][0].message;
+    EXPECT_EQ(report.outcomes[0][0].status, SP_RECORD_REJECTED);
+    EXPECT_NE(first.find("Pinterest rejected the events"), std::string::npos) << first;
+    EXPECT_EQ(first.find("x-pinterest-rid"), std::string::npos) << first;
+    EXPECT_EQ(report.outcomes[1][0].message, first);
+    bool logged = false;
+    for (const auto &line : rig.host.logs()) logged = logged || line.find("x-pinterest-rid") != std::string::npos;
+    EXPECT_TRUE(logged) << "the request id is in the log";
+}

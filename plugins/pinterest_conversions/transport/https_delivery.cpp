@@ -421,7 +421,7 @@ private:
                 return complete(j, slot, std::move(outcomes));
             }
             if (s == 200) return retry_later(j, slot, "malformed 200 response: " + problem + rid, std::nullopt);
-            return reject_all(j, slot, "Pinterest rejected the events: " + error_summary(s, r.body) + rid);
+            return reject_all(j, slot, "Pinterest rejected the events: " + error_summary(s, r.body) + rid, rid);
         }
         if (s == 401) return on_unauthorized(j, slot, rid);
         if (s == 403)
@@ -429,19 +429,22 @@ private:
                           "Pinterest denied access to ad account " + j->account->id + " (" +
                               error_summary(s, r.body) + ")" + rid +
                               ": make sure the authenticated user has access to the ad account with conversion "
-                              "permissions and the token carries the scopes ads:write and ads:read");
+                              "permissions and the token carries the scopes ads:write and ads:read",
+                          rid);
         if (s == 404)
             return refuse(j, slot, SP_ERR_CONFIG,
                           "Pinterest does not know ad account " + j->account->id + " (" + error_summary(s, r.body) +
-                              ")" + rid + ": verify the Ad Account ID in Pinterest Ads Manager; it is numeric");
+                              ")" + rid + ": verify the Ad Account ID in Pinterest Ads Manager; it is numeric",
+                          rid);
         if (s == 400) {
             const std::string summary = error_summary(s, r.body);
             if (summary.find("ad account") != std::string::npos || summary.find("ad_account") != std::string::npos)
                 return refuse(j, slot, SP_ERR_CONFIG,
                               "Pinterest refused ad account " + j->account->id + " (" + summary + ")" + rid +
-                                  ": verify the Ad Account ID in Pinterest Ads Manager; it is numeric");
+                                  ": verify the Ad Account ID in Pinterest Ads Manager; it is numeric",
+                              rid);
             if (j->size() > 1) return split(j, slot);
-            return reject_all(j, slot, "Pinterest rejected the event: " + summary + rid);
+            return reject_all(j, slot, "Pinterest rejected the event: " + summary + rid, rid);
         }
         if (retryable_status(s)) {
             const auto retry_after =
@@ -455,7 +458,7 @@ private:
             return retry_later(j, slot, error_summary(s, r.body) + rid, retry_after, ramped_down(s, r.body),
                                s == 429 ? SP_ERR_RATE_LIMIT : SP_ERR_TRANSIENT);
         }
-        reject_all(j, slot, "Pinterest refused the request: " + error_summary(s, r.body) + rid);
+        reject_all(j, slot, "Pinterest refused the request: " + error_summary(s, r.body) + rid, rid);
     }
 
     // Once the run stops: a 200 or 422 with per-event results is applied; anything else leaves the
@@ -605,10 +608,18 @@ private:
         end_job(j, slot);
     }
 
-    void reject_all(Job *j, size_t slot, const std::string &message) {
+    // `rid` (the request id as `message` carries it) is logged, and left out of the rows' reason:
+    // the rows of one cause then share one reason (`synchost status` groups them by it).
+    void reject_all(Job *j, size_t slot, const std::string &message, const std::string &rid) {
         host_services().log(SP_LOG_WARN, message);
-        fill(j, SP_RECORD_REJECTED, SP_ERR_DATA, message);
+        fill(j, SP_RECORD_REJECTED, SP_ERR_DATA, without(message, rid));
         end_job(j, slot);
+    }
+
+    static std::string without(std::string message, const std::string &rid) {
+        if (const size_t at = rid.empty() ? std::string::npos : message.find(rid); at != std::string::npos)
+            message.erase(at, rid.size());
+        return message;
     }
 
     void fill(Job *j, sp_record_status status, sp_error_category category, const std::string &message) {
@@ -627,11 +638,12 @@ private:
     // could be delivered); a routed account's rejects its events, now and in every later job, and
     // the other accounts go on. Until some request of this delivery was accepted, though, the
     // refusal may be the token's: the account is only doubted, and its jobs wait for a verdict.
-    void refuse(Job *j, size_t slot, sp_error_category category, const std::string &message) {
+    void refuse(Job *j, size_t slot, sp_error_category category, const std::string &message,
+                const std::string &rid) {
         Account &a = *j->account;
         if (!a.routed) return fatal(j, slot, category, message);
         if (!a.held()) {
-            a.refusal = message;
+            a.refusal = without(message, rid);
             if (accepted_) {
                 a.refused = category;
                 host_services().log(SP_LOG_ERROR, message + "; rejecting that account's events, the others go on");
