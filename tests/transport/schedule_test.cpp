@@ -517,3 +517,22 @@ TEST(Schedule, RowsRejectedForOneCauseShareOneReasonWithoutTheRequestId) {
     for (const auto &line : rig.host.logs()) logged = logged || line.find("x-pinterest-rid") != std::string::npos;
     EXPECT_TRUE(logged) << "the request id is in the log";
 }
+
+// A Retry-After longer than the retry budget: the request it answered gives up at once, and so does
+// every other call of the account, instead of each waiting out the hold and drawing another 429
+// (the batch would then outlast the budget by a Retry-After per request). Their events are RETRY,
+// and the report says when to try again.
+TEST(Schedule, ARetryAfterPastTheBudgetEndsTheAccountsCallsAtOnce) {
+    Rig rig({"--ad-account", "111", "--fault", "status:429,retry_after=300"});
+    rig.config.retry_max_elapsed_seconds = 60;
+    const auto report = rig.deliver(4, 1, {"111", "111", "111", "111"});
+    EXPECT_EQ(count(report, SP_RECORD_RETRY), 4u);
+    for (size_t p = 1; p < report.outcomes.size(); ++p) {
+        EXPECT_EQ(report.outcomes[p][0].category, SP_ERR_RATE_LIMIT);
+        EXPECT_NE(report.outcomes[p][0].message.find("may not be called for another 300 s"), std::string::npos)
+            << report.outcomes[p][0].message;
+    }
+    EXPECT_GE(report.retry_after_ms, 299000u);
+    EXPECT_TRUE(rig.clock.waits(WaitReason::pacing).empty()) << "a call waited for the hold";
+    EXPECT_EQ(requests_by_account(rig), (std::map<std::string, int>{{"111", 1}}));
+}

@@ -309,14 +309,29 @@ private:
         const auto now = clock_.now();
         const auto when = j->account->pacer.reserve(now);
         if (when <= now) return send(j, slot);
+        // A turn past the retry budget (the account's Retry-After holds it back that long): the
+        // events are sent again by a later run instead of holding the batch for the wait.
+        if (when - j->started > policy_.max_elapsed) return out_of_budget(j, slot, when - now);
         j->account->pacing_wait = true;
         wait_then(j, slot, when, WaitReason::pacing, [this, j, slot] {
             j->account->pacing_wait = false;
-            // A Retry-After that came while this call waited holds it back too: a new slot after it.
-            if (j->account->pacer.held_until() > clock_.now()) return paced_send(j, slot);
-            send(j, slot);
+            // A Retry-After that came while this call waited holds it back too: a new turn after it.
+            if (j->account->pacer.held_until() > clock_.now()) paced_send(j, slot);
+            else send(j, slot);
             pump();  // the account's next call may wait now
         });
+    }
+
+    void out_of_budget(Job *j, size_t slot, time_point::duration wait) {
+        const auto ms = std::chrono::duration_cast<milliseconds>(wait).count();
+        DeliveryReport &report = *j->batch->report;
+        report.retry_after_ms = std::max<uint64_t>(report.retry_after_ms, static_cast<uint64_t>(ms));
+        const std::string why = "ad account " + j->account->id + " may not be called for another " +
+                                std::to_string((ms + 999) / 1000) + " s (Retry-After), past the retry budget";
+        host_services().log(SP_LOG_WARN, "giving up on " + std::to_string(j->size()) + " events: " + why +
+                                             "; they will be sent again on the next run");
+        fill(j, SP_RECORD_RETRY, SP_ERR_RATE_LIMIT, "not delivered: " + why);
+        end_job(j, slot);
     }
 
     template <class F>
@@ -678,7 +693,8 @@ private:
         for (auto &[id, a] : accounts_) {
             if (a.doubted == SP_ERR_NONE) continue;
             a.refused = std::exchange(a.doubted, SP_ERR_NONE);
-            host_services().log(SP_LOG_ERROR, a.refusal + "; rejecting that account's events, the others go on");
+            if (!stopping_)
+                host_services().log(SP_LOG_ERROR, a.refusal + "; rejecting that account's events, the others go on");
         }
         for (Job *p : std::exchange(parked_, {})) refused(p, kNoSlot);
     }
