@@ -14,6 +14,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -220,8 +221,9 @@ private:
         if (stopping_) return finish_batch(b, stopped_reason());
         auto go_on = [this, &b](bool ok) {
             if (!ok) stopping_ = true;
-            if (stopping_) return finish_batch(b, stopped_reason());
-            queue_jobs(b);
+            if (!stopping_) return queue_jobs(b);
+            finish_batch(b, stopped_reason());
+            pump();  // the stop ends what earlier batches have waiting (parked jobs hold no timer)
         };
         if (!token) return with_token(false, std::move(go_on));
         go_on(take_token(false, *token));  // which cleanses the answer
@@ -259,7 +261,7 @@ private:
             paced_send(j, slot);
         }
         if (stopping_) drop_queue();
-        else if (!parked_.empty() && parked_.size() == jobs_.size()) release_parked();
+        else if (!parked_.empty() && parked_.size() == jobs_.size() && every_batch_queued()) release_parked();
     }
 
     // The first queued job whose account may send at once, else the first whose account has no
@@ -697,6 +699,11 @@ private:
                 host_services().log(SP_LOG_ERROR, a.refusal + "; rejecting that account's events, the others go on");
         }
         for (Job *p : std::exchange(parked_, {})) refused(p, kNoSlot);
+    }
+
+    // A batch still waiting for its token has queued no job yet: its requests may bring the verdict.
+    bool every_batch_queued() const {
+        return std::all_of(batches_.begin(), batches_.end(), [](const Batch &b) { return b.open_jobs > 0; });
     }
 
     // Nothing but parked jobs is left and no verdict came: their events are sent again by a later
