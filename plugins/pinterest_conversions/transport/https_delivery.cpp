@@ -358,10 +358,10 @@ private:
         req.body = j->body;
         const auto sent_at = clock_.now();
         clock_.round_trip_begins();
-        client_->request(slot, req, [this, j, slot, sent_at](HttpResponse r) {
+        client_->request(slot, req, [this, j, slot, sent_at](const HttpResponse &r) {
             clock_.round_trip_ends();  // what on_response waits for or sends next is in this same handler
             record_latency(clock_.now() - sent_at);
-            on_response(j, slot, std::move(r));
+            on_response(j, slot, r);
         });
     }
 
