@@ -189,6 +189,15 @@ TEST(FanOutE2E, AConstantAccountIsCheckedAndCountedAsEveryRowsAccount) {
             kOrderMapping.substr(0, kOrderMapping.size() - 1) + R"(, "ad_account_id": {"value": ")" + constant + "\"}}";
         w.write_sync("orders", R"("mode": "insert")", "SELECT * FROM orders", mapping);
     };
+    // A number that is no integer cannot stand for an account id either.
+    w.write_sync("orders", R"("mode": "insert")", "SELECT * FROM orders",
+                 kOrderMapping.substr(0, kOrderMapping.size() - 1) + R"(, "ad_account_id": {"value": 1000000002.5}})");
+    CommandResult real = w.synchost({"check", "orders.json"});
+    EXPECT_EQ(real.exit_code, 2) << real.out << real.err;
+    EXPECT_NE((real.out + real.err).find("the constant stands for config key ad_account_id and must be text or an integer"),
+              std::string::npos)
+        << real.out << real.err;
+
     with_constant("12ab");
     for (const char *command : {"check", "sync"}) {
         CommandResult refused = w.synchost({command, "orders.json"});
