@@ -202,7 +202,15 @@ TEST(Config, AccountBudgetsArePairsOfAccountAndCallsPerMinute) {
     EXPECT_NE(error_for("111:0").find("account_calls_per_minute: pair 1 needs a budget from 1 to 1000000"),
               std::string::npos);
     const std::string shape = error_for("act_111:5000");
-    EXPECT_NE(shape.find("account_calls_per_minute"), std::string::npos) << shape;
+    EXPECT_NE(shape.find("account_calls_per_minute: pair 1: the ad account is not an id"), std::string::npos) << shape;
+    // Whatever the manifest's pattern refuses, the message names the pair and what is wrong with it.
+    EXPECT_NE(error_for("111:5000,222:100000000").find("account_calls_per_minute: pair 2 needs a budget from 1 to"),
+              std::string::npos);
+    EXPECT_NE(error_for("111:-5").find("account_calls_per_minute: pair 1 needs a budget from 1 to"), std::string::npos);
+    EXPECT_NE(error_for("111:5,222").find("account_calls_per_minute: pair 2 has no ':'"), std::string::npos);
+    EXPECT_NE(error_for("111:5,").find("account_calls_per_minute: the list ends with a comma"), std::string::npos);
+    EXPECT_NE(error_for("111:5, 222:6").find("account_calls_per_minute: pair 2: the ad account is not an id"),
+              std::string::npos);
     // Leading zeros name the same account as without them, in the budgets and in ad_account_id.
     Cfg zeros({{"ad_account_id", "0549755885175"}, {"account_calls_per_minute", "00111:7"}});
     EXPECT_EQ(parse_config(&zeros.c).ad_account_id, "549755885175");

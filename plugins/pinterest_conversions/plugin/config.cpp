@@ -25,6 +25,8 @@ bool parse_int(const std::string &s, int64_t &out) {
     return ec == std::errc() && p == s.data() + s.size() && !s.empty();
 }
 
+std::string account_budgets(const std::string &list, std::map<std::string, int64_t, std::less<>> &out);
+
 // The manifest's patterns, compiled once (thread-safe static initialization): building a
 // std::regex per open was slow, and concurrent builds race inside libstdc++'s ctype cache.
 const std::regex &compiled(const std::string &pattern) {
@@ -73,8 +75,14 @@ void validate(const spmanifest::ConfigField &spec, const std::string &value, std
     }
     case SP_CONFIG_STRING:
     case SP_CONFIG_SECRET:
-        if (!spec.pattern.empty() && !std::regex_search(value, compiled(spec.pattern)))
+        if (!spec.pattern.empty() && !std::regex_search(value, compiled(spec.pattern))) {
+            // A list of pairs names the pair that is wrong, rather than describing the whole key.
+            std::map<std::string, int64_t, std::less<>> ignored;
+            if (k == "account_calls_per_minute")
+                if (std::string bad = account_budgets(value, ignored); !bad.empty())
+                    return problems.push_back(k + ": " + bad);
             problems.push_back(k + " is not valid: " + spec.description);
+        }
         return;
     }
 }
@@ -118,17 +126,20 @@ std::string ldp_state_codes(const std::string &list, std::vector<std::string> &o
     });
 }
 
-// "111:120000,222:5000" (the manifest's pattern has checked the shape) -> per-account budgets.
-// Returns what is wrong, naming the position, or "" when every pair is usable.
+// "111:120000,222:5000" -> per-account budgets. Returns what is wrong, naming the position (never
+// a value), or "" when every pair is usable.
 std::string account_budgets(const std::string &list, std::map<std::string, int64_t, std::less<>> &out) {
+    if (!list.empty() && list.back() == ',') return "the list ends with a comma";
     return for_each_item(list, [&](const std::string &item, size_t position) -> std::string {
+        const std::string pair = "pair " + std::to_string(position);
         const size_t colon = item.find(':');
+        if (colon == std::string::npos) return pair + " has no ':' between the ad account and its budget";
+        const std::string_view account = canonical_ad_account(std::string_view(item).substr(0, colon));
+        if (account.empty()) return pair + ": the ad account is not an id (digits only, at most 18, no spaces)";
         int64_t calls = 0;
-        if (colon == std::string::npos || !parse_int(item.substr(colon + 1), calls) || calls < 1 || calls > 1000000)
-            return "pair " + std::to_string(position) + " needs a budget from 1 to 1000000 calls per minute";
-        // The manifest's pattern has checked that each account is an id.
-        if (!out.emplace(canonical_ad_account(std::string_view(item).substr(0, colon)), calls).second)
-            return "pair " + std::to_string(position) + " names an ad account an earlier pair already set";
+        if (!parse_int(item.substr(colon + 1), calls) || calls < 1 || calls > 1000000)
+            return pair + " needs a budget from 1 to 1000000 calls per minute";
+        if (!out.emplace(account, calls).second) return pair + " names an ad account an earlier pair already set";
         return "";
     });
 }
