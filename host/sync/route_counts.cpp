@@ -3,6 +3,8 @@
 #include "runtime/terminal_text.hpp"
 #include "state/state_store.hpp"
 
+#include <support/trim.hpp>
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -44,36 +46,11 @@ std::optional<RouteCounts> RouteCounts::find(const sp_descriptor &d, const SyncD
     return std::nullopt;
 }
 
-// As syncplugin.h says a routing value is read: ASCII white space and U+00A0 (C2 A0) off both ends,
-// a byte-order mark (EF BB BF) off the start.
-std::string_view trim_routing_text(std::string_view t) {
-    auto space = [](unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
-    for (;;) {
-        if (!t.empty() && space(static_cast<unsigned char>(t.front())))
-            t.remove_prefix(1);
-        else if (t.substr(0, 2) == "\xC2\xA0")
-            t.remove_prefix(2);
-        else if (t.substr(0, 3) == "\xEF\xBB\xBF")
-            t.remove_prefix(3);
-        else
-            break;
-    }
-    for (;;) {
-        if (!t.empty() && space(static_cast<unsigned char>(t.back())))
-            t.remove_suffix(1);
-        else if (t.size() >= 2 && t.substr(t.size() - 2) == "\xC2\xA0")
-            t.remove_suffix(2);
-        else
-            break;
-    }
-    return t;
-}
-
 std::optional<std::string> routing_text(const sp_value &v) {
     switch (v.type) {
     case SP_VALUE_NULL: return std::string();
     case SP_VALUE_INT: return std::to_string(v.as.i);
-    case SP_VALUE_TEXT: return std::string(trim_routing_text(std::string_view(v.as.text, v.len)));
+    case SP_VALUE_TEXT: return std::string(support::trim_text(std::string_view(v.as.text, v.len)));
     default: return std::nullopt;  // a real, a boolean or bytes is no config value
     }
 }

@@ -16,7 +16,6 @@
 #include <optional>
 #include <regex>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace boost::json {
@@ -32,9 +31,6 @@ boost::json::value routes_json(const RunSummary &r);
 
 // What `status` prints of them: one line per value.
 void print_routes(std::ostream &out, const RunSummary &r);
-
-// `t` without ASCII white space and U+00A0 at either end and a byte-order mark at the start.
-std::string_view trim_routing_text(std::string_view t);
 
 // A cell's value for a routing field, read as syncplugin.h says (config_key): an integer in
 // decimal, text trimmed, "" for NULL or blank; nothing for a real, a boolean or bytes (never a value).
@@ -55,7 +51,7 @@ public:
                                            const std::vector<std::string> &columns);
 
     // The row's value of the routing column as syncplugin.h says plugins read it (config_key):
-    // text trimmed (trim_routing_text), an integer in decimal; "" for NULL or blank (the config's
+    // text trimmed (support::trim_text), an integer in decimal; "" for NULL or blank (the config's
     // value is counted for it); a real, a boolean or bytes give a value that is never valid.
     std::string value_of(const std::vector<sp_value> &cells) const;
 

@@ -3,6 +3,8 @@
 // No allocation beyond appending to caller buffers; no locale.
 #pragma once
 
+#include <support/trim.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -36,32 +38,8 @@ constexpr char to_upper(char c) noexcept {
 }
 
 // Strips ASCII whitespace and U+00A0 (no-break space) at both ends and UTF-8 byte-order marks at
-// the start.
-inline std::string_view trim(std::string_view s) noexcept {
-    const auto *b = reinterpret_cast<const unsigned char *>(s.data());
-    const auto *e = b + s.size();
-    for (;;) {
-        if (b < e && is_ascii_space(*b)) {
-            ++b;
-        } else if (e - b >= 2 && b[0] == 0xC2 && b[1] == 0xA0) {
-            b += 2;
-        } else if (e - b >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF) {
-            b += 3;
-        } else {
-            break;
-        }
-    }
-    for (;;) {
-        if (e > b && is_ascii_space(e[-1])) {
-            --e;
-        } else if (e - b >= 2 && e[-2] == 0xC2 && e[-1] == 0xA0) {
-            e -= 2;
-        } else {
-            break;
-        }
-    }
-    return {reinterpret_cast<const char *>(b), static_cast<size_t>(e - b)};
-}
+// the start: the host reads routing values with the same function (support/trim.hpp).
+inline std::string_view trim(std::string_view s) noexcept { return support::trim_text(s); }
 
 // ASCII case-insensitive equality; `lower` must be lower-case.
 constexpr bool iequals(std::string_view s, std::string_view lower) noexcept {

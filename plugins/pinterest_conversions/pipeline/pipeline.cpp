@@ -42,16 +42,11 @@ Pipeline::Pipeline(Mapping mapping, PipelineOptions options, size_t max_events, 
 namespace {
 const char *operation_name(uint32_t op) {
     switch (op) {
-        case SP_OP_UPSERT:
-            return "row upsert";
-        case SP_OP_DELETE:
-            return "row delete";
-        case SP_OP_ADD:
-            return "member add";
-        case SP_OP_REMOVE:
-            return "member removal";
-        default:
-            return "operation the ABI does not define";
+    case SP_OP_UPSERT: return "row upsert";
+    case SP_OP_DELETE: return "row delete";
+    case SP_OP_ADD: return "member add";
+    case SP_OP_REMOVE: return "member removal";
+    default: return "operation the ABI does not define";
     }
 }
 
