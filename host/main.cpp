@@ -4,7 +4,6 @@
 #include "cli/commands.hpp"
 #include "exit_codes.hpp"
 #include "runtime/terminal_text.hpp"
-#include "sources/source.hpp"
 
 #include <cstring>
 #include <malloc.h>
@@ -67,14 +66,8 @@ int main(int argc, char **argv) {
     } catch (const HelpRequested &h) {
         std::cout << h.text;
         return kExitOk;
-    } catch (const CliError &e) {
-        std::cerr << "synchost " << argv[1] << ": " << synchost::terminal_safe(e.what()) << "\n";
-        return e.code();
-    } catch (const synchost::SourceError &e) {  // a source or the state beside it cannot be read
-        std::cerr << "synchost " << argv[1] << ": " << synchost::terminal_safe(e.what()) << "\n";
-        return kExitConfig;
     } catch (const std::exception &e) {
         std::cerr << "synchost " << argv[1] << ": " << synchost::terminal_safe(e.what()) << "\n";
-        return kExitInternal;
+        return synchost::exit_code_of(e);
     }
 }

@@ -145,16 +145,16 @@ int cmd_sync(const Argv &argv) {
     };
     try {
         return sync_command(args);
-    } catch (const CliError &e) {
-        refused(e.code(), e.what());
-        throw;
-    } catch (const SourceError &e) {
-        refused(kExitConfig, e.what());
-        throw;
     } catch (const std::exception &e) {
-        refused(kExitInternal, e.what());
+        refused(exit_code_of(e), e.what());
         throw;
     }
+}
+
+int exit_code_of(const std::exception &e) {
+    if (const auto *cli = dynamic_cast<const CliError *>(&e)) return cli->code();
+    if (dynamic_cast<const SourceError *>(&e)) return kExitConfig;  // a source or the state beside it
+    return kExitInternal;
 }
 
 namespace {

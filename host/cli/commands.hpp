@@ -2,6 +2,7 @@
 // (exit_codes.hpp); errors are thrown as CliError.
 #pragma once
 
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -17,5 +18,9 @@ int cmd_sync(const Argv &args);
 int cmd_status(const Argv &args);
 int cmd_quality(const Argv &args);
 int cmd_state(const Argv &args);
+
+// The exit code of a command that threw `e`: a CliError's own, kExitConfig for a source that
+// cannot be read, else kExitInternal.
+int exit_code_of(const std::exception &e);
 
 }  // namespace synchost
